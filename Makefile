@@ -1,0 +1,99 @@
+# trapvisor: a GDB-integrated debugging hypervisor for AArch64.
+#
+#   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [MEM=size] [GDB_PORT=n]
+#   make test  every test; ends with "N passed, N failed, N skipped"
+#   make bench instructions per trap, deterministic (QEMU -icount)
+#
+# Both run and test install missing Debian packages first (scripts/deps).
+
+CROSS      ?= aarch64-linux-gnu-
+CC         := $(CROSS)gcc
+LD         := $(CROSS)ld
+OBJCOPY    := $(CROSS)objcopy
+HOSTCC     ?= cc
+QEMU       ?= qemu-system-aarch64
+GDB        ?= gdb-multiarch
+
+B          := build
+Q          ?= @
+SMP        ?= 2
+MEM        ?= 1G
+GDB_PORT   ?= 1234
+CMDLINE    ?=
+GUEST      ?=
+INITRD     ?=
+
+.DEFAULT_GOAL := all
+.PHONY: all run test bench deps host-tests guests clean fuzz gdb
+
+# ---- the hypervisor, cross-compiled, freestanding -----------------------------------
+HV_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-override-init \
+              -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
+              -fno-stack-protector -fno-pic -fno-pie -mstrict-align \
+              -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -march=armv8-a -mno-outline-atomics \
+              -Iinclude -Ihv/include -Ihv/arch/aarch64/include -MMD -MP
+HV_LDFLAGS := -nostdlib -static -no-pie -T hv/hv.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+LIBFDT     := /usr/lib/aarch64-linux-gnu/libfdt.a
+
+HV_SRCS    := $(wildcard hv/arch/aarch64/*.S hv/arch/aarch64/*.c hv/core/*.c \
+                         hv/platform/*.c hv/lib/*.c)
+HV_OBJS    := $(patsubst %,$(B)/hv/%.o,$(basename $(HV_SRCS)))
+
+$(B)/hv/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(B)/hv/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(B)/trapvisor.elf: $(HV_OBJS) hv/hv.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) $(HV_OBJS) $(LIBFDT) -lgcc -o $@
+
+all: $(B)/trapvisor.elf guests host-tests
+
+# ---- test guests ----------------------------------------------------------------
+include guests/guests.mk
+
+# ---- host unit tests (the same sources, compiled for the machine running make) ----
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+               -Iinclude -Ihv/include -Itests/host -DHOST_TEST \
+               -fsanitize=address,undefined -fno-omit-frame-pointer
+HOST_TESTS  :=
+include tests/host/host.mk
+-include gdbstub/gdbstub.mk
+
+define host_test_rule
+$(B)/host/$(1): $$($(1)_SRCS) $$(wildcard include/trapvisor/*.h hv/include/*.h gdbstub/*.h tests/host/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(HOST_CFLAGS) $$($(1)_SRCS) -o $$@
+endef
+$(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
+host-tests: $(addprefix $(B)/host/,$(HOST_TESTS))
+
+# ---- running ---------------------------------------------------------------------
+deps:
+	@scripts/deps
+
+run: deps all
+	@scripts/run-qemu --smp $(SMP) --mem $(MEM) --gdb-port $(GDB_PORT) \
+		$(if $(GUEST),--guest $(GUEST)) $(if $(INITRD),--initrd $(INITRD)) \
+		--cmdline "$(CMDLINE)"
+
+test: deps all
+	@tests/run
+
+bench: deps all
+	@scripts/bench
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# libfdt's headers live in the build machine's /usr/include (libfdt-dev:arm64);
+# only the device-tree code includes them, after the cross compiler's own headers.
+$(B)/hv/hv/core/fdt.o: HV_CFLAGS += -idirafter /usr/include

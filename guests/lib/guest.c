@@ -1,0 +1,204 @@
+#include "guest.h"
+#include <stdarg.h>
+
+struct fault_record faults[8];
+static unsigned failures;
+static spinlock_t print_lock;
+
+static void uart_putc(char c)
+{
+	volatile u32 *uart = (volatile u32 *)UART_BASE;
+
+	while (uart[0x18 / 4] & (1u << 5)) /* FR.TXFF */
+		;
+	uart[0] = (u8)c;
+}
+
+void gprintf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	spin_lock(&print_lock);
+	for (char *p = buf; *p; p++) {
+		if (*p == '\n')
+			uart_putc('\r');
+		uart_putc(*p);
+	}
+	spin_unlock(&print_lock);
+}
+
+void check(bool ok, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!ok)
+		__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+	gprintf("%s: %s\n", ok ? "PASS" : "FAIL", buf);
+}
+
+unsigned guest_failures(void)
+{
+	return failures;
+}
+
+unsigned cpu_index(void)
+{
+	return (unsigned)read_sysreg(tpidr_el1);
+}
+
+#define PSCI_SYSTEM_OFF 0x84000008ul
+#define PSCI_CPU_OFF 0x84000002ul
+
+void guest_exit(void)
+{
+	gprintf("DONE: %u failures\n", failures);
+	smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	gprintf("FAIL: SYSTEM_OFF returned\n");
+	for (;;)
+		asm volatile("wfi");
+}
+
+void psci_cpu_off(void)
+{
+	smc_call(PSCI_CPU_OFF, 0, 0, 0);
+	gprintf("FAIL: CPU_OFF returned on vCPU %u\n", cpu_index());
+	for (;;)
+		asm volatile("wfi");
+}
+
+u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3)
+{
+	register u64 x0 asm("x0") = fid, x1 asm("x1") = a1, x2 asm("x2") = a2, x3 asm("x3") = a3;
+
+	asm volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)::"memory");
+	return x0;
+}
+
+u64 hvc_call(u64 fid, u64 a1, u64 a2, u64 a3)
+{
+	register u64 x0 asm("x0") = fid, x1 asm("x1") = a1, x2 asm("x2") = a2, x3 asm("x3") = a3;
+
+	asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)::"memory");
+	return x0;
+}
+
+void fault_expect(void)
+{
+	struct fault_record *f = &faults[cpu_index()];
+
+	f->taken = false;
+	f->armed = true;
+	barrier();
+}
+
+bool fault_taken(void)
+{
+	struct fault_record *f = &faults[cpu_index()];
+	bool t;
+
+	barrier();
+	t = f->taken;
+	f->armed = false;
+	return t;
+}
+
+/* Called from the vectors (head.S). kind: vector number 0-15. */
+void guest_exception(unsigned kind, u64 *regs)
+{
+	struct fault_record *f = &faults[cpu_index()];
+	u64 esr = read_sysreg(esr_el1), elr = read_sysreg(elr_el1);
+
+	if (f->armed && (kind & 3) == 0) {
+		f->esr = esr;
+		f->far = read_sysreg(far_el1);
+		f->elr = elr;
+		f->kind = kind;
+		f->taken = true;
+		f->armed = false;
+		write_sysreg(elr_el1, elr + 4);
+		return;
+	}
+	gprintf("FAIL: unexpected exception (vector %u) on vCPU %u: ESR_EL1 %#lx ELR_EL1 %#lx FAR_EL1 %#lx\n",
+		kind, cpu_index(), esr, elr, read_sysreg(far_el1));
+	failures++;
+	guest_exit();
+}
+
+bool probe_read(u64 addr, unsigned width, u64 *value)
+{
+	u64 v = 0;
+
+	fault_expect();
+	switch (width) {
+	case 1: v = *(volatile u8 *)addr; break;
+	case 2: v = *(volatile u16 *)addr; break;
+	case 4: v = *(volatile u32 *)addr; break;
+	default: v = *(volatile u64 *)addr;
+	}
+	if (fault_taken())
+		return false;
+	*value = v;
+	return true;
+}
+
+bool probe_write(u64 addr, unsigned width, u64 value)
+{
+	fault_expect();
+	switch (width) {
+	case 1: *(volatile u8 *)addr = value; break;
+	case 2: *(volatile u16 *)addr = value; break;
+	case 4: *(volatile u32 *)addr = value; break;
+	default: *(volatile u64 *)addr = value;
+	}
+	return !fault_taken();
+}
+
+/* GICv3, just enough for the virtual timer's PPI to wake a WFI (never taken:
+ * the guests keep PSTATE.I set). */
+#define GICD_CTLR 0x0
+#define GICR_FRAME_SIZE 0x20000ul
+#define GICR_WAKER 0x14
+#define GICR_SGI 0x10000ul
+#define GICR_IGROUPR0 0x80
+#define GICR_ISENABLER0 0x100
+#define TIMER_PPI 27
+
+void gic_init_cpu(void)
+{
+	volatile u32 *gicd = (volatile u32 *)GICD_BASE;
+	u64 rd = GICR_BASE + cpu_index() * GICR_FRAME_SIZE;
+
+	if (cpu_index() == 0)
+		gicd[GICD_CTLR / 4] = (1u << 4) | (1u << 1); /* ARE, EnableGrp1 */
+	*(volatile u32 *)(rd + GICR_WAKER) &= ~(1u << 1); /* ProcessorSleep = 0 */
+	while (*(volatile u32 *)(rd + GICR_WAKER) & (1u << 2))
+		;
+	*(volatile u32 *)(rd + GICR_SGI + GICR_IGROUPR0) |= 1u << TIMER_PPI;
+	*(volatile u32 *)(rd + GICR_SGI + GICR_ISENABLER0) = 1u << TIMER_PPI;
+	write_sysreg(S3_0_C12_C12_5, read_sysreg(S3_0_C12_C12_5) | 1); /* ICC_SRE_EL1.SRE */
+	isb();
+	write_sysreg(S3_0_C4_C6_0, 0xff);  /* ICC_PMR_EL1 */
+	write_sysreg(S3_0_C12_C12_7, 1);   /* ICC_IGRPEN1_EL1 */
+	isb();
+}
+
+void timer_arm_ticks(u64 ticks)
+{
+	write_sysreg(cntv_tval_el0, ticks);
+	write_sysreg(cntv_ctl_el0, 1); /* ENABLE, not masked */
+	isb();
+}
+
+void timer_disarm(void)
+{
+	write_sysreg(cntv_ctl_el0, 0);
+	isb();
+}

@@ -1,0 +1,54 @@
+/* The small library every test guest is built on: console, checks, SMCCC, faults. */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include "trapvisor/types.h"
+#include "lib.h"
+
+#define UART_BASE 0x09000000ul
+#define GICD_BASE 0x08000000ul
+#define GICR_BASE 0x080a0000ul
+
+#define read_sysreg(r) ({ u64 v_; asm volatile("mrs %0, " #r : "=r"(v_)); v_; })
+#define write_sysreg(r, v) asm volatile("msr " #r ", %0" ::"r"((u64)(v)) : "memory")
+#define isb() asm volatile("isb" ::: "memory")
+#define barrier() asm volatile("" ::: "memory")
+
+void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define check_eq(a, b, name)                                                                     \
+	do {                                                                                     \
+		u64 a_ = (u64)(a), b_ = (u64)(b);                                                \
+		check(a_ == b_, "%s (got %#lx, want %#lx)", name, a_, b_);                       \
+	} while (0)
+void __attribute__((noreturn)) guest_exit(void);
+unsigned guest_failures(void);
+unsigned cpu_index(void);
+
+u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3);
+u64 hvc_call(u64 fid, u64 a1, u64 a2, u64 a3);
+void __attribute__((noreturn)) psci_cpu_off(void);
+void secondary_entry(void);
+
+/*
+ * Faults a test provokes on purpose: arm the expectation, do the access; the
+ * vector records the syndrome and skips the instruction.
+ */
+struct fault_record {
+	volatile bool armed, taken;
+	volatile u64 esr, far, elr;
+	volatile unsigned kind;
+};
+extern struct fault_record faults[8];
+void fault_expect(void);
+bool fault_taken(void); /* and disarms */
+bool probe_read(u64 addr, unsigned width, u64 *value);
+bool probe_write(u64 addr, unsigned width, u64 value);
+#define ESR_EC_OF(esr) (((esr) >> 26) & 0x3f)
+
+/* Wake-up source for WFI tests: the EL1 virtual timer, PPI 27, through the GIC. */
+void gic_init_cpu(void);
+void timer_arm_ticks(u64 ticks);
+void timer_disarm(void);
+
+#endif

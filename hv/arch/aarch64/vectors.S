@@ -1,0 +1,155 @@
+/*
+ * EL2 exception vectors and the guest entry/exit path.
+ *
+ * A trap from the guest saves x0-x30, ELR_EL2 and SPSR_EL2 into the trap frame
+ * at the top of this pCPU's stack (SP_EL2 points at the frame's end while the
+ * guest runs), calls trap_lower_sync(frame) and restores from the same frame.
+ * That is the whole hot path in assembly; its cost is in docs/performance.md.
+ */
+#include "arch/frame.h"
+
+.macro save_guest_frame
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #FRAME_X(0)]
+	stp	x2, x3, [sp, #FRAME_X(2)]
+	stp	x4, x5, [sp, #FRAME_X(4)]
+	stp	x6, x7, [sp, #FRAME_X(6)]
+	stp	x8, x9, [sp, #FRAME_X(8)]
+	stp	x10, x11, [sp, #FRAME_X(10)]
+	stp	x12, x13, [sp, #FRAME_X(12)]
+	stp	x14, x15, [sp, #FRAME_X(14)]
+	stp	x16, x17, [sp, #FRAME_X(16)]
+	stp	x18, x19, [sp, #FRAME_X(18)]
+	stp	x20, x21, [sp, #FRAME_X(20)]
+	stp	x22, x23, [sp, #FRAME_X(22)]
+	stp	x24, x25, [sp, #FRAME_X(24)]
+	stp	x26, x27, [sp, #FRAME_X(26)]
+	stp	x28, x29, [sp, #FRAME_X(28)]
+	mrs	x0, elr_el2
+	stp	x30, x0, [sp, #FRAME_X(30)]
+	mrs	x1, spsr_el2
+	str	x1, [sp, #FRAME_SPSR]
+.endm
+
+/* Anything the hypervisor does not expect: report it, never hang silently. */
+.macro unexpected kind
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #FRAME_X(0)]
+	mov	x1, #\kind
+	b	el2_unexpected
+.endm
+
+	.section .text
+	.balign 2048
+	.global el2_vectors
+el2_vectors:
+	/* Current EL with SP_EL0: the hypervisor never runs on SP_EL0. */
+	.balign 0x80
+	unexpected 0
+	.balign 0x80
+	unexpected 1
+	.balign 0x80
+	unexpected 2
+	.balign 0x80
+	unexpected 3
+	/* Current EL with SP_ELx: a fault inside the hypervisor itself. */
+	.balign 0x80
+	unexpected 4
+	.balign 0x80
+	unexpected 5
+	.balign 0x80
+	unexpected 6
+	.balign 0x80
+	unexpected 7
+	/* Lower EL, AArch64: the guest. */
+	.balign 0x80
+	save_guest_frame
+	mov	x0, sp
+	bl	trap_lower_sync
+	b	guest_return
+	.balign 0x80
+	unexpected 9
+	.balign 0x80
+	unexpected 10
+	.balign 0x80
+	unexpected 11
+	/* Lower EL, AArch32: a 32-bit guest EL0 task; same path, the ESR tells. */
+	.balign 0x80
+	save_guest_frame
+	mov	x0, sp
+	bl	trap_lower_sync
+	b	guest_return
+	.balign 0x80
+	unexpected 13
+	.balign 0x80
+	unexpected 14
+	.balign 0x80
+	unexpected 15
+
+	.global guest_return
+guest_return:
+	ldp	x30, x0, [sp, #FRAME_X(30)]
+	ldr	x1, [sp, #FRAME_SPSR]
+	msr	elr_el2, x0
+	msr	spsr_el2, x1
+	ldp	x0, x1, [sp, #FRAME_X(0)]
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x6, x7, [sp, #FRAME_X(6)]
+	ldp	x8, x9, [sp, #FRAME_X(8)]
+	ldp	x10, x11, [sp, #FRAME_X(10)]
+	ldp	x12, x13, [sp, #FRAME_X(12)]
+	ldp	x14, x15, [sp, #FRAME_X(14)]
+	ldp	x16, x17, [sp, #FRAME_X(16)]
+	ldp	x18, x19, [sp, #FRAME_X(18)]
+	ldp	x20, x21, [sp, #FRAME_X(20)]
+	ldp	x22, x23, [sp, #FRAME_X(22)]
+	ldp	x24, x25, [sp, #FRAME_X(24)]
+	ldp	x26, x27, [sp, #FRAME_X(26)]
+	ldp	x28, x29, [sp, #FRAME_X(28)]
+	add	sp, sp, #FRAME_SIZE
+	eret
+	dsb	nsh
+	isb
+
+/* void guest_enter(struct trap_frame *frame): first entry of a vCPU. */
+	.global guest_enter
+guest_enter:
+	mov	sp, x0
+	b	guest_return
+
+/*
+ * x0/x1 already saved, x1 = vector number. Save the rest into the frame (the
+ * same layout) and hand it to C, which reports and parks this CPU.
+ */
+el2_unexpected:
+	stp	x2, x3, [sp, #FRAME_X(2)]
+	stp	x4, x5, [sp, #FRAME_X(4)]
+	stp	x6, x7, [sp, #FRAME_X(6)]
+	stp	x8, x9, [sp, #FRAME_X(8)]
+	stp	x10, x11, [sp, #FRAME_X(10)]
+	stp	x12, x13, [sp, #FRAME_X(12)]
+	stp	x14, x15, [sp, #FRAME_X(14)]
+	stp	x16, x17, [sp, #FRAME_X(16)]
+	stp	x18, x19, [sp, #FRAME_X(18)]
+	stp	x20, x21, [sp, #FRAME_X(20)]
+	stp	x22, x23, [sp, #FRAME_X(22)]
+	stp	x24, x25, [sp, #FRAME_X(24)]
+	stp	x26, x27, [sp, #FRAME_X(26)]
+	stp	x28, x29, [sp, #FRAME_X(28)]
+	mrs	x2, elr_el2
+	stp	x30, x2, [sp, #FRAME_X(30)]
+	mrs	x2, spsr_el2
+	str	x2, [sp, #FRAME_SPSR]
+	mov	x0, sp
+	bl	el2_report_unexpected
+1:	wfe
+	b	1b
+
+/* void cpu_restart_idle(struct pcpu *cpu): back to vcpu_run on a fresh stack. */
+	.global cpu_restart_idle
+cpu_restart_idle:
+	mov	x1, #PCPU_STACK_SIZE
+	add	sp, x0, x1
+	mov	x29, #0
+	b	vcpu_run

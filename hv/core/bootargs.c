@@ -1,0 +1,146 @@
+/*
+ * The hypervisor's options come from /chosen/bootargs:
+ *   trapvisor.guest=ADDR trapvisor.initrd=ADDR,SIZE ... -- <guest bootargs>
+ * Words before "--" that start with "trapvisor." are ours; every other word is
+ * the guest's. An option we do not understand is reported, never guessed at.
+ */
+#include "hv.h"
+#include "lib.h"
+#include "console.h"
+#include "platform.h"
+
+#define PREFIX "trapvisor."
+
+static char guest_cmdline[2048];
+u32 bootargs_trap_classes;
+
+static void cmdline_append(const char *w, size_t len)
+{
+	size_t used = strlen(guest_cmdline);
+
+	if (used + len + 2 > sizeof(guest_cmdline)) {
+		printk("trapvisor: guest command line too long, dropped \"%.*s\"\n", (int)len, w);
+		return;
+	}
+	if (used)
+		guest_cmdline[used++] = ' ';
+	memcpy(guest_cmdline + used, w, len);
+	guest_cmdline[used + len] = '\0';
+}
+
+/* Split "a,b,c" (len bytes) and call fn on each piece; false if fn refuses one. */
+static bool for_each_item(const char *s, size_t len, bool (*fn)(const char *, size_t, unsigned, void *),
+			  void *ctx)
+{
+	unsigned i = 0;
+
+	while (len) {
+		size_t n = 0;
+		while (n < len && s[n] != ',')
+			n++;
+		if (!fn(s, n, i++, ctx))
+			return false;
+		s += n;
+		len -= n;
+		if (len) {
+			s++;
+			len--;
+		}
+	}
+	return true;
+}
+
+static bool take_trap_class(const char *s, size_t n, unsigned i, void *ctx)
+{
+	int cls = trap_class_by_name(s, n);
+
+	if (cls < 0)
+		return false;
+	bootargs_trap_classes |= 1u << cls;
+	return true;
+}
+
+static bool take_vmpidr(const char *s, size_t n, unsigned i, void *ctx)
+{
+	u64 v;
+
+	if (i >= MAX_CPUS || !parse_u64(s, n, &v))
+		return false;
+	guest.vmpidr[i] = v;
+	return true;
+}
+
+static bool take_initrd(const char *s, size_t n, unsigned i, void *ctx)
+{
+	return i < 2 && parse_u64(s, n, i == 0 ? &guest.initrd : &guest.initrd_size);
+}
+
+static bool take_option(const char *key, size_t klen, const char *val, size_t vlen)
+{
+	u64 v;
+
+#define KEY(k) (klen == sizeof(k) - 1 && !memcmp(key, k, klen))
+	if (KEY("guest"))
+		return parse_u64(val, vlen, &guest.image);
+	if (KEY("initrd"))
+		return for_each_item(val, vlen, take_initrd, NULL);
+	if (KEY("vpidr")) {
+		if (!parse_u64(val, vlen, &v) || v >> 32)
+			return false;
+		guest.vpidr = v;
+		guest.vpidr_set = true;
+		return true;
+	}
+	if (KEY("vmpidr")) {
+		guest.vmpidr_set = true;
+		return for_each_item(val, vlen, take_vmpidr, NULL);
+	}
+	if (KEY("trap"))
+		return for_each_item(val, vlen, take_trap_class, NULL);
+	if (KEY("hypercalls")) {
+		guest.hypercalls = vlen == 2 && !memcmp(val, "on", 2);
+		return guest.hypercalls || (vlen == 3 && !memcmp(val, "off", 3));
+	}
+	if (KEY("stats")) {
+		guest.stats_at_exit = true;
+		return vlen == 0;
+	}
+#undef KEY
+	return false;
+}
+
+void bootargs_parse(const char *args)
+{
+	bool ours = true;
+
+	guest_cmdline[0] = '\0';
+	guest.cmdline = guest_cmdline;
+	while (*args) {
+		const char *w = args;
+		size_t len = 0;
+
+		while (*w == ' ')
+			w++;
+		while (w[len] && w[len] != ' ')
+			len++;
+		args = w + len;
+		if (!len)
+			continue;
+		if (ours && len == 2 && w[0] == '-' && w[1] == '-') {
+			ours = false;
+			continue;
+		}
+		if (ours && len > sizeof(PREFIX) - 1 && !memcmp(w, PREFIX, sizeof(PREFIX) - 1)) {
+			const char *key = w + sizeof(PREFIX) - 1;
+			size_t klen = 0;
+			while (klen < len - (sizeof(PREFIX) - 1) && key[klen] != '=')
+				klen++;
+			const char *val = key + klen + (key[klen] == '=');
+			size_t vlen = w + len - val;
+			if (!take_option(key, klen, val, vlen))
+				printk("trapvisor: ignoring bad option \"%.*s\"\n", (int)len, w);
+			continue;
+		}
+		cmdline_append(w, len);
+	}
+}

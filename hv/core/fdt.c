@@ -1,0 +1,201 @@
+/*
+ * Device tree: what the machine is (read once at boot) and the guest's own copy
+ * (memory shrunk by the hypervisor's slice, its bootargs and initrd, the PCI I/O
+ * window without the debug UART's page). libfdt may use SIMD registers, so it is
+ * only ever called here, at boot, before any guest state exists.
+ */
+#include <libfdt.h>
+#include "platform.h"
+#include "console.h"
+
+#define GUEST_DTB_MAX 0x200000 /* the arm64 boot protocol's limit */
+
+static u64 read_cells(const fdt32_t *p, int cells)
+{
+	u64 v = 0;
+
+	while (cells--)
+		v = (v << 32) | fdt32_to_cpu(*p++);
+	return v;
+}
+
+static int root_cells(const void *fdt, const char *name, int dflt)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, 0, name, &len);
+
+	return p && len == 4 ? (int)fdt32_to_cpu(*p) : dflt;
+}
+
+/* First reg entry of the first node compatible with `compat`. */
+static bool reg_of_compatible(const void *fdt, const char *compat, int index, u64 *base, u64 *size)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, compat);
+	int ac = root_cells(fdt, "#address-cells", 2), sc = root_cells(fdt, "#size-cells", 1);
+	int len;
+	const fdt32_t *reg;
+
+	if (node < 0)
+		return false;
+	reg = fdt_getprop(fdt, node, "reg", &len);
+	if (!reg || len < (index + 1) * (ac + sc) * 4)
+		return false;
+	reg += index * (ac + sc);
+	*base = read_cells(reg, ac);
+	if (size)
+		*size = read_cells(reg + ac, sc);
+	return true;
+}
+
+static void read_pci(const void *fdt)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+	int len, ac = root_cells(fdt, "#address-cells", 2);
+	const fdt32_t *r;
+
+	if (node < 0)
+		return;
+	reg_of_compatible(fdt, "pci-host-ecam-generic", 0, &plat.ecam_base, &plat.ecam_size);
+	r = fdt_getprop(fdt, node, "ranges", &len);
+	/* Each range: 3 PCI address cells, `ac` CPU address cells, 2 size cells. */
+	for (int entry = (3 + ac + 2) * 4; r && len >= entry; len -= entry, r += entry / 4) {
+		if ((fdt32_to_cpu(r[0]) & 0x03000000) == 0x01000000) { /* I/O space */
+			plat.pio_cpu_base = read_cells(r + 3, ac);
+			plat.pio_size = read_cells(r + 3 + ac, 2);
+		}
+	}
+}
+
+bool fdt_read_platform(void)
+{
+	const void *fdt = (const void *)plat.dtb;
+	int node, len;
+
+	if (fdt_check_header(fdt) != 0) {
+		printk("trapvisor: no device tree at %#lx\n", plat.dtb);
+		return false;
+	}
+	node = fdt_path_offset(fdt, "/memory");
+	if (node < 0)
+		node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
+	if (node >= 0) {
+		int ac = root_cells(fdt, "#address-cells", 2), sc = root_cells(fdt, "#size-cells", 1);
+		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		if (reg && len >= (ac + sc) * 4) {
+			plat.ram_base = read_cells(reg, ac);
+			plat.ram_size = read_cells(reg + ac, sc);
+		}
+	}
+	plat.cpu_count = 0;
+	fdt_for_each_subnode(node, fdt, fdt_path_offset(fdt, "/cpus")) {
+		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		if (!type || strcmp(type, "cpu") != 0 || !reg)
+			continue;
+		if (plat.cpu_count == MAX_CPUS) {
+			printk("trapvisor: more than %d CPUs; using the first %d\n", MAX_CPUS, MAX_CPUS);
+			break;
+		}
+		plat.cpu_mpidr[plat.cpu_count++] = read_cells(reg, len / 4);
+	}
+	reg_of_compatible(fdt, "arm,pl011", 0, &plat.console_base, NULL);
+	reg_of_compatible(fdt, "arm,gic-v3", 0, &plat.gicd_base, NULL);
+	reg_of_compatible(fdt, "arm,gic-v3", 1, &plat.gicr_base, &plat.gicr_size);
+	read_pci(fdt);
+	node = fdt_path_offset(fdt, "/chosen");
+	plat.bootargs = node >= 0 ? fdt_getprop(fdt, node, "bootargs", NULL) : NULL;
+	if (!plat.bootargs)
+		plat.bootargs = "";
+	return plat.cpu_count > 0;
+}
+
+static int set_reg(void *fdt, int node, u64 base, u64 size)
+{
+	fdt32_t cells[4] = {
+		cpu_to_fdt32(base >> 32), cpu_to_fdt32(base),
+		cpu_to_fdt32(size >> 32), cpu_to_fdt32(size),
+	};
+	return fdt_setprop(fdt, node, "reg", cells, sizeof(cells));
+}
+
+/* Take the debug UART's page out of the I/O window the guest may allocate from. */
+static int hide_debug_uart_window(void *fdt)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+	int len, ac = root_cells(fdt, "#address-cells", 2);
+	const fdt32_t *r;
+	fdt32_t ranges[64];
+
+	if (node < 0 || !plat.dbg_uart_found)
+		return 0;
+	r = fdt_getprop(fdt, node, "ranges", &len);
+	if (!r || len > (int)sizeof(ranges))
+		return -FDT_ERR_BADVALUE;
+	memcpy(ranges, r, len);
+	for (int i = 0, entry = 3 + ac + 2; (i + entry) * 4 <= len; i += entry) {
+		if ((fdt32_to_cpu(ranges[i]) & 0x03000000) != 0x01000000)
+			continue;
+		u64 base = read_cells(&ranges[i + 3], ac);
+		u64 size = read_cells(&ranges[i + 3 + ac], 2);
+		if (plat.dbg_uart_page >= base && plat.dbg_uart_page < base + size) {
+			size = plat.dbg_uart_page - base;
+			ranges[i + 3 + ac] = cpu_to_fdt32(size >> 32);
+			ranges[i + 4 + ac] = cpu_to_fdt32(size);
+		}
+	}
+	return fdt_setprop(fdt, node, "ranges", ranges, len);
+}
+
+static int set_cpu_ids(void *fdt)
+{
+	int node, i = 0, err;
+
+	if (!guest.vmpidr_set)
+		return 0;
+	fdt_for_each_subnode(node, fdt, fdt_path_offset(fdt, "/cpus")) {
+		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+		if (!type || strcmp(type, "cpu") != 0 || i >= (int)plat.cpu_count)
+			continue;
+		err = fdt_setprop_u32(fdt, node, "reg", guest.vmpidr[i++] & 0xffffff);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool fdt_build_guest(void)
+{
+	void *fdt = (void *)guest.dtb;
+	int err, chosen;
+
+	err = fdt_open_into((const void *)plat.dtb, fdt, GUEST_DTB_MAX);
+	if (!err) {
+		int mem = fdt_path_offset(fdt, "/memory");
+		if (mem < 0)
+			mem = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
+		err = mem < 0 ? mem : set_reg(fdt, mem, guest.ram_base, guest.ram_end - guest.ram_base);
+	}
+	chosen = err ? err : fdt_path_offset(fdt, "/chosen");
+	if (chosen == -FDT_ERR_NOTFOUND)
+		chosen = fdt_add_subnode(fdt, 0, "chosen");
+	if (chosen < 0)
+		err = chosen;
+	if (!err)
+		err = fdt_setprop_string(fdt, chosen, "bootargs", guest.cmdline);
+	if (!err && guest.initrd_size) {
+		err = fdt_setprop_u64(fdt, chosen, "linux,initrd-start", guest.initrd);
+		if (!err)
+			err = fdt_setprop_u64(fdt, chosen, "linux,initrd-end", guest.initrd + guest.initrd_size);
+	}
+	if (!err)
+		err = hide_debug_uart_window(fdt);
+	if (!err)
+		err = set_cpu_ids(fdt);
+	if (!err)
+		err = fdt_pack(fdt);
+	if (err) {
+		printk("trapvisor: building the guest device tree failed: %s\n", fdt_strerror(err));
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,183 @@
+/*
+ * PSCI 1.1 for the guest (Arm DEN0022). Each vCPU has its own pCPU, already up
+ * and waiting in the hypervisor, so CPU_ON is a hand-over: the target's pCPU
+ * sees ON_PENDING and enters the guest at the requested entry point.
+ */
+#include "hv.h"
+#include "lib.h"
+#include "arch/sysreg.h"
+
+#define PSCI_0_2_FN(n) (0x84000000u + (n))
+#define PSCI_0_2_FN64(n) (0xc4000000u + (n))
+#define PSCI_VERSION PSCI_0_2_FN(0)
+#define PSCI_CPU_SUSPEND PSCI_0_2_FN(1)
+#define PSCI_CPU_OFF PSCI_0_2_FN(2)
+#define PSCI_CPU_ON PSCI_0_2_FN(3)
+#define PSCI_AFFINITY_INFO PSCI_0_2_FN(4)
+#define PSCI_MIGRATE_INFO_TYPE PSCI_0_2_FN(6)
+#define PSCI_SYSTEM_OFF PSCI_0_2_FN(8)
+#define PSCI_SYSTEM_RESET PSCI_0_2_FN(9)
+#define PSCI_FEATURES PSCI_0_2_FN(10)
+
+#define PSCI_SUCCESS 0
+#define PSCI_NOT_SUPPORTED ((u64)-1)
+#define PSCI_INVALID_PARAMETERS ((u64)-2)
+#define PSCI_ALREADY_ON ((u64)-4)
+#define PSCI_ON_PENDING ((u64)-5)
+#define PSCI_INVALID_ADDRESS ((u64)-9)
+
+#define PSCI_VERSION_1_1 0x10001
+#define MIGRATE_INFO_NOT_REQUIRED 2
+#define AFFINITY_ON 0
+#define AFFINITY_OFF 1
+#define AFFINITY_ON_PENDING 2
+/* power_state (original format): StateType [16], 1 = power down */
+#define POWER_STATE_POWERDOWN BIT(16)
+
+bool psci_is_call(u64 fid)
+{
+	u64 base = fid & ~0x40000000ull; /* SMC32 and SMC64 forms */
+	return (fid >> 32) == 0 && base >= 0x84000000u && base <= 0x8400001fu;
+}
+
+/* The function ids we implement, in their 32-bit form. */
+static bool implemented(u32 fid)
+{
+	switch (fid & ~0x40000000u) {
+	case PSCI_VERSION:
+	case PSCI_CPU_SUSPEND:
+	case PSCI_CPU_OFF:
+	case PSCI_CPU_ON:
+	case PSCI_AFFINITY_INFO:
+	case PSCI_MIGRATE_INFO_TYPE:
+	case PSCI_SYSTEM_OFF:
+	case PSCI_SYSTEM_RESET:
+	case PSCI_FEATURES:
+		return true;
+	}
+	return false;
+}
+
+/* Functions with 64-bit forms; the others exist only as SMC32 (DEN0022 5.1). */
+static bool has_smc64_form(u32 fid)
+{
+	switch (fid & ~0x40000000u) {
+	case PSCI_CPU_SUSPEND:
+	case PSCI_CPU_ON:
+	case PSCI_AFFINITY_INFO:
+		return true;
+	}
+	return false;
+}
+
+static u64 cpu_on(u64 target, u64 entry, u64 context_id)
+{
+	struct vcpu *t = vcpu_by_mpidr(target);
+	u32 old;
+
+	if (!t || (target & ~MPIDR_AFF_MASK))
+		return PSCI_INVALID_PARAMETERS;
+	if (!guest_ram_contains(entry, 4) || (entry & 3))
+		return PSCI_INVALID_ADDRESS;
+	old = VCPU_OFF;
+	t->entry = entry;
+	t->context_id = context_id;
+	/* Several vCPUs may race to turn the same one on: one wins. */
+	if (!__atomic_compare_exchange_n(&t->state, &old, VCPU_ON_PENDING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return old == VCPU_ON_PENDING ? PSCI_ON_PENDING : PSCI_ALREADY_ON;
+	dsb(ish);
+	sev();
+	return PSCI_SUCCESS;
+}
+
+static u64 affinity_info(u64 target, u64 level)
+{
+	u64 mask = MPIDR_AFF_MASK;
+	u64 result = AFFINITY_OFF;
+	bool any = false;
+
+	/* Levels above 0 ask about every CPU whose higher affinity fields match. */
+	if (level > 3)
+		return PSCI_INVALID_PARAMETERS;
+	for (unsigned l = 0; l < level; l++)
+		mask &= ~(0xffULL << (l == 3 ? 32 : 8 * l));
+	for (unsigned i = 0; i < pcpu_count; i++) {
+		struct vcpu *v = &pcpus[i].vcpu;
+		if ((v->vmpidr & mask) != (target & mask))
+			continue;
+		any = true;
+		if (v->state == VCPU_RUNNING || v->state == VCPU_IDLE)
+			return AFFINITY_ON;
+		if (v->state == VCPU_ON_PENDING)
+			result = AFFINITY_ON_PENDING;
+	}
+	return any ? result : PSCI_INVALID_PARAMETERS;
+}
+
+static u64 cpu_suspend(struct vcpu *v, struct trap_frame *f, u64 power_state, u64 entry, u64 context_id)
+{
+	if (power_state & POWER_STATE_POWERDOWN) {
+		if (!guest_ram_contains(entry, 4) || (entry & 3))
+			return PSCI_INVALID_ADDRESS;
+		vcpu_wait_for_interrupt(v);
+		/* Waking from power-down restarts at entry as CPU_ON would. */
+		vcpu_set_reset_state(v, entry, context_id);
+		return context_id;
+	}
+	vcpu_wait_for_interrupt(v);
+	return PSCI_SUCCESS;
+}
+
+void psci_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
+{
+	u64 fid = f->x[0], a1 = f->x[1], a2 = f->x[2], a3 = f->x[3], ret;
+
+	if (!(fid & 0x40000000u)) { /* SMC32: arguments are 32 bits wide */
+		a1 = (u32)a1;
+		a2 = (u32)a2;
+		a3 = (u32)a3;
+	} else if (!has_smc64_form(fid)) {
+		fid = 0; /* no such 64-bit function */
+	}
+	ev->outcome = OUT_EMULATED;
+	switch (fid & ~0x40000000u) {
+	case PSCI_VERSION:
+		ret = PSCI_VERSION_1_1;
+		break;
+	case PSCI_CPU_SUSPEND:
+		ret = cpu_suspend(v, f, a1, a2, a3);
+		break;
+	case PSCI_CPU_OFF:
+		v->state = VCPU_OFF;
+		this_pcpu()->exit_work |= EXIT_WORK_CPU_OFF;
+		ret = PSCI_SUCCESS;
+		break;
+	case PSCI_CPU_ON:
+		ret = cpu_on(a1, a2, a3);
+		break;
+	case PSCI_AFFINITY_INFO:
+		ret = affinity_info(a1, a2);
+		break;
+	case PSCI_MIGRATE_INFO_TYPE:
+		ret = MIGRATE_INFO_NOT_REQUIRED;
+		break;
+	case PSCI_SYSTEM_OFF:
+		this_pcpu()->exit_work |= EXIT_WORK_SYSTEM_OFF;
+		ret = PSCI_SUCCESS;
+		break;
+	case PSCI_SYSTEM_RESET:
+		this_pcpu()->exit_work |= EXIT_WORK_SYSTEM_RESET;
+		ret = PSCI_SUCCESS;
+		break;
+	case PSCI_FEATURES:
+		/* For CPU_SUSPEND, 0 also says: original power_state format. */
+		ret = psci_is_call(a1) && implemented(a1) &&
+		      ((a1 & 0x40000000u) == 0 || has_smc64_form(a1)) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
+		break;
+	default:
+		ret = PSCI_NOT_SUPPORTED;
+		ev->outcome = OUT_NOT_SUPPORTED;
+	}
+	f->x[0] = ret;
+}

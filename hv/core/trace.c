@@ -1,0 +1,128 @@
+/* Text views of trap events and statistics, for the console (and later GDB). */
+#include "hv.h"
+#include "lib.h"
+#include "console.h"
+#include "sysreg.h"
+#include "arch/sysreg.h"
+
+struct text {
+	char *buf;
+	size_t size, len;
+};
+
+static void __attribute__((format(printf, 2, 3))) text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = t->len < t->size ? t->size - t->len : 0;
+
+	va_start(ap, fmt);
+	t->len += vsnprintf(t->buf + (room ? t->len : 0), room, fmt, ap);
+	va_end(ap);
+}
+
+/* One line, e.g. "#12 t=3456 vcpu1 sysreg pc=0x40201000 write SCTLR_EL1 = 0x30d0199d". */
+size_t event_format(const struct trap_event *e, char *buf, size_t size)
+{
+	struct text t = { buf, size, 0 };
+	char name[32];
+
+	text_add(&t, "#%lu t=%lu vcpu%u %-6s pc=%#lx ", e->seq, e->time, e->vcpu,
+		 trap_class_name(e->cls), e->pc);
+	switch (e->cls) {
+	case TRAP_HVC:
+	case TRAP_SMC:
+		text_add(&t, "%s #%u fn=%#lx -> %#lx", trap_class_name(e->cls), e->imm, e->addr, e->value);
+		break;
+	case TRAP_WFI:
+	case TRAP_WFE:
+		text_add(&t, "%s", trap_class_name(e->cls));
+		break;
+	case TRAP_MMIO:
+	case TRAP_ABORT:
+		text_add(&t, "%s %#lx", event_op_name(e->op), e->addr);
+		if (e->width)
+			text_add(&t, " %uB %s %#lx", e->width, e->op == OP_WRITE ? "<-" : "->", e->value);
+		break;
+	default:
+		if (e->ec == EC_SYS64) {
+			const char *r = sysreg_name(e->addr, name, sizeof(name));
+			if (e->op == OP_MAINT)
+				text_add(&t, "%s %#lx", r, e->value);
+			else if (e->op == OP_WRITE)
+				text_add(&t, "write %s = %#lx", r, e->value);
+			else
+				text_add(&t, "read %s -> %#lx", r, e->value);
+		} else {
+			text_add(&t, "ec=%#x (%s) esr=%#x", e->ec, esr_ec_name(e->ec), e->esr);
+		}
+	}
+	if (e->outcome != OUT_EMULATED && e->outcome != OUT_FORWARDED)
+		text_add(&t, " [%s]", event_outcome_name(e->outcome));
+	return t.len;
+}
+
+void event_print(const struct trap_event *e)
+{
+	char line[160];
+
+	event_format(e, line, sizeof(line));
+	printk("%s\n", line);
+}
+
+/* The last n events of every pCPU's ring, oldest first, with what was lost. */
+void event_print_recent(unsigned n)
+{
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		struct event_ring *r = &pcpus[c].events;
+		u64 head = r->head, from = head > n ? head - n : 0;
+		struct trap_event e;
+
+		printk("trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from,
+		       head ? head - 1 : 0, head, event_ring_dropped(r, from));
+		for (u64 s = from; s < head; s++)
+			if (event_ring_get(r, s, &e))
+				event_print(&e);
+	}
+}
+
+/* Counts and EL2 time per class and per vCPU, in the shape of `perf kvm stat`. */
+void stats_print(void)
+{
+	u64 freq = sysreg_read(cntfrq_el0), total = 0;
+	struct trap_stat sum[TRAP_CLASS_COUNT];
+
+	memset(sum, 0, sizeof(sum));
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
+			const struct trap_stat *s = &pcpus[c].vcpu.stats[k];
+			if (!s->count)
+				continue;
+			if (!sum[k].count || s->min_ticks < sum[k].min_ticks)
+				sum[k].min_ticks = s->min_ticks;
+			if (s->max_ticks > sum[k].max_ticks)
+				sum[k].max_ticks = s->max_ticks;
+			sum[k].count += s->count;
+			sum[k].ticks += s->ticks;
+			total += s->count;
+		}
+	}
+	printk("stats: %-8s %10s %7s %10s %10s %10s   (time in ns, counter at %lu Hz)\n", "class",
+	       "samples", "%", "min", "avg", "max", freq);
+	for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
+		if (!sum[k].count)
+			continue;
+		u64 pct10 = sum[k].count * 1000 / total;
+		printk("stats: %-8s %10lu %5lu.%lu %10lu %10lu %10lu\n", trap_class_name(k), sum[k].count,
+		       pct10 / 10, pct10 % 10, sum[k].min_ticks * 1000000000 / freq,
+		       sum[k].ticks / sum[k].count * 1000000000 / freq, sum[k].max_ticks * 1000000000 / freq);
+	}
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		u64 count = 0, ticks = 0;
+		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
+			count += pcpus[c].vcpu.stats[k].count;
+			ticks += pcpus[c].vcpu.stats[k].ticks;
+		}
+		printk("stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks * 1000000000 / freq);
+	}
+	printk("stats: total %lu traps\n", total);
+}

@@ -1,0 +1,220 @@
+/*
+ * vCPUs: launching one the way the arm64 boot protocol and PSCI CPU_ON describe,
+ * reflecting exceptions into it as the hardware would, and the trap controls
+ * each pCPU applies to its vCPU.
+ */
+#include "hv.h"
+#include "lib.h"
+#include "console.h"
+#include "platform.h"
+#include "arch/sysreg.h"
+
+struct trap_config trap_config;
+
+/* HCR_EL2 bits every guest runs with: stage 2 on, EL1 is AArch64, set/way
+ * invalidate upgraded to clean+invalidate (the guest does not own the caches
+ * alone), SMC trapped (PSCI is ours), pointer authentication not trapped. */
+#define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API)
+
+struct trap_control {
+	u64 hcr, mdcr, cptr;
+};
+
+/* What switching a class on sets. Classes with no bits are always trapped. */
+static const struct trap_control trap_controls[TRAP_CLASS_COUNT] = {
+	[TRAP_WFI] = { .hcr = HCR_TWI },
+	[TRAP_WFE] = { .hcr = HCR_TWE },
+	[TRAP_SYSREG] = { .hcr = HCR_TACR },
+	[TRAP_ID] = { .hcr = HCR_TID1 | HCR_TID2 | HCR_TID3 },
+	[TRAP_VM] = { .hcr = HCR_TVM | HCR_TRVM },
+	[TRAP_CACHE] = { .hcr = HCR_TSW | HCR_TPCP | HCR_TPU | HCR_TTLB },
+	[TRAP_DEBUG] = { .mdcr = MDCR_TDA | MDCR_TDOSA | MDCR_TDRA },
+	[TRAP_PMU] = { .mdcr = MDCR_TPM | MDCR_TPMCR },
+	[TRAP_FP] = { .cptr = CPTR_TFP },
+};
+
+bool trap_class_always_on(unsigned cls)
+{
+	const struct trap_control *c = &trap_controls[cls];
+
+	return !c->hcr && !c->mdcr && !c->cptr;
+}
+
+void trap_class_set(unsigned cls, bool on)
+{
+	if (cls >= TRAP_CLASS_COUNT || trap_class_always_on(cls))
+		return;
+	if (on)
+		__atomic_or_fetch(&trap_config.enabled, 1u << cls, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(&trap_config.enabled, ~(1u << cls), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&trap_config.gen, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < pcpu_count; i++)
+		__atomic_or_fetch(&pcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
+}
+
+void trap_apply(struct pcpu *cpu)
+{
+	u64 hcr = HCR_BASE, mdcr = cpu->mdcr_base, cptr = CPTR_RES1;
+	u32 on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
+
+	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
+		if (!(on & (1u << c)))
+			continue;
+		hcr |= trap_controls[c].hcr;
+		mdcr |= trap_controls[c].mdcr;
+		cptr |= trap_controls[c].cptr;
+	}
+	sysreg_write(hcr_el2, hcr);
+	sysreg_write(mdcr_el2, mdcr);
+	sysreg_write(cptr_el2, cptr);
+	isb();
+}
+
+void vcpu_init(struct vcpu *v, unsigned id)
+{
+	struct pcpu *cpu = &pcpus[id];
+
+	v->id = id;
+	v->state = VCPU_OFF;
+	v->regs = &cpu->frame;
+	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
+	/* VMPIDR_EL2 bit 31 is RES1; the affinity is the physical one unless set. */
+	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : cpu->mpidr) | BIT(31);
+}
+
+struct vcpu *vcpu_by_mpidr(u64 mpidr)
+{
+	for (unsigned i = 0; i < pcpu_count; i++)
+		if ((pcpus[i].vcpu.vmpidr & MPIDR_AFF_MASK) == (mpidr & MPIDR_AFF_MASK))
+			return &pcpus[i].vcpu;
+	return NULL;
+}
+
+void vcpu_skip_instr(struct trap_frame *f)
+{
+	f->elr += 4;
+}
+
+/*
+ * Reflect a synchronous exception into the guest's EL1, as taking it would
+ * have: ELR/SPSR/ESR(/FAR)_EL1 set, PSTATE to EL1h with DAIF masked, PAN set
+ * when SCTLR_EL1.SPAN is 0, SSBS from SCTLR_EL1.DSSBS, and the vector offset
+ * chosen by where the guest was (D1.10.2).
+ */
+#define SPSR_M_MASK 0x1fULL
+#define SPSR_M_EL1T 0x4ULL
+#define SPSR_M_EL1H 0x5ULL
+#define SPSR_PAN BIT(22)
+#define SPSR_SSBS BIT(12)
+#define SCTLR_SPAN BIT(23)
+#define SCTLR_DSSBS BIT(44)
+#define ID_MMFR1_PAN(v) FIELD(v, 23, 20)
+
+static void inject_sync(struct trap_frame *f, u64 esr, u64 far, bool set_far)
+{
+	u64 spsr = f->spsr, mode = spsr & SPSR_M_MASK, offset;
+	u64 sctlr = sysreg_read(sctlr_el1), new_spsr = SPSR_MODE_EL1H | SPSR_DAIF;
+
+	if (mode == SPSR_M_EL1H)
+		offset = 0x200;
+	else if (mode == SPSR_M_EL1T)
+		offset = 0x000;
+	else if (spsr & 0x10)
+		offset = 0x600; /* from AArch32 EL0 */
+	else
+		offset = 0x400; /* from AArch64 EL0 */
+	if (ID_MMFR1_PAN(sysreg_read(id_aa64mmfr1_el1)))
+		new_spsr |= (sctlr & SCTLR_SPAN) ? (spsr & SPSR_PAN) : SPSR_PAN;
+	if (sctlr & SCTLR_DSSBS)
+		new_spsr |= SPSR_SSBS;
+	sysreg_write(elr_el1, f->elr);
+	sysreg_write(spsr_el1, spsr);
+	sysreg_write(esr_el1, esr);
+	if (set_far)
+		sysreg_write(far_el1, far);
+	f->elr = sysreg_read(vbar_el1) + offset;
+	f->spsr = new_spsr;
+}
+
+static bool from_el1(const struct trap_frame *f)
+{
+	u64 mode = f->spsr & SPSR_M_MASK;
+	return mode == SPSR_M_EL1H || mode == SPSR_M_EL1T;
+}
+
+void vcpu_inject_undef(struct trap_frame *f)
+{
+	/* EC 0 (unknown reason); IL says how long the instruction was. */
+	inject_sync(f, sysreg_read(esr_el2) & ESR_IL, 0, false);
+}
+
+#define FSC_SYNC_EXTERNAL 0x10
+
+void vcpu_inject_dabt_fsc(struct trap_frame *f, u64 va, unsigned fsc, bool cache_maint)
+{
+	u64 esr = ((u64)(from_el1(f) ? EC_DABT_CUR : EC_DABT_LOW) << ESR_EC_SHIFT) | ESR_IL | fsc;
+
+	if (cache_maint)
+		esr |= ESR_DABT_CM | ESR_DABT_WNR;
+	inject_sync(f, esr, va, true);
+}
+
+void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write)
+{
+	u64 esr = ((u64)(from_el1(f) ? EC_DABT_CUR : EC_DABT_LOW) << ESR_EC_SHIFT) | ESR_IL |
+		  FSC_SYNC_EXTERNAL | (write ? ESR_DABT_WNR : 0);
+
+	inject_sync(f, esr, va, true);
+}
+
+void vcpu_inject_iabt(struct trap_frame *f, u64 va)
+{
+	u64 esr = ((u64)(from_el1(f) ? EC_IABT_CUR : EC_IABT_LOW) << ESR_EC_SHIFT) | ESR_IL |
+		  FSC_SYNC_EXTERNAL;
+
+	inject_sync(f, esr, va, true);
+}
+
+/*
+ * A trapped WFI: sleep at EL2 until an interrupt is pending. The guest owns its
+ * interrupts (HCR_EL2.IMO = 0), and a pending physical IRQ wakes a WFI at EL2
+ * even though it is routed to EL1 (checked on QEMU; docs/architecture.md).
+ */
+void vcpu_wait_for_interrupt(struct vcpu *v)
+{
+	v->state = VCPU_IDLE;
+	dsb(sy);
+	wfi();
+	v->state = VCPU_RUNNING;
+}
+
+void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0)
+{
+	struct trap_frame *f = v->regs;
+
+	memset(f, 0, sizeof(*f));
+	f->x[0] = x0;
+	f->elr = entry;
+	f->spsr = SPSR_MODE_EL1H | SPSR_DAIF;
+	/* Out of reset: MMU and caches off, everything else the guest sets up. */
+	sysreg_write(sctlr_el1, SCTLR_EL1_RES1);
+	sysreg_write(vbar_el1, 0);
+	sysreg_write(mdscr_el1, 0);
+	isb();
+}
+
+void __attribute__((noreturn)) guest_enter(struct trap_frame *f);
+
+void vcpu_run(struct pcpu *cpu)
+{
+	struct vcpu *v = &cpu->vcpu;
+
+	while (v->state != VCPU_ON_PENDING)
+		wfe();
+	vcpu_set_reset_state(v, v->entry, v->context_id);
+	v->state = VCPU_RUNNING;
+	cpu->exit_work = 0;
+	trap_apply(cpu);
+	guest_enter(v->regs);
+}

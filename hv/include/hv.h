@@ -1,0 +1,174 @@
+/*
+ * Core data of the hypervisor: physical CPUs, the vCPU each one runs, and the
+ * guest's memory. One vCPU is pinned to each pCPU for the guest's lifetime, so
+ * the guest's EL1 system registers and FP/SIMD state stay live in the hardware
+ * while it runs and are only copied out when a vCPU is parked (debugger stop,
+ * CPU_OFF), which keeps the trap path free of context switching.
+ */
+#ifndef HV_H
+#define HV_H
+
+#include "trapvisor/types.h"
+#include "trapvisor/event.h"
+#include "trapvisor/esr.h"
+#include "arch/frame.h"
+
+#define MAX_CPUS 8
+
+#define HV_VERSION "0.1"
+
+enum vcpu_state {
+	VCPU_OFF,
+	VCPU_ON_PENDING, /* CPU_ON accepted, its pCPU has not entered the guest yet */
+	VCPU_RUNNING,
+	VCPU_IDLE,	 /* in a trapped WFI */
+};
+
+/* The guest's EL1 state saved while parked; live in the hardware otherwise. */
+struct el1_context {
+	u64 sp_el0, sp_el1, elr_el1, spsr_el1;
+	u64 sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
+	u64 esr, far, afsr0, afsr1, par, tpidr_el0, tpidrro_el0, tpidr_el1;
+	u64 cpacr, cntkctl, csselr, mdscr;
+};
+
+struct vcpu {
+	unsigned id;
+	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
+	u64 vmpidr;
+	u64 vpidr;
+	/* CPU_ON / CPU_SUSPEND resume point, handed over by psci.c */
+	u64 entry;
+	u64 context_id;
+	struct trap_frame *regs;
+	struct el1_context el1;
+	struct trap_stat stats[TRAP_CLASS_COUNT];
+};
+
+struct pcpu {
+	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
+	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
+	unsigned id;
+	u64 mpidr;
+	volatile u32 exit_work; /* EXIT_WORK_*: done after the trap, before eret */
+	u64 mdcr_base;		/* MDCR_EL2 with only HPMN set: all counters the guest's */
+	struct vcpu vcpu;
+	struct event_ring events;
+} __attribute__((aligned(64)));
+
+extern struct pcpu pcpus[MAX_CPUS];
+extern unsigned pcpu_count;
+
+static inline struct pcpu *this_pcpu(void)
+{
+#ifndef HOST_TEST
+	struct pcpu *p;
+	asm volatile("mrs %0, tpidr_el2" : "=r"(p));
+	return p;
+#else
+	extern struct pcpu *host_this_pcpu;
+	return host_this_pcpu;
+#endif
+}
+
+static inline struct vcpu *vcpu_by_id(unsigned id)
+{
+	return id < pcpu_count ? &pcpus[id].vcpu : NULL;
+}
+
+static inline struct pcpu *vcpu_pcpu(struct vcpu *v)
+{
+	return &pcpus[v->id];
+}
+
+/* The guest: identity-mapped RAM [ram_base, ram_end) and what was loaded in it. */
+struct guest_config {
+	u64 ram_base, ram_end;
+	u64 image;	  /* guest Image load address */
+	u64 initrd, initrd_size;
+	u64 dtb;	  /* where the guest's device tree goes */
+	const char *cmdline;
+	bool hypercalls;  /* trapvisor vendor hypercalls (test interface) */
+	bool stats_at_exit;
+	u32 vpidr;
+	bool vpidr_set;
+	u64 vmpidr[MAX_CPUS];
+	bool vmpidr_set;
+};
+extern struct guest_config guest;
+
+static inline bool guest_ram_contains(u64 ipa, u64 size)
+{
+	return ipa >= guest.ram_base && size <= guest.ram_end - ipa && ipa < guest.ram_end;
+}
+
+/* Work a trap leaves for the end of its exit path (one load there when none). */
+#define EXIT_WORK_TRAPS BIT(0)	     /* trap classes changed: re-apply */
+#define EXIT_WORK_CPU_OFF BIT(1)     /* PSCI CPU_OFF: park this pCPU */
+#define EXIT_WORK_SYSTEM_OFF BIT(2)  /* PSCI SYSTEM_OFF */
+#define EXIT_WORK_SYSTEM_RESET BIT(3)
+
+/* ---- trap classes (vcpu.c) ---- */
+struct trap_config {
+	u32 enabled;	 /* bit per enum trap_class */
+	volatile u32 gen; /* bumped on each change; pCPUs re-apply at their next exit */
+};
+extern struct trap_config trap_config;
+void trap_class_set(unsigned cls, bool on);
+void trap_apply(struct pcpu *cpu);
+bool trap_class_always_on(unsigned cls);
+
+/* ---- vCPU operations (vcpu.c) ---- */
+void vcpu_init(struct vcpu *v, unsigned id);
+void vcpu_skip_instr(struct trap_frame *f);
+void vcpu_inject_undef(struct trap_frame *f);
+/* A synchronous external abort on a data access / instruction fetch at va. */
+void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write);
+void vcpu_inject_iabt(struct trap_frame *f, u64 va);
+/* A data abort with a given fault status code (e.g. from a failed AT). */
+void vcpu_inject_dabt_fsc(struct trap_frame *f, u64 va, unsigned fsc, bool cache_maint);
+struct vcpu *vcpu_by_mpidr(u64 mpidr);
+void vcpu_wait_for_interrupt(struct vcpu *v);
+void __attribute__((noreturn)) vcpu_run(struct pcpu *cpu);
+/* Drop this pCPU's stack and wait in vcpu_run() for CPU_ON (arch). */
+void __attribute__((noreturn)) cpu_restart_idle(struct pcpu *cpu);
+void vcpu_save_el1(struct vcpu *v);
+void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0);
+
+/* ---- guest address translation and caches (arch) ---- */
+/* Stage-1 walk of the guest's own tables at the guest's EL; fsc on failure. */
+bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u64 *fsc);
+void cache_ic_invalidate_all(void);
+
+/* ---- trap dispatch (trap.c) ---- */
+typedef void (*trap_handler_fn)(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+void trap_lower_sync(struct trap_frame *f);
+
+/* ---- PSCI for the guest (psci.c) ---- */
+bool psci_is_call(u64 fid);
+void psci_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+/* SMCCC return codes */
+#define SMCCC_NOT_SUPPORTED ((u64)-1)
+
+/* ---- trapvisor's own hypercalls (hypercall.c) ---- */
+bool hypercall_is_ours(u64 fid);
+void hypercall_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+
+/* ---- system registers (sysreg.c) ---- */
+void sysreg_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+void sysreg_init_virtual_values(void);
+
+/* ---- MMIO (mmio.c) ---- */
+void mmio_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+
+/* ---- events (event.c) ---- */
+void event_print(const struct trap_event *e);
+void event_print_recent(unsigned n);
+void stats_print(void);
+
+/* ---- firmware beneath us (platform) ---- */
+void __attribute__((noreturn)) hv_system_off(void);
+void __attribute__((noreturn)) hv_system_reset(void);
+void __attribute__((noreturn)) hv_panic(const char *fmt, ...);
+
+#endif

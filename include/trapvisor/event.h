@@ -1,0 +1,115 @@
+/*
+ * Trap events: one fixed-size record per trap, written once into a per-CPU ring.
+ *
+ * Trace, statistics and (later) catchpoints and the registers GDB sees are all
+ * views of these records. The ring never blocks the trapping CPU: it overwrites
+ * the oldest record, and readers learn how many they lost from the sequence
+ * numbers (see event_ring_dropped()).
+ */
+#ifndef TRAPVISOR_EVENT_H
+#define TRAPVISOR_EVENT_H
+
+#include "trapvisor/types.h"
+
+/* What the user switches on and off, catches and counts. */
+enum trap_class {
+	TRAP_WFI,
+	TRAP_WFE,
+	TRAP_HVC,
+	TRAP_SMC,
+	TRAP_SYSREG, /* system registers not in a finer class (ACTLR_EL1, ...) */
+	TRAP_ID,     /* ID registers: HCR_EL2.TID1/TID2/TID3 */
+	TRAP_VM,     /* virtual-memory controls: HCR_EL2.TVM/TRVM */
+	TRAP_CACHE,  /* cache and TLB maintenance: HCR_EL2.TSW/TPCP/TPU/TTLB */
+	TRAP_DEBUG,  /* debug registers: MDCR_EL2.TDA/TDOSA/TDRA */
+	TRAP_PMU,    /* PMU registers: MDCR_EL2.TPM/TPMCR */
+	TRAP_FP,     /* first FP/SIMD use: CPTR_EL2.TFP */
+	TRAP_MMIO,   /* stage-2 data aborts on emulated or watched device ranges */
+	TRAP_ABORT,  /* stage-2 faults outside any device: injected into the guest */
+	TRAP_OTHER,  /* anything else the guest made EL2 see */
+	TRAP_CLASS_COUNT
+};
+
+enum event_op {
+	OP_NONE,
+	OP_READ,
+	OP_WRITE,
+	OP_CALL, /* HVC/SMC: addr holds the function id (x0), value the result */
+	OP_WAIT, /* WFI/WFE */
+	OP_MAINT /* cache/TLB maintenance: value holds Xt */
+};
+
+enum event_outcome {
+	OUT_EMULATED,	    /* the hypervisor performed it for the guest */
+	OUT_FORWARDED,	    /* performed on the real hardware on the guest's behalf */
+	OUT_UNDEF_INJECTED, /* guest received an UNDEFINED exception */
+	OUT_ABORT_INJECTED, /* guest received a synchronous external abort */
+	OUT_NOT_SUPPORTED,  /* HVC/SMC answered with SMCCC NOT_SUPPORTED */
+};
+
+struct trap_event {
+	u64 seq;   /* per-CPU, from 0, never reused */
+	u64 time;  /* CNTPCT_EL0 at vector entry */
+	u64 pc;	   /* guest address of the trapping instruction */
+	u64 addr;  /* IPA, SYSREG_ENC(), or SMCCC function id */
+	u64 value; /* value read/written, call result, Xt of maintenance */
+	u32 esr;
+	u32 el2_ticks; /* CNTPCT ticks spent in EL2 for this trap */
+	u8 pcpu;
+	u8 vcpu;
+	u8 ec;
+	u8 cls;	    /* enum trap_class */
+	u8 op;	    /* enum event_op */
+	u8 outcome; /* enum event_outcome */
+	u8 width;   /* access width in bytes, 0 if none */
+	u8 reg;	    /* general register involved, 0xff if none */
+	u16 imm;    /* HVC/SMC immediate */
+	u8 reserved[6];
+};
+_Static_assert(sizeof(struct trap_event) == 64, "trap_event is one cache line");
+
+#define EVENT_RING_ORDER 10
+#define EVENT_RING_SIZE (1u << EVENT_RING_ORDER)
+
+struct event_ring {
+	u64 head; /* records written so far; the next one goes to slots[head % SIZE] */
+	struct trap_event slots[EVENT_RING_SIZE];
+};
+
+struct trap_stat {
+	u64 count;
+	u64 ticks;
+	u64 min_ticks;
+	u64 max_ticks;
+};
+
+/*
+ * The slot the next event goes to. The trap path fills it in place and then
+ * publishes it with event_ring_commit(), so a record is written exactly once.
+ */
+static inline struct trap_event *event_ring_next(struct event_ring *r)
+{
+	return &r->slots[r->head & (EVENT_RING_SIZE - 1)];
+}
+
+static inline void event_ring_commit(struct event_ring *r)
+{
+	r->head++;
+}
+
+void event_ring_reset(struct event_ring *r);
+/* Records older than this sequence number have been overwritten. */
+u64 event_ring_oldest(const struct event_ring *r);
+/* Records the reader wanted (from sequence `since`) that were overwritten. */
+u64 event_ring_dropped(const struct event_ring *r, u64 since);
+/* Copy the record with sequence `seq`; false if not (or no longer) in the ring. */
+bool event_ring_get(const struct event_ring *r, u64 seq, struct trap_event *out);
+
+void trap_stat_add(struct trap_stat *s, u64 ticks);
+
+const char *trap_class_name(unsigned cls);
+int trap_class_by_name(const char *name, size_t len);
+const char *event_op_name(unsigned op);
+const char *event_outcome_name(unsigned outcome);
+
+#endif
