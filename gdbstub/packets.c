@@ -513,8 +513,8 @@ static void packets_breakpoint(struct gdbstub *s, const char *args, size_t len,
 		reply_error(s, GDB_E_PACKET);
 		return;
 	}
-	if (type > GDB_BP_ACCESS)
-		return; /* unknown type: unsupported */
+	if (type > GDB_BP_ACCESS || !s->ops->bp_insert || !s->ops->bp_remove)
+		return; /* unsupported: GDB falls back or says so */
 	if (insert)
 		r = s->ops->bp_insert(s->ctx, (enum gdb_bp_type)type, addr, kind);
 	else

@@ -202,8 +202,9 @@ struct gdb_target_ops {
 	 * with GDB_SIGNAL_INT. May be called more than once before the stop. */
 	void (*interrupt)(void *ctx);
 
-	/* (stopped) Insert/remove a breakpoint or watchpoint. kind is GDB's:
-	 * 4 for an A64 instruction, the length in bytes for a watchpoint. */
+	/* Optional, (stopped): insert/remove a breakpoint or watchpoint. kind
+	 * is GDB's: 4 for an A64 instruction, the length in bytes for a
+	 * watchpoint. Without them GDB writes brk instructions itself (M/X). */
 	enum gdb_bp_result (*bp_insert)(void *ctx, enum gdb_bp_type type,
 					uint64_t addr, uint64_t kind);
 	enum gdb_bp_result (*bp_remove)(void *ctx, enum gdb_bp_type type,

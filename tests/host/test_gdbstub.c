@@ -526,7 +526,10 @@ static void query_monitor_without_hook_unsupported(void)
 	ops.monitor = NULL;
 	ops.vcpu_describe = NULL;
 	ops.reg_describe = NULL;
+	ops.bp_insert = NULL;
+	ops.bp_remove = NULL;
 	gdbstub_init(&t.stub, &ops, &t, false);
+	CHECK_STR(fake_exchange(&t, "Z0,40000000,4"), "");
 	CHECK_STR(fake_exchange(&t, "qRcmd,6869"), "");
 	CHECK_STR(fake_exchange(&t, "qThreadExtraInfo,1"), "764350552030");
 	CHECK_STR(fake_exchange(&t, "p44"), "E16");
