@@ -78,7 +78,7 @@ host-tests: $(addprefix $(B)/host/,$(HOST_TESTS))
 deps:
 	@scripts/deps
 
-run: deps all
+run: deps $(B)/trapvisor.elf guests
 	@scripts/run-qemu --smp $(SMP) --mem $(MEM) --gdb-port $(GDB_PORT) \
 		$(if $(GUEST),--guest $(GUEST)) $(if $(INITRD),--initrd $(INITRD)) \
 		--cmdline "$(CMDLINE)"

@@ -1,3 +1,89 @@
+/*
+ * WFI/WFE idle loop. Booted with trapvisor.trap=wfi,wfe: every WFI the guest
+ * executes must reach the hypervisor, sleep until the timer fires, and be
+ * counted; switching the class off at run time must stop the counting.
+ */
 #include "guest.h"
-int main(u64 dtb) { return 0; }
-void secondary_main(unsigned i) {}
+#include "trapvisor/hypercall.h"
+#include "trapvisor/event.h"
+
+#define PSCI_CPU_ON 0xc4000003ul
+#define WFI_LOOPS 20
+#define WFE_LOOPS 50
+
+static volatile bool secondary_done;
+
+static u64 stat(unsigned cls, u64 vcpu)
+{
+	return hvc_call(TV_HC_STAT_COUNT, cls, vcpu, 0);
+}
+
+/* n WFIs, each woken by the virtual timer `interval` ticks later. */
+static u64 idle_loop(unsigned n, u64 interval)
+{
+	u64 t0 = read_sysreg(cntvct_el0);
+
+	for (unsigned i = 0; i < n; i++) {
+		timer_arm_ticks(interval);
+		asm volatile("wfi");
+		timer_disarm();
+	}
+	return read_sysreg(cntvct_el0) - t0;
+}
+
+void secondary_main(unsigned index)
+{
+	u64 interval = read_sysreg(cntfrq_el0) / 1000;
+
+	gic_init_cpu();
+	idle_loop(WFI_LOOPS, interval);
+	secondary_done = true;
+}
+
+int main(u64 dtb)
+{
+	u64 interval = read_sysreg(cntfrq_el0) / 1000; /* 1 ms */
+	u64 before, elapsed;
+
+	gic_init_cpu();
+	gprintf("idle: WFI/WFE under trapvisor\n");
+
+	before = stat(TRAP_WFI, 0);
+	elapsed = idle_loop(WFI_LOOPS, interval);
+	check_eq(stat(TRAP_WFI, 0) - before, WFI_LOOPS, "every WFI trapped and counted");
+	check(elapsed >= WFI_LOOPS * interval * 9 / 10,
+	      "trapped WFI waited for the interrupt (%lu ticks for %u x %lu)", elapsed, WFI_LOOPS, interval);
+
+	before = stat(TRAP_WFE, 0);
+	asm volatile("sevl; wfe"); /* clear the event register: this WFE completes without trapping */
+	for (unsigned i = 0; i < WFE_LOOPS; i++)
+		asm volatile("wfe");
+	/* QEMU 7.2 never traps WFE (its WFE is a yield that ignores HCR_EL2.TWE);
+	 * hardware that does trap must count every one. */
+	if (stat(TRAP_WFE, 0) == before)
+		skip("WFE trapping: this CPU does not trap WFE (QEMU 7.2 ignores HCR_EL2.TWE)");
+	else
+		check_eq(stat(TRAP_WFE, 0) - before, WFE_LOOPS, "every WFE with no event pending trapped");
+
+	/* Run-time switch: off, nothing counted; on again, counted again. */
+	check_eq(hvc_call(TV_HC_TRAP, TRAP_WFI, 0, 0), 0, "switch wfi trapping off");
+	before = stat(TRAP_WFI, 0);
+	idle_loop(10, interval);
+	check_eq(stat(TRAP_WFI, 0) - before, 0, "untrapped WFIs are not counted");
+	check_eq(hvc_call(TV_HC_TRAP, TRAP_WFI, 1, 0), 0, "switch wfi trapping on");
+	before = stat(TRAP_WFI, 0);
+	idle_loop(5, interval);
+	check_eq(stat(TRAP_WFI, 0) - before, 5, "trapping on again counts again");
+	check_eq(hvc_call(TV_HC_TRAP, TRAP_HVC, 0, 0), TV_HC_INVALID, "hvc cannot be switched off");
+	check_eq(hvc_call(TV_HC_TRAP, TRAP_CLASS_COUNT, 1, 0), TV_HC_INVALID, "unknown class refused");
+
+	/* A second vCPU idling at the same time is counted on its own. */
+	before = stat(TRAP_WFI, 1);
+	check_eq(smc_call(PSCI_CPU_ON, 1, (u64)secondary_entry, 1), 0, "CPU_ON vCPU 1");
+	while (!secondary_done)
+		idle_loop(1, interval);
+	check_eq(stat(TRAP_WFI, 1) - before, WFI_LOOPS, "vCPU 1's WFIs counted for vCPU 1");
+	hvc_call(TV_HC_TRACE, 4, 0, 0);
+	hvc_call(TV_HC_STATS, 0, 0, 0);
+	return 0;
+}

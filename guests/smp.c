@@ -1,3 +1,108 @@
+/*
+ * PSCI SMP bring-up: every vCPU is turned on, reports in, is turned off, and
+ * is turned on again; every PSCI answer is checked against DEN0022.
+ */
 #include "guest.h"
-int main(u64 dtb) { return 0; }
-void secondary_main(unsigned i) {}
+
+#define PSCI_VERSION 0x84000000ul
+#define PSCI_CPU_SUSPEND64 0xc4000001ul
+#define PSCI_CPU_ON64 0xc4000003ul
+#define PSCI_AFFINITY_INFO64 0xc4000004ul
+#define PSCI_MIGRATE_INFO_TYPE 0x84000006ul
+#define PSCI_SYSTEM_RESET 0x84000009ul
+#define PSCI_FEATURES 0x8400000aul
+#define SMCCC_VERSION 0x80000000ul
+
+#define NOT_SUPPORTED ((u64)-1)
+#define INVALID_PARAMETERS ((u64)-2)
+#define ALREADY_ON ((u64)-4)
+#define INVALID_ADDRESS ((u64)-9)
+#define AFF_ON 0
+#define AFF_OFF 1
+
+static volatile unsigned arrived, wave;
+static volatile u64 seen_context[8], seen_mpidr[8];
+static volatile bool release;
+
+void secondary_main(unsigned index)
+{
+	seen_context[index] = index;
+	seen_mpidr[index] = read_sysreg(mpidr_el1);
+	__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+	while (!release)
+		asm volatile("yield");
+	/* returning calls CPU_OFF (head.S) */
+}
+
+static unsigned count_cpus(void)
+{
+	unsigned n = 1;
+
+	while (n < 8 && smc_call(PSCI_AFFINITY_INFO64, n, 0, 0) != INVALID_PARAMETERS)
+		n++;
+	return n;
+}
+
+static void wait_off(unsigned cpu)
+{
+	for (unsigned spin = 0; spin < 10000000; spin++)
+		if (smc_call(PSCI_AFFINITY_INFO64, cpu, 0, 0) == AFF_OFF)
+			return;
+}
+
+static void bring_up_all(unsigned n, const char *what)
+{
+	arrived = 0;
+	release = false;
+	for (unsigned i = 1; i < n; i++)
+		check_eq(smc_call(PSCI_CPU_ON64, i, (u64)secondary_entry, i), 0, "CPU_ON");
+	while (arrived != n - 1)
+		asm volatile("yield");
+	check(true, "%s: all %u secondary vCPUs reported in", what, n - 1);
+	for (unsigned i = 1; i < n; i++) {
+		check_eq(seen_context[i], i, "the context id reaches x0");
+		check_eq(seen_mpidr[i] & 0xff, i, "each vCPU sees its own MPIDR");
+		check_eq(smc_call(PSCI_AFFINITY_INFO64, i, 0, 0), AFF_ON, "AFFINITY_INFO says ON");
+	}
+	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry, 1), ALREADY_ON, "CPU_ON of a running vCPU");
+	release = true;
+	for (unsigned i = 1; i < n; i++) {
+		wait_off(i);
+		check_eq(smc_call(PSCI_AFFINITY_INFO64, i, 0, 0), AFF_OFF, "CPU_OFF leaves it OFF");
+	}
+}
+
+int main(u64 dtb)
+{
+	unsigned n;
+	u64 t0, interval = read_sysreg(cntfrq_el0) / 1000;
+
+	gprintf("smp: PSCI under trapvisor\n");
+	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001, "PSCI_VERSION is 1.1 (SMC)");
+	check_eq(hvc_call(PSCI_VERSION, 0, 0, 0), 0x10001, "PSCI_VERSION is 1.1 (HVC)");
+	check_eq(smc_call(PSCI_FEATURES, PSCI_CPU_ON64, 0, 0), 0, "FEATURES(CPU_ON)");
+	check_eq(smc_call(PSCI_FEATURES, PSCI_SYSTEM_RESET, 0, 0), 0, "FEATURES(SYSTEM_RESET)");
+	check_eq(smc_call(PSCI_FEATURES, SMCCC_VERSION, 0, 0), NOT_SUPPORTED, "FEATURES(SMCCC_VERSION)");
+	check_eq(smc_call(PSCI_FEATURES, 0xc4000006ul, 0, 0), NOT_SUPPORTED, "no SMC64 MIGRATE_INFO_TYPE");
+	check_eq(smc_call(PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2, "MIGRATE_INFO_TYPE: no migration needed");
+	check_eq(smc_call(0x8400001ful, 0, 0, 0), NOT_SUPPORTED, "an unimplemented PSCI function");
+	check_eq(smc_call(PSCI_AFFINITY_INFO64, 0, 1, 0), AFF_ON, "AFFINITY_INFO level 1 includes vCPU 0");
+	check_eq(smc_call(PSCI_AFFINITY_INFO64, 0, 4, 0), INVALID_PARAMETERS, "AFFINITY_INFO level 4");
+
+	n = count_cpus();
+	gprintf("smp: %u vCPUs\n", n);
+	check(n >= 2, "more than one vCPU to test with (%u)", n);
+	check_eq(smc_call(PSCI_CPU_ON64, 0x80, (u64)secondary_entry, 0), INVALID_PARAMETERS, "CPU_ON of a missing MPIDR");
+	check_eq(smc_call(PSCI_CPU_ON64, 1, 0x40200000ul, 0), INVALID_ADDRESS, "CPU_ON into hypervisor memory");
+	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry + 2, 0), INVALID_ADDRESS, "CPU_ON at a misaligned entry");
+	bring_up_all(n, "first wave");
+	bring_up_all(n, "second wave after CPU_OFF");
+
+	gic_init_cpu();
+	timer_arm_ticks(interval);
+	t0 = read_sysreg(cntvct_el0);
+	check_eq(smc_call(PSCI_CPU_SUSPEND64, 0, 0, 0), 0, "CPU_SUSPEND (standby) returns SUCCESS");
+	check(read_sysreg(cntvct_el0) - t0 >= interval * 9 / 10, "CPU_SUSPEND waited for the timer");
+	timer_disarm();
+	return 0;
+}

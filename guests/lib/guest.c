@@ -44,6 +44,17 @@ void check(bool ok, const char *fmt, ...)
 	gprintf("%s: %s\n", ok ? "PASS" : "FAIL", buf);
 }
 
+void skip(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	gprintf("SKIP: %s\n", buf);
+}
+
 unsigned guest_failures(void)
 {
 	return failures;
@@ -123,7 +134,11 @@ void guest_exception(unsigned kind, u64 *regs)
 		f->kind = kind;
 		f->taken = true;
 		f->armed = false;
-		write_sysreg(elr_el1, elr + 4);
+		/* An instruction abort came from a branch: return to its caller. */
+		if (ESR_EC_OF(esr) == 0x20 || ESR_EC_OF(esr) == 0x21)
+			write_sysreg(elr_el1, regs[19]); /* x30, saved at [sp, #152] */
+		else
+			write_sysreg(elr_el1, elr + 4);
 		return;
 	}
 	gprintf("FAIL: unexpected exception (vector %u) on vCPU %u: ESR_EL1 %#lx ELR_EL1 %#lx FAR_EL1 %#lx\n",

@@ -16,6 +16,7 @@
 
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define check_eq(a, b, name)                                                                     \
 	do {                                                                                     \
 		u64 a_ = (u64)(a), b_ = (u64)(b);                                                \

@@ -8,6 +8,7 @@
 #include "lib.h"
 #include "console.h"
 #include "platform.h"
+#include "sysreg.h"
 
 #define PREFIX "trapvisor."
 
@@ -75,6 +76,22 @@ static bool take_initrd(const char *s, size_t n, unsigned i, void *ctx)
 	return i < 2 && parse_u64(s, n, i == 0 ? &guest.initrd : &guest.initrd_size);
 }
 
+/* NAME:VALUE, a virtual value for a trapped ID register; turns the id class on. */
+static bool take_sysreg_value(const char *s, size_t n)
+{
+	const struct sysreg_desc *d;
+	size_t colon = 0;
+	u64 v;
+
+	while (colon < n && s[colon] != ':')
+		colon++;
+	d = sysreg_find_name(s, colon);
+	if (!d || colon == n || !parse_u64(s + colon + 1, n - colon - 1, &v) || !sysreg_set_virtual(d, v))
+		return false;
+	bootargs_trap_classes |= 1u << TRAP_ID;
+	return true;
+}
+
 static bool take_option(const char *key, size_t klen, const char *val, size_t vlen)
 {
 	u64 v;
@@ -95,6 +112,8 @@ static bool take_option(const char *key, size_t klen, const char *val, size_t vl
 		guest.vmpidr_set = true;
 		return for_each_item(val, vlen, take_vmpidr, NULL);
 	}
+	if (KEY("sysreg"))
+		return take_sysreg_value(val, vlen);
 	if (KEY("trap"))
 		return for_each_item(val, vlen, take_trap_class, NULL);
 	if (KEY("hypercalls")) {
@@ -109,6 +128,11 @@ static bool take_option(const char *key, size_t klen, const char *val, size_t vl
 	return false;
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 void bootargs_parse(const char *args)
 {
 	bool ours = true;
@@ -119,9 +143,9 @@ void bootargs_parse(const char *args)
 		const char *w = args;
 		size_t len = 0;
 
-		while (*w == ' ')
+		while (is_space(*w))
 			w++;
-		while (w[len] && w[len] != ' ')
+		while (w[len] && !is_space(w[len]))
 			len++;
 		args = w + len;
 		if (!len)

@@ -129,6 +129,15 @@ static bool is_reserved_id_space(u32 enc)
 	       SYSREG_ENC_CRM(enc) >= 1 && SYSREG_ENC_CRM(enc) <= 7;
 }
 
+unsigned sysreg_class_of(u32 enc)
+{
+	const struct sysreg_desc *d = sysreg_find(enc);
+
+	if (d)
+		return d->cls;
+	return is_reserved_id_space(enc) ? TRAP_ID : TRAP_SYSREG;
+}
+
 /* How many of the numbered debug/PMU registers exist (ID_AA64DFR0_EL1, PMCR_EL0.N). */
 static bool numbered_register_exists(const struct sysreg_desc *d)
 {

@@ -65,7 +65,7 @@ static void trap_sysreg(struct vcpu *v, struct trap_frame *f, struct trap_event 
 
 	esr_decode_sys64(ev->esr, &acc);
 	d = sysreg_find(acc.addr);
-	ev->cls = d ? d->cls : TRAP_SYSREG;
+	ev->cls = sysreg_class_of(acc.addr);
 	ev->outcome = sysreg_emulate(v, f, &acc);
 	ev->op = acc.write ? OP_WRITE : OP_READ;
 	if (d && (d->kind == SR_SYS || d->kind == SR_DC_VA || d->kind == SR_IC_VA))
