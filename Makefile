@@ -30,8 +30,8 @@ INITRD     ?=
 HV_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-override-init \
               -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
               -fno-stack-protector -fno-pic -fno-pie -mstrict-align \
-              -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -march=armv8-a -mno-outline-atomics \
-              -Iinclude -Ihv/include -Ihv/arch/aarch64/include -MMD -MP
+              -fno-tree-loop-distribute-patterns -fomit-frame-pointer \
+              -march=armv8-a -mno-outline-atomics -Iinclude -Ihv/include -Ihv/arch/aarch64/include -MMD -MP
 HV_LDFLAGS := -nostdlib -static -no-pie -T hv/hv.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments
 LIBFDT     := /usr/lib/aarch64-linux-gnu/libfdt.a
 

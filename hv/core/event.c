@@ -74,12 +74,3 @@ bool event_ring_get(const struct event_ring *r, u64 seq, struct trap_event *out)
 	return out->seq == seq;
 }
 
-void trap_stat_add(struct trap_stat *s, u64 ticks)
-{
-	if (!s->count || ticks < s->min_ticks)
-		s->min_ticks = ticks;
-	if (ticks > s->max_ticks)
-		s->max_ticks = ticks;
-	s->count++;
-	s->ticks += ticks;
-}

@@ -10,11 +10,6 @@
 #include "console.h"
 #include "trapvisor/hypercall.h"
 
-bool hypercall_is_ours(u64 fid)
-{
-	return (fid & ~0xffffull) == TV_HC_BASE;
-}
-
 static u64 stat_count(u64 cls, u64 vcpu)
 {
 	u64 n = 0;

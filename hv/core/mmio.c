@@ -95,7 +95,7 @@ static const struct mmio_region *region_find(u64 ipa)
 	return NULL;
 }
 
-void mmio_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
+void mmio_trap(struct trap_frame *f, struct trap_event *ev)
 {
 	u64 far = sysreg_read(far_el2);
 	u64 ipa = (FIELD(sysreg_read(hpfar_el2), 43, 4) << 12) | (far & 0xfff);
@@ -107,7 +107,7 @@ void mmio_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
 	if (ev->esr & ESR_DABT_CM) {
 		/* Cache maintenance on a device or an unbacked IPA: nothing to do. */
 		ev->op = OP_MAINT;
-		vcpu_skip_instr(f);
+		vcpu_skip_instr();
 		return;
 	}
 	ev->op = (ev->esr & ESR_DABT_WNR) ? OP_WRITE : OP_READ;
@@ -130,5 +130,5 @@ void mmio_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
 	ev->width = acc.width;
 	ev->reg = acc.reg;
 	ev->outcome = OUT_EMULATED;
-	vcpu_skip_instr(f);
+	vcpu_skip_instr();
 }

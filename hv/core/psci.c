@@ -34,12 +34,6 @@
 /* power_state (original format): StateType [16], 1 = power down */
 #define POWER_STATE_POWERDOWN BIT(16)
 
-bool psci_is_call(u64 fid)
-{
-	u64 base = fid & ~0x40000000ull; /* SMC32 and SMC64 forms */
-	return (fid >> 32) == 0 && base >= 0x84000000u && base <= 0x8400001fu;
-}
-
 /* The function ids we implement, in their 32-bit form. */
 static bool implemented(u32 fid)
 {

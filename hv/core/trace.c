@@ -27,11 +27,12 @@ size_t event_format(const struct trap_event *e, char *buf, size_t size)
 	char name[32];
 
 	text_add(&t, "#%lu t=%lu vcpu%u %-6s pc=%#lx ", e->seq, e->time, e->vcpu,
-		 trap_class_name(e->cls), e->pc);
+		 trap_class_name(e->cls), event_pc(e));
 	switch (e->cls) {
 	case TRAP_HVC:
 	case TRAP_SMC:
-		text_add(&t, "%s #%u fn=%#lx -> %#lx", trap_class_name(e->cls), e->imm, e->addr, e->value);
+		text_add(&t, "%s #%u fn=%#lx -> %#lx", trap_class_name(e->cls), ESR_HVC_IMM(e->esr),
+			 e->addr, e->value);
 		break;
 	case TRAP_WFI:
 	case TRAP_WFE:
@@ -44,7 +45,7 @@ size_t event_format(const struct trap_event *e, char *buf, size_t size)
 			text_add(&t, " %uB %s %#lx", e->width, e->op == OP_WRITE ? "<-" : "->", e->value);
 		break;
 	default:
-		if (e->ec == EC_SYS64) {
+		if (ESR_EC(e->esr) == EC_SYS64) {
 			const char *r = sysreg_name(e->addr, name, sizeof(name));
 			if (e->op == OP_MAINT)
 				text_add(&t, "%s %#lx", r, e->value);
@@ -53,7 +54,7 @@ size_t event_format(const struct trap_event *e, char *buf, size_t size)
 			else
 				text_add(&t, "read %s -> %#lx", r, e->value);
 		} else {
-			text_add(&t, "ec=%#x (%s) esr=%#x", e->ec, esr_ec_name(e->ec), e->esr);
+			text_add(&t, "ec=%#x (%s) esr=%#x", ESR_EC(e->esr), esr_ec_name(ESR_EC(e->esr)), e->esr);
 		}
 	}
 	if (e->outcome != OUT_EMULATED && e->outcome != OUT_FORWARDED)
@@ -85,7 +86,36 @@ void event_print_recent(unsigned n)
 	}
 }
 
-/* Counts and EL2 time per class and per vCPU, in the shape of `perf kvm stat`. */
+/* Shortest and longest EL2 time of class cls among the events still in the rings. */
+static bool ring_min_max(unsigned cls, u64 *min, u64 *max)
+{
+	struct trap_event e;
+	bool any = false;
+
+	*min = ~0ull;
+	*max = 0;
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		struct event_ring *r = &pcpus[c].events;
+		for (u64 s = event_ring_oldest(r); s < r->head; s++) {
+			if (!event_ring_get(r, s, &e) || e.cls != cls)
+				continue;
+			any = true;
+			*min = e.el2_ticks < *min ? e.el2_ticks : *min;
+			*max = e.el2_ticks > *max ? e.el2_ticks : *max;
+		}
+	}
+	return any;
+}
+
+static u64 ticks_to_ns(u64 ticks, u64 freq)
+{
+	return ticks * 1000000000ull / freq;
+}
+
+/*
+ * Counts and EL2 time per class and per vCPU, in the shape of `perf kvm stat`.
+ * Count and average are exact; min and max cover the events still in the rings.
+ */
 void stats_print(void)
 {
 	u64 freq = sysreg_read(cntfrq_el0), total = 0;
@@ -94,27 +124,24 @@ void stats_print(void)
 	memset(sum, 0, sizeof(sum));
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
-			const struct trap_stat *s = &pcpus[c].vcpu.stats[k];
-			if (!s->count)
-				continue;
-			if (!sum[k].count || s->min_ticks < sum[k].min_ticks)
-				sum[k].min_ticks = s->min_ticks;
-			if (s->max_ticks > sum[k].max_ticks)
-				sum[k].max_ticks = s->max_ticks;
-			sum[k].count += s->count;
-			sum[k].ticks += s->ticks;
-			total += s->count;
+			sum[k].count += pcpus[c].vcpu.stats[k].count;
+			sum[k].ticks += pcpus[c].vcpu.stats[k].ticks;
+			total += pcpus[c].vcpu.stats[k].count;
 		}
 	}
-	printk("stats: %-8s %10s %7s %10s %10s %10s   (time in ns, counter at %lu Hz)\n", "class",
-	       "samples", "%", "min", "avg", "max", freq);
+	printk("stats: %-8s %10s %7s %10s %10s %10s   (ns; min/max over the events in the rings)\n",
+	       "class", "samples", "%", "min", "avg", "max");
 	for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
+		u64 min, max, pct10;
+
 		if (!sum[k].count)
 			continue;
-		u64 pct10 = sum[k].count * 1000 / total;
+		pct10 = sum[k].count * 1000 / total;
+		if (!ring_min_max(k, &min, &max))
+			min = max = 0;
 		printk("stats: %-8s %10lu %5lu.%lu %10lu %10lu %10lu\n", trap_class_name(k), sum[k].count,
-		       pct10 / 10, pct10 % 10, sum[k].min_ticks * 1000000000 / freq,
-		       sum[k].ticks / sum[k].count * 1000000000 / freq, sum[k].max_ticks * 1000000000 / freq);
+		       pct10 / 10, pct10 % 10, ticks_to_ns(min, freq),
+		       ticks_to_ns(sum[k].ticks / sum[k].count, freq), ticks_to_ns(max, freq));
 	}
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
@@ -122,7 +149,7 @@ void stats_print(void)
 			count += pcpus[c].vcpu.stats[k].count;
 			ticks += pcpus[c].vcpu.stats[k].ticks;
 		}
-		printk("stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks * 1000000000 / freq);
+		printk("stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks_to_ns(ticks, freq));
 	}
 	printk("stats: total %lu traps\n", total);
 }

@@ -77,6 +77,8 @@ void vcpu_init(struct vcpu *v, unsigned id)
 
 	v->id = id;
 	v->state = VCPU_OFF;
+	cpu->event_meta = META_CPU(cpu->id, id);
+	cpu->event_slots = cpu->events.slots;
 	v->regs = &cpu->frame;
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
 	/* VMPIDR_EL2 bit 31 is RES1; the affinity is the physical one unless set. */
@@ -91,9 +93,9 @@ struct vcpu *vcpu_by_mpidr(u64 mpidr)
 	return NULL;
 }
 
-void vcpu_skip_instr(struct trap_frame *f)
+void vcpu_skip_instr(void)
 {
-	f->elr += 4;
+	trap_set_pc(trap_pc() + 4);
 }
 
 /*
@@ -113,7 +115,7 @@ void vcpu_skip_instr(struct trap_frame *f)
 
 static void inject_sync(struct trap_frame *f, u64 esr, u64 far, bool set_far)
 {
-	u64 spsr = f->spsr, mode = spsr & SPSR_M_MASK, offset;
+	u64 spsr = trap_pstate(), mode = spsr & SPSR_M_MASK, offset;
 	u64 sctlr = sysreg_read(sctlr_el1), new_spsr = SPSR_MODE_EL1H | SPSR_DAIF;
 
 	if (mode == SPSR_M_EL1H)
@@ -128,18 +130,18 @@ static void inject_sync(struct trap_frame *f, u64 esr, u64 far, bool set_far)
 		new_spsr |= (sctlr & SCTLR_SPAN) ? (spsr & SPSR_PAN) : SPSR_PAN;
 	if (sctlr & SCTLR_DSSBS)
 		new_spsr |= SPSR_SSBS;
-	sysreg_write(elr_el1, f->elr);
+	sysreg_write(elr_el1, trap_pc());
 	sysreg_write(spsr_el1, spsr);
 	sysreg_write(esr_el1, esr);
 	if (set_far)
 		sysreg_write(far_el1, far);
-	f->elr = sysreg_read(vbar_el1) + offset;
-	f->spsr = new_spsr;
+	trap_set_pc(sysreg_read(vbar_el1) + offset);
+	trap_set_pstate(new_spsr);
 }
 
 static bool from_el1(const struct trap_frame *f)
 {
-	u64 mode = f->spsr & SPSR_M_MASK;
+	u64 mode = trap_pstate() & SPSR_M_MASK;
 	return mode == SPSR_M_EL1H || mode == SPSR_M_EL1T;
 }
 
@@ -195,8 +197,8 @@ void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0)
 
 	memset(f, 0, sizeof(*f));
 	f->x[0] = x0;
-	f->elr = entry;
-	f->spsr = SPSR_MODE_EL1H | SPSR_DAIF;
+	trap_set_pc(entry);
+	trap_set_pstate(SPSR_MODE_EL1H | SPSR_DAIF);
 	/* Out of reset: MMU and caches off, everything else the guest sets up. */
 	sysreg_write(sctlr_el1, SCTLR_EL1_RES1);
 	sysreg_write(vbar_el1, 0);

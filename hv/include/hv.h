@@ -12,6 +12,7 @@
 #include "trapvisor/event.h"
 #include "trapvisor/esr.h"
 #include "arch/frame.h"
+#include "trapvisor/hypercall.h"
 
 #define MAX_CPUS 8
 
@@ -33,6 +34,7 @@ struct el1_context {
 };
 
 struct vcpu {
+	struct trap_stat stats[TRAP_CLASS_COUNT]; /* first: near the trap frame */
 	unsigned id;
 	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
 	u64 vmpidr;
@@ -42,19 +44,29 @@ struct vcpu {
 	u64 context_id;
 	struct trap_frame *regs;
 	struct el1_context el1;
-	struct trap_stat stats[TRAP_CLASS_COUNT];
 };
 
+/*
+ * Everything after the frame that a trap touches sits within a load's reach of
+ * it, so the trap path addresses it from the frame pointer it is handed.
+ */
 struct pcpu {
 	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
 	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
+	struct trap_event *event_slots; /* events.slots, one load from the frame */
+	u64 event_meta;		 /* META_CPU() of this pCPU/vCPU */
+	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;
-	u64 mpidr;
-	volatile u32 exit_work; /* EXIT_WORK_*: done after the trap, before eret */
-	u64 mdcr_base;		/* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct vcpu vcpu;
+	u64 mpidr;
+	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct event_ring events;
 } __attribute__((aligned(64)));
+
+static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
+{
+	return (struct pcpu *)((u8 *)f - __builtin_offsetof(struct pcpu, frame));
+}
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
@@ -120,7 +132,7 @@ bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
-void vcpu_skip_instr(struct trap_frame *f);
+void vcpu_skip_instr(void);
 void vcpu_inject_undef(struct trap_frame *f);
 /* A synchronous external abort on a data access / instruction fetch at va. */
 void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write);
@@ -141,17 +153,25 @@ bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u
 void cache_ic_invalidate_all(void);
 
 /* ---- trap dispatch (trap.c) ---- */
-typedef void (*trap_handler_fn)(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+/* A handler finds its vCPU with pcpu_of_frame(f)->vcpu when it needs it. */
+typedef void (*trap_handler_fn)(struct trap_frame *f, struct trap_event *ev);
 void trap_lower_sync(struct trap_frame *f);
 
 /* ---- PSCI for the guest (psci.c) ---- */
-bool psci_is_call(u64 fid);
+/* PSCI function ids 0x84000000-0x8400001f and their SMC64 forms (DEN0022). */
+static inline bool psci_is_call(u64 fid)
+{
+	return ((fid & ~0x40000000ull) - 0x84000000ull) <= 0x1f;
+}
 void psci_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
 /* SMCCC return codes */
 #define SMCCC_NOT_SUPPORTED ((u64)-1)
 
 /* ---- trapvisor's own hypercalls (hypercall.c) ---- */
-bool hypercall_is_ours(u64 fid);
+static inline bool hypercall_is_ours(u64 fid)
+{
+	return (fid & ~0xffffull) == TV_HC_BASE;
+}
 void hypercall_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
 
 /* ---- system registers (sysreg.c) ---- */
@@ -159,7 +179,7 @@ void sysreg_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
 void sysreg_init_virtual_values(void);
 
 /* ---- MMIO (mmio.c) ---- */
-void mmio_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
+void mmio_trap(struct trap_frame *f, struct trap_event *ev);
 
 /* ---- events (event.c) ---- */
 void event_print(const struct trap_event *e);

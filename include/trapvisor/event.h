@@ -47,26 +47,45 @@ enum event_outcome {
 	OUT_NOT_SUPPORTED,  /* HVC/SMC answered with SMCCC NOT_SUPPORTED */
 };
 
+/*
+ * What is derivable is not stored: the exception class and an HVC/SMC
+ * immediate are in the ESR, the instruction's address follows from ELR and
+ * the class (event_pc()). Every byte written here is paid on every trap.
+ */
 struct trap_event {
 	u64 seq;   /* per-CPU, from 0, never reused */
 	u64 time;  /* CNTPCT_EL0 at vector entry */
-	u64 pc;	   /* guest address of the trapping instruction */
+	u64 elr;   /* ELR_EL2 at the trap */
 	u64 addr;  /* IPA, SYSREG_ENC(), or SMCCC function id */
 	u64 value; /* value read/written, call result, Xt of maintenance */
 	u32 esr;
 	u32 el2_ticks; /* CNTPCT ticks spent in EL2 for this trap */
-	u8 pcpu;
-	u8 vcpu;
-	u8 ec;
-	u8 cls;	    /* enum trap_class */
-	u8 op;	    /* enum event_op */
-	u8 outcome; /* enum event_outcome */
-	u8 width;   /* access width in bytes, 0 if none */
-	u8 reg;	    /* general register involved, 0xff if none */
-	u16 imm;    /* HVC/SMC immediate */
-	u8 reserved[6];
+	/* The small fields share one word: the trap path sets them in one store. */
+	union {
+		struct {
+			u8 pcpu;
+			u8 vcpu;
+			u8 cls;	    /* enum trap_class */
+			u8 op;	    /* enum event_op */
+			u8 outcome; /* enum event_outcome */
+			u8 width;   /* access width in bytes, 0 if none */
+			u8 reg;	    /* general register involved, 0xff if none */
+			u8 reserved0;
+		};
+		u64 meta;
+	};
+	u64 reserved;
 };
 _Static_assert(sizeof(struct trap_event) == 64, "trap_event is one cache line");
+
+#define META_CPU(pcpu, vcpu) ((u64)(pcpu) | (u64)(vcpu) << 8)
+#define META_KIND(cls, op, outcome) ((u64)(cls) << 16 | (u64)(op) << 24 | (u64)(outcome) << 32 | 0xffull << 48)
+
+/* The address of the trapping instruction: an HVC's ELR points past it. */
+static inline u64 event_pc(const struct trap_event *e)
+{
+	return (e->esr >> 26) == 0x16 /* EC_HVC64 */ ? e->elr - 4 : e->elr;
+}
 
 #define EVENT_RING_ORDER 10
 #define EVENT_RING_SIZE (1u << EVENT_RING_ORDER)
@@ -79,8 +98,6 @@ struct event_ring {
 struct trap_stat {
 	u64 count;
 	u64 ticks;
-	u64 min_ticks;
-	u64 max_ticks;
 };
 
 /*
@@ -105,7 +122,16 @@ u64 event_ring_dropped(const struct event_ring *r, u64 since);
 /* Copy the record with sequence `seq`; false if not (or no longer) in the ring. */
 bool event_ring_get(const struct event_ring *r, u64 seq, struct trap_event *out);
 
-void trap_stat_add(struct trap_stat *s, u64 ticks);
+/*
+ * Count and time per class are exact, kept on the trap path. The shortest and
+ * longest times are taken from the events still in the ring when asked for
+ * (stats_print), which keeps two compares and two stores off every trap.
+ */
+static inline void trap_stat_add(struct trap_stat *s, u64 ticks)
+{
+	s->count++;
+	s->ticks += ticks;
+}
 
 const char *trap_class_name(unsigned cls);
 int trap_class_by_name(const char *name, size_t len);

@@ -17,7 +17,7 @@ bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u
 {
 	/* PAR_EL1 is the guest's register: the walk must not change what it reads. */
 	u64 saved = sysreg_read(par_el1), par;
-	bool el0 = spsr_is_el0(f->spsr);
+	bool el0 = spsr_is_el0(trap_pstate());
 
 	if (el0 && write)
 		asm volatile("at s1e0w, %0" ::"r"(va));

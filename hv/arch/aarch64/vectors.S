@@ -1,9 +1,10 @@
 /*
  * EL2 exception vectors and the guest entry/exit path.
  *
- * A trap from the guest saves x0-x30, ELR_EL2 and SPSR_EL2 into the trap frame
- * at the top of this pCPU's stack (SP_EL2 points at the frame's end while the
- * guest runs), calls trap_lower_sync(frame) and restores from the same frame.
+ * A trap from the guest saves x0-x30 into the trap frame at the top of this
+ * pCPU's stack (SP_EL2 points at the frame's end while the guest runs), calls
+ * trap_lower_sync(frame) and restores from the same frame. ELR_EL2/SPSR_EL2 are
+ * left where they are (arch/frame.h).
  * That is the whole hot path in assembly; its cost is in docs/performance.md.
  */
 #include "arch/frame.h"
@@ -25,10 +26,7 @@
 	stp	x24, x25, [sp, #FRAME_X(24)]
 	stp	x26, x27, [sp, #FRAME_X(26)]
 	stp	x28, x29, [sp, #FRAME_X(28)]
-	mrs	x0, elr_el2
-	stp	x30, x0, [sp, #FRAME_X(30)]
-	mrs	x1, spsr_el2
-	str	x1, [sp, #FRAME_SPSR]
+	str	x30, [sp, #FRAME_X(30)]
 .endm
 
 /* Anything the hypervisor does not expect: report it, never hang silently. */
@@ -88,10 +86,7 @@ el2_vectors:
 
 	.global guest_return
 guest_return:
-	ldp	x30, x0, [sp, #FRAME_X(30)]
-	ldr	x1, [sp, #FRAME_SPSR]
-	msr	elr_el2, x0
-	msr	spsr_el2, x1
+	ldr	x30, [sp, #FRAME_X(30)]
 	ldp	x0, x1, [sp, #FRAME_X(0)]
 	ldp	x2, x3, [sp, #FRAME_X(2)]
 	ldp	x4, x5, [sp, #FRAME_X(4)]
@@ -112,7 +107,7 @@ guest_return:
 	dsb	nsh
 	isb
 
-/* void guest_enter(struct trap_frame *frame): first entry of a vCPU. */
+/* void guest_enter(struct trap_frame *frame): enter with ELR/SPSR_EL2 already set. */
 	.global guest_enter
 guest_enter:
 	mov	sp, x0
@@ -137,10 +132,7 @@ el2_unexpected:
 	stp	x24, x25, [sp, #FRAME_X(24)]
 	stp	x26, x27, [sp, #FRAME_X(26)]
 	stp	x28, x29, [sp, #FRAME_X(28)]
-	mrs	x2, elr_el2
-	stp	x30, x2, [sp, #FRAME_X(30)]
-	mrs	x2, spsr_el2
-	str	x2, [sp, #FRAME_SPSR]
+	str	x30, [sp, #FRAME_X(30)]
 	mov	x0, sp
 	bl	el2_report_unexpected
 1:	wfe
