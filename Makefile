@@ -3,6 +3,7 @@
 #   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [MEM=size] [GDB_PORT=n]
 #   make test  every test; ends with "N passed, N failed, N skipped"
 #   make bench instructions per trap, deterministic (QEMU -icount)
+#   make fuzz  the GDB stub's fuzzer for 10 minutes (FUZZ_SECONDS=n)
 #
 # Both run and test install missing Debian packages first (scripts/deps).
 
@@ -36,7 +37,8 @@ HV_LDFLAGS := -nostdlib -static -no-pie -T hv/hv.ld -Wl,--build-id=none -Wl,--no
 LIBFDT     := /usr/lib/aarch64-linux-gnu/libfdt.a
 
 HV_SRCS    := $(wildcard hv/arch/aarch64/*.S hv/arch/aarch64/*.c hv/core/*.c \
-                         hv/platform/*.c hv/lib/*.c)
+                         hv/platform/*.c hv/lib/*.c \
+                         gdbstub/*.c)
 HV_OBJS    := $(patsubst %,$(B)/hv/%.o,$(basename $(HV_SRCS)))
 
 $(B)/hv/%.o: %.c
@@ -86,8 +88,12 @@ run: deps $(B)/trapvisor.elf guests
 test: deps all
 	@tests/run
 
-bench: deps all
+bench: deps $(B)/trapvisor.elf guests
 	@scripts/bench
+
+# The gdbstub fuzzer for ten minutes (make test runs it for 30 s).
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/gdbstub.sh
 
 clean:
 	rm -rf $(B)

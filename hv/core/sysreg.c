@@ -129,10 +129,8 @@ static bool is_reserved_id_space(u32 enc)
 	       SYSREG_ENC_CRM(enc) >= 1 && SYSREG_ENC_CRM(enc) <= 7;
 }
 
-unsigned sysreg_class_of(u32 enc)
+unsigned sysreg_class_of(const struct sysreg_desc *d, u32 enc)
 {
-	const struct sysreg_desc *d = sysreg_find(enc);
-
 	if (d)
 		return d->cls;
 	return is_reserved_id_space(enc) ? TRAP_ID : TRAP_SYSREG;
@@ -142,13 +140,12 @@ unsigned sysreg_class_of(u32 enc)
 static bool numbered_register_exists(const struct sysreg_desc *d)
 {
 	unsigned crm = SYSREG_ENC_CRM(d->enc), op2 = SYSREG_ENC_OP2(d->enc);
-	u64 dfr0 = sysreg_read(id_aa64dfr0_el1);
 
 	switch (d->kind) {
 	case SR_DBG_BRP: /* ID_AA64DFR0_EL1.BRPs [15:12], number minus one */
-		return crm <= FIELD(dfr0, 15, 12);
+		return crm <= FIELD(sysreg_read(id_aa64dfr0_el1), 15, 12);
 	case SR_DBG_WRP: /* ID_AA64DFR0_EL1.WRPs [23:20] */
-		return crm <= FIELD(dfr0, 23, 20);
+		return crm <= FIELD(sysreg_read(id_aa64dfr0_el1), 23, 20);
 	case SR_PMU_CTR: /* PMEV*<n>: n = CRm[1:0]:op2; PMCR_EL0.N [15:11] counters */
 		return (crm & 3) * 8 + op2 < FIELD(sysreg_read(pmcr_el0), 15, 11);
 	default:
@@ -189,9 +186,9 @@ static u64 value_of_id(const struct vcpu *v, const struct sysreg_desc *d)
 	return d->hw_read();
 }
 
-unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, struct emul_access *acc)
+unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysreg_desc *d,
+			struct emul_access *acc)
 {
-	const struct sysreg_desc *d = sysreg_find(acc->addr);
 	unsigned outcome = OUT_FORWARDED;
 
 	if (acc->write)

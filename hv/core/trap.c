@@ -68,8 +68,8 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 
 	esr_decode_sys64(ev->esr, &acc);
 	d = sysreg_find(acc.addr);
-	ev->cls = sysreg_class_of(acc.addr);
-	ev->outcome = sysreg_emulate(&pcpu_of_frame(f)->vcpu, f, &acc);
+	ev->cls = sysreg_class_of(d, acc.addr);
+	ev->outcome = sysreg_emulate(&pcpu_of_frame(f)->vcpu, f, d, &acc);
 	ev->op = acc.write ? OP_WRITE : OP_READ;
 	if (d && (d->kind == SR_SYS || d->kind == SR_DC_VA || d->kind == SR_IC_VA))
 		ev->op = OP_MAINT;

@@ -41,17 +41,19 @@ const struct sysreg_desc *sysreg_find_name(const char *name, size_t len);
 /* "SCTLR_EL1", or "S3_0_C1_C0_0" for an encoding the table does not know. */
 const char *sysreg_name(u32 enc, char *buf, size_t size);
 
-/* The trap class an access to enc belongs to (reserved ID space is "id"). */
-unsigned sysreg_class_of(u32 enc);
+/* The trap class of an access to enc, whose descriptor is d (or NULL). */
+unsigned sysreg_class_of(const struct sysreg_desc *d, u32 enc);
 
 /* Virtual values for ID registers (TID1/2/3). */
 bool sysreg_set_virtual(const struct sysreg_desc *d, u64 value);
 void sysreg_reset_virtual(const struct sysreg_desc *d);
 bool sysreg_get_virtual(const struct sysreg_desc *d, u64 *value);
 
-/* Emulate one trapped access; returns the event outcome. */
+/* Emulate one trapped access to d (NULL if the table has no such register);
+ * returns the event outcome. */
 struct vcpu;
 struct trap_frame;
-unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, struct emul_access *acc);
+unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysreg_desc *d,
+			struct emul_access *acc);
 
 #endif
