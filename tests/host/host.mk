@@ -1,0 +1,22 @@
+# Host unit tests of the hypervisor's portable core (hv/core), built with the
+# host cc against the fakes in tests/host/hv_fakes.c. hv sources include
+# "arch/sysreg.h" and "arch/frame.h", which switch to fakes under HOST_TEST.
+HOST_CFLAGS += -Ihv/arch/aarch64/include
+
+HOST_TESTS += test_esr
+test_esr_SRCS := tests/host/test_esr.c hv/core/esr.c
+
+HOST_TESTS += test_sysreg
+test_sysreg_SRCS := tests/host/test_sysreg.c hv/core/sysreg.c hv/core/esr.c hv/core/vcpu.c \
+                    tests/host/hv_fakes.c
+
+HOST_TESTS += test_psci
+test_psci_SRCS := tests/host/test_psci.c hv/core/psci.c hv/core/vcpu.c hv/core/hypercall.c \
+                  tests/host/hv_fakes.c
+
+HOST_TESTS += test_event
+test_event_SRCS := tests/host/test_event.c hv/core/event.c
+
+# Headers the Makefile's rule does not list (it lists include/, hv/include/, tests/host/).
+HV_HOST_HDRS := hv/core/sysreg_list.h $(wildcard hv/arch/aarch64/include/arch/*.h)
+$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event: $(HV_HOST_HDRS)

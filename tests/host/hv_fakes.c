@@ -1,0 +1,232 @@
+/* Host fakes for the hypervisor's portable core; see hv_fakes.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_fakes.h"
+#include "mm.h"
+#include "console.h"
+
+/* ---- the globals hv/core/main.c defines ---- */
+struct pcpu pcpus[MAX_CPUS];
+unsigned pcpu_count;
+struct guest_config guest;
+struct pcpu *host_this_pcpu;
+
+/* ---- named registers: sysreg_read(esr_el2) -> host_sysreg_read("esr_el2") ---- */
+#define FAKE_REGS 128
+static struct {
+	char name[48];
+	u64 value;
+	unsigned writes;
+} named[FAKE_REGS];
+static unsigned named_count;
+
+static unsigned named_slot(const char *name)
+{
+	for (unsigned i = 0; i < named_count; i++)
+		if (!strcmp(named[i].name, name))
+			return i;
+	if (named_count == FAKE_REGS || strlen(name) >= sizeof(named[0].name)) {
+		fprintf(stderr, "hv_fakes: register file full or name too long: %s\n", name);
+		abort();
+	}
+	strcpy(named[named_count].name, name);
+	named[named_count].value = 0;
+	named[named_count].writes = 0;
+	return named_count++;
+}
+
+u64 host_sysreg_read(const char *name)
+{
+	return named[named_slot(name)].value;
+}
+
+void host_sysreg_write(const char *name, u64 v)
+{
+	unsigned i = named_slot(name);
+
+	named[i].value = v;
+	named[i].writes++;
+}
+
+void fake_sysreg_set(const char *name, u64 v)
+{
+	named[named_slot(name)].value = v;
+}
+
+u64 fake_sysreg_get(const char *name)
+{
+	return named[named_slot(name)].value;
+}
+
+unsigned fake_sysreg_writes(const char *name)
+{
+	return named[named_slot(name)].writes;
+}
+
+/* ---- registers by encoding: hv/core/sysreg.c's hw_read_X()/hw_write_X() ---- */
+static struct {
+	u32 enc;
+	u64 value;
+	unsigned reads, writes;
+} encs[1024]; /* every table entry and then some */
+static unsigned enc_count;
+
+static unsigned enc_slot(u32 enc)
+{
+	for (unsigned i = 0; i < enc_count; i++)
+		if (encs[i].enc == enc)
+			return i;
+	if (enc_count == ARRAY_SIZE(encs)) {
+		fprintf(stderr, "hv_fakes: encoded register file full\n");
+		abort();
+	}
+	encs[enc_count].enc = enc;
+	encs[enc_count].value = 0;
+	encs[enc_count].reads = encs[enc_count].writes = 0;
+	return enc_count++;
+}
+
+u64 host_sysreg_enc_read(u32 enc)
+{
+	unsigned i = enc_slot(enc);
+
+	encs[i].reads++;
+	return encs[i].value;
+}
+
+void host_sysreg_enc_write(u32 enc, u64 v)
+{
+	unsigned i = enc_slot(enc);
+
+	encs[i].value = v;
+	encs[i].writes++;
+}
+
+void fake_enc_set(u32 enc, u64 v)
+{
+	encs[enc_slot(enc)].value = v;
+}
+
+u64 fake_enc_get(u32 enc)
+{
+	return encs[enc_slot(enc)].value;
+}
+
+unsigned fake_enc_reads(u32 enc)
+{
+	return encs[enc_slot(enc)].reads;
+}
+
+unsigned fake_enc_writes(u32 enc)
+{
+	return encs[enc_slot(enc)].writes;
+}
+
+/* ---- arch: guest translation, stage 2, caches ---- */
+struct fake_translation fake_s1;
+struct fake_stage2 fake_s2;
+unsigned fake_ic_invalidate_all_calls;
+
+bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u64 *fsc)
+{
+	fake_s1.calls++;
+	fake_s1.last_va = va;
+	if (!fake_s1.ok) {
+		*fsc = fake_s1.fsc;
+		return false;
+	}
+	*ipa = va + fake_s1.ipa_offset;
+	return true;
+}
+
+bool stage2_lookup(u64 ipa, u64 *pa)
+{
+	fake_s2.calls++;
+	if (!fake_s2.ok)
+		return false;
+	*pa = ipa + fake_s2.pa_offset;
+	return true;
+}
+
+void cache_ic_invalidate_all(void)
+{
+	fake_ic_invalidate_all_calls++;
+}
+
+/* ---- trace.c (event dumps) ---- */
+unsigned fake_event_print_recent_calls, fake_event_print_recent_n;
+unsigned fake_stats_print_calls;
+
+void event_print_recent(unsigned n)
+{
+	fake_event_print_recent_calls++;
+	fake_event_print_recent_n = n;
+}
+
+void stats_print(void)
+{
+	fake_stats_print_calls++;
+}
+
+/* ---- console ---- */
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* ---- what must never be reached from the code under test ---- */
+static void __attribute__((noreturn)) unreachable(const char *what)
+{
+	printf("FAIL: hv_fakes: %s called\n", what);
+	fflush(stdout);
+	abort();
+}
+
+void guest_enter(struct trap_frame *f)
+{
+	unreachable("guest_enter");
+}
+
+void cpu_restart_idle(struct pcpu *cpu)
+{
+	unreachable("cpu_restart_idle");
+}
+
+void hv_system_off(void)
+{
+	unreachable("hv_system_off");
+}
+
+void hv_system_reset(void)
+{
+	unreachable("hv_system_reset");
+}
+
+void hv_panic(const char *fmt, ...)
+{
+	unreachable("hv_panic");
+}
+
+void fake_reset(void)
+{
+	named_count = 0;
+	enc_count = 0;
+	memset(&fake_s1, 0, sizeof(fake_s1));
+	memset(&fake_s2, 0, sizeof(fake_s2));
+	fake_ic_invalidate_all_calls = 0;
+	fake_event_print_recent_calls = fake_event_print_recent_n = 0;
+	fake_stats_print_calls = 0;
+	memset(pcpus, 0, sizeof(pcpus));
+	pcpu_count = 0;
+	memset(&guest, 0, sizeof(guest));
+	host_this_pcpu = &pcpus[0];
+}
