@@ -129,20 +129,24 @@ void stats_print(void)
 			total += pcpus[c].vcpu.stats[k].count;
 		}
 	}
-	printk("stats: %-8s %10s %7s %10s %10s %10s   (ns; min/max over the events in the rings)\n",
-	       "class", "samples", "%", "min", "avg", "max");
+	printk("stats: %-8s %10s %7s %10s %10s %10s   (EL2 time in ns; min*/max*: recent events)\n",
+	       "class", "samples", "%", "avg", "min*", "max*");
 	for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
+		char min_text[24] = "-", max_text[24] = "-";
 		u64 min, max, pct10;
 
 		if (!sum[k].count)
 			continue;
 		pct10 = sum[k].count * 1000 / total;
-		if (!ring_min_max(k, &min, &max))
-			min = max = 0;
-		printk("stats: %-8s %10lu %5lu.%lu %10lu %10lu %10lu\n", trap_class_name(k), sum[k].count,
-		       pct10 / 10, pct10 % 10, ticks_to_ns(min, freq),
-		       ticks_to_ns(sum[k].ticks / sum[k].count, freq), ticks_to_ns(max, freq));
+		if (ring_min_max(k, &min, &max)) {
+			snprintf(min_text, sizeof(min_text), "%lu", ticks_to_ns(min, freq));
+			snprintf(max_text, sizeof(max_text), "%lu", ticks_to_ns(max, freq));
+		}
+		printk("stats: %-8s %10lu %5lu.%lu %10lu %10s %10s\n", trap_class_name(k), sum[k].count,
+		       pct10 / 10, pct10 % 10, ticks_to_ns(sum[k].ticks / sum[k].count, freq), min_text,
+		       max_text);
 	}
+	printk("stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_SIZE);
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
