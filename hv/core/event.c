@@ -51,9 +51,16 @@ void event_ring_reset(struct event_ring *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * The writer fills slot head % SIZE before it publishes head + 1, and that slot
+ * still holds record head - SIZE. So a reader on another CPU can trust only the
+ * last SIZE - 1 records: the ring keeps EVENT_RING_KEPT of them.
+ */
 u64 event_ring_oldest(const struct event_ring *r)
 {
-	return r->head > EVENT_RING_SIZE ? r->head - EVENT_RING_SIZE : 0;
+	u64 head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+	return head > EVENT_RING_KEPT ? head - EVENT_RING_KEPT : 0;
 }
 
 u64 event_ring_dropped(const struct event_ring *r, u64 since)
@@ -63,14 +70,21 @@ u64 event_ring_dropped(const struct event_ring *r, u64 since)
 	return since < oldest ? oldest - since : 0;
 }
 
+/*
+ * A seqlock without a lock: check the range, copy, then check that the writer
+ * did not start on this slot meanwhile (head moved past seq + KEPT) and that
+ * the slot holds the record asked for.
+ */
 bool event_ring_get(const struct event_ring *r, u64 seq, struct trap_event *out)
 {
 	const struct trap_event *slot = &r->slots[seq & (EVENT_RING_SIZE - 1)];
+	u64 head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 
-	if (seq >= r->head || seq < event_ring_oldest(r))
+	if (seq >= head || head - seq > EVENT_RING_KEPT)
 		return false;
 	memcpy(out, slot, sizeof(*out));
-	/* The writer may have lapped us while we copied: the sequence tells. */
-	return out->seq == seq;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	return out->seq == seq && head - seq <= EVENT_RING_KEPT;
 }
 

@@ -73,13 +73,16 @@ static u64 cpu_on(u64 target, u64 entry, u64 context_id)
 		return PSCI_INVALID_PARAMETERS;
 	if (!guest_ram_contains(entry, 4) || (entry & 3))
 		return PSCI_INVALID_ADDRESS;
+	/* Several vCPUs may race to turn the same one on: one claims it, and only
+	 * then writes where it starts; the others learn it is on its way. */
 	old = VCPU_OFF;
+	if (!__atomic_compare_exchange_n(&t->state, &old, VCPU_ON_CLAIMED, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+		return old == VCPU_ON_PENDING || old == VCPU_ON_CLAIMED ? PSCI_ON_PENDING
+									 : PSCI_ALREADY_ON;
 	t->entry = entry;
 	t->context_id = context_id;
-	/* Several vCPUs may race to turn the same one on: one wins. */
-	if (!__atomic_compare_exchange_n(&t->state, &old, VCPU_ON_PENDING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return old == VCPU_ON_PENDING ? PSCI_ON_PENDING : PSCI_ALREADY_ON;
+	__atomic_store_n(&t->state, VCPU_ON_PENDING, __ATOMIC_RELEASE);
 	dsb(ish);
 	sev();
 	return PSCI_SUCCESS;
@@ -103,7 +106,7 @@ static u64 affinity_info(u64 target, u64 level)
 		any = true;
 		if (v->state == VCPU_RUNNING || v->state == VCPU_IDLE)
 			return AFFINITY_ON;
-		if (v->state == VCPU_ON_PENDING)
+		if (v->state == VCPU_ON_PENDING || v->state == VCPU_ON_CLAIMED)
 			result = AFFINITY_ON_PENDING;
 	}
 	return any ? result : PSCI_INVALID_PARAMETERS;

@@ -73,6 +73,8 @@ static bool name_equal(const char *a, const char *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		char x = a[i], y = b[i];
+		if (y == '\0')
+			return false;
 		if (x >= 'a' && x <= 'z')
 			x -= 'a' - 'A';
 		if (x != y)

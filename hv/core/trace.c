@@ -78,6 +78,7 @@ void event_print_recent(unsigned n)
 		u64 head = r->head, from = head > n ? head - n : 0;
 		struct trap_event e;
 
+		from = from < event_ring_oldest(r) ? event_ring_oldest(r) : from;
 		printk("trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from,
 		       head ? head - 1 : 0, head, event_ring_dropped(r, from));
 		for (u64 s = from; s < head; s++)
@@ -146,7 +147,7 @@ void stats_print(void)
 		       pct10 / 10, pct10 % 10, ticks_to_ns(sum[k].ticks / sum[k].count, freq), min_text,
 		       max_text);
 	}
-	printk("stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_SIZE);
+	printk("stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {

@@ -131,8 +131,9 @@ static const struct exc_class exc_classes[EC_MAX + 1] = {
 	[EC_DABT_LOW] = EXC(mmio_trap, TRAP_MMIO, OP_NONE, OUT_EMULATED),
 };
 
-static void __attribute__((noinline)) trap_exit_work(struct pcpu *cpu)
+static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 {
+	struct pcpu *cpu = pcpu_of_frame(f);
 	u32 work = __atomic_exchange_n(&cpu->exit_work, 0, __ATOMIC_ACQUIRE);
 
 	if (work & EXIT_WORK_TRAPS)
@@ -155,9 +156,10 @@ void trap_lower_sync(struct trap_frame *f)
 	struct pcpu *cpu = pcpu_of_frame(f);
 	u64 t0 = sysreg_read(cntpct_el0);
 	u64 esr = sysreg_read(esr_el2);
-	const struct exc_class *ec = &exc_classes[ESR_EC(esr)];
+	const struct exc_class ec = exc_classes[ESR_EC(esr)]; /* one ldp */
+	struct event_cursor cur = cpu->event_cursor;
 	u64 seq = cpu->events.head;
-	struct trap_event *ev = &cpu->event_slots[seq & (EVENT_RING_SIZE - 1)];
+	struct trap_event *ev = &cur.slots[seq & (EVENT_RING_SIZE - 1)];
 	u64 ticks;
 
 	ev->seq = seq;
@@ -166,14 +168,15 @@ void trap_lower_sync(struct trap_frame *f)
 	ev->addr = 0;
 	ev->value = 0;
 	ev->esr = esr;
-	ev->meta = cpu->event_meta | ec->meta;
-	ec->handle(f, ev);
+	ev->meta = cur.meta | ec.meta;
+	ec.handle(f, ev);
 	ticks = sysreg_read(cntpct_el0) - t0;
 	ev->el2_ticks = ticks;
 	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
-	cpu->events.head = seq + 1;
+	/* Publishes the record: a release store, so readers see it whole. */
+	__atomic_store_n(&cpu->events.head, seq + 1, __ATOMIC_RELEASE);
 	if (cpu->exit_work)
-		trap_exit_work(cpu);
+		trap_exit_work(f);
 }
 
 /* A fault in the hypervisor itself, or an exception it never expects. */

@@ -77,8 +77,8 @@ void vcpu_init(struct vcpu *v, unsigned id)
 
 	v->id = id;
 	v->state = VCPU_OFF;
-	cpu->event_meta = META_CPU(cpu->id, id);
-	cpu->event_slots = cpu->events.slots;
+	cpu->event_cursor.meta = META_CPU(cpu->id, id);
+	cpu->event_cursor.slots = cpu->events.slots;
 	v->regs = &cpu->frame;
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
 	/* VMPIDR_EL2 bit 31 is RES1; the affinity is the physical one unless set. */
@@ -212,7 +212,8 @@ void vcpu_run(struct pcpu *cpu)
 {
 	struct vcpu *v = &cpu->vcpu;
 
-	while (v->state != VCPU_ON_PENDING)
+	/* Acquire: the entry point written before the state must be seen after it. */
+	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING)
 		wfe();
 	vcpu_set_reset_state(v, v->entry, v->context_id);
 	v->state = VCPU_RUNNING;

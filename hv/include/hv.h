@@ -20,6 +20,7 @@
 
 enum vcpu_state {
 	VCPU_OFF,
+	VCPU_ON_CLAIMED, /* a CPU_ON won the race and is writing the entry point */
 	VCPU_ON_PENDING, /* CPU_ON accepted, its pCPU has not entered the guest yet */
 	VCPU_RUNNING,
 	VCPU_IDLE,	 /* in a trapped WFI */
@@ -53,8 +54,10 @@ struct vcpu {
 struct pcpu {
 	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
 	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
-	struct trap_event *event_slots; /* events.slots, one load from the frame */
-	u64 event_meta;		 /* META_CPU() of this pCPU/vCPU */
+	struct event_cursor {
+		struct trap_event *slots; /* events.slots */
+		u64 meta;		  /* META_CPU() of this pCPU/vCPU */
+	} event_cursor;			  /* read with one ldp on every trap */
 	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;
 	struct vcpu vcpu;

@@ -89,6 +89,7 @@ static inline u64 event_pc(const struct trap_event *e)
 
 #define EVENT_RING_ORDER 10
 #define EVENT_RING_SIZE (1u << EVENT_RING_ORDER)
+#define EVENT_RING_KEPT (EVENT_RING_SIZE - 1) /* readable records: see event_ring_oldest() */
 
 struct event_ring {
 	u64 head; /* records written so far; the next one goes to slots[head % SIZE] */
@@ -111,7 +112,7 @@ static inline struct trap_event *event_ring_next(struct event_ring *r)
 
 static inline void event_ring_commit(struct event_ring *r)
 {
-	r->head++;
+	__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
 }
 
 void event_ring_reset(struct event_ring *r);

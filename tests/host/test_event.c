@@ -77,11 +77,13 @@ static void ring_full_without_loss(void)
 	event_ring_reset(&ring);
 	for (unsigned i = 0; i < EVENT_RING_SIZE; i++)
 		record(&ring, i);
-	/* Exactly full: nothing overwritten yet, and the next write goes to slot 0. */
-	CHECK_EQ(event_ring_oldest(&ring), 0);
-	CHECK_EQ(event_ring_dropped(&ring, 0), 0);
-	CHECK(event_ring_get(&ring, 0, &e));
-	CHECK_EQ(e.value, 0);
+	/* Exactly full: the next write goes to slot 0, so record 0 is no longer
+	 * trusted (a reader on another CPU could see it half overwritten). */
+	CHECK_EQ(event_ring_oldest(&ring), 1);
+	CHECK_EQ(event_ring_dropped(&ring, 0), 1);
+	CHECK(!event_ring_get(&ring, 0, &e));
+	CHECK(event_ring_get(&ring, 1, &e));
+	CHECK_EQ(e.value, 1);
 	CHECK(event_ring_get(&ring, EVENT_RING_SIZE - 1, &e));
 	CHECK_EQ(e.value, EVENT_RING_SIZE - 1);
 	CHECK(event_ring_next(&ring) == &ring.slots[0]);
@@ -96,17 +98,17 @@ static void ring_wraps_over_oldest(void)
 	for (u64 i = 0; i < n; i++)
 		record(&ring, 1000 + i);
 	CHECK_EQ(ring.head, n);
-	CHECK_EQ(event_ring_oldest(&ring), 5);
+	CHECK_EQ(event_ring_oldest(&ring), 6);
 	/* Slot 0..4 now hold records SIZE..SIZE+4. */
 	CHECK_EQ(ring.slots[0].seq, EVENT_RING_SIZE);
 	CHECK_EQ(ring.slots[4].seq, EVENT_RING_SIZE + 4);
 	CHECK_EQ(ring.slots[5].seq, 5);
 	CHECK(event_ring_next(&ring) == &ring.slots[5]);
-	/* Overwritten. */
-	for (u64 s = 0; s < 5; s++)
+	/* Overwritten, or next to be. */
+	for (u64 s = 0; s < 6; s++)
 		CHECK(!event_ring_get(&ring, s, &e));
 	/* Still there: each sequence number returns its own record. */
-	for (u64 s = 5; s < n; s++) {
+	for (u64 s = 6; s < n; s++) {
 		memset(&e, 0, sizeof(e));
 		CHECK(event_ring_get(&ring, s, &e));
 		CHECK_EQ(e.seq, s);
@@ -122,12 +124,12 @@ static void ring_dropped(void)
 	event_ring_reset(&ring);
 	for (u64 i = 0; i < 3 * EVENT_RING_SIZE + 7; i++)
 		record(&ring, i);
-	CHECK_EQ(event_ring_oldest(&ring), 2 * EVENT_RING_SIZE + 7);
+	CHECK_EQ(event_ring_oldest(&ring), 2 * EVENT_RING_SIZE + 8);
 	/* A reader that last saw nothing lost everything older than the oldest. */
-	CHECK_EQ(event_ring_dropped(&ring, 0), 2 * EVENT_RING_SIZE + 7);
-	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE), 7);
-	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE + 6), 1);
-	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE + 7), 0);
+	CHECK_EQ(event_ring_dropped(&ring, 0), 2 * EVENT_RING_SIZE + 8);
+	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE), 8);
+	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE + 7), 1);
+	CHECK_EQ(event_ring_dropped(&ring, 2 * EVENT_RING_SIZE + 8), 0);
 	CHECK_EQ(event_ring_dropped(&ring, ring.head), 0);
 	CHECK_EQ(event_ring_dropped(&ring, ring.head + 100), 0);
 }
@@ -146,8 +148,8 @@ static void ring_lapped_slot(void)
 	/* The writer has started the next record (seq = head) in slot 0 but not committed it. */
 	event_ring_next(&ring)->seq = ring.head;
 	event_ring_next(&ring)->value = 0xdead;
-	CHECK_EQ(event_ring_oldest(&ring), 0); /* 0 still counts as in the ring ... */
-	CHECK(!event_ring_get(&ring, 0, &e)); /* ... but the slot says otherwise */
+	CHECK_EQ(event_ring_oldest(&ring), 1); /* 0 is the slot being written ... */
+	CHECK(!event_ring_get(&ring, 0, &e)); /* ... and is refused */
 	CHECK(event_ring_get(&ring, 1, &e));
 	CHECK_EQ(e.value, 1);
 	/* Any slot whose stored sequence disagrees is refused, wherever it is. */
@@ -168,7 +170,7 @@ static void ring_large_sequence(void)
 	ring.head = base;
 	for (unsigned i = 0; i < 3; i++)
 		record(&ring, i);
-	CHECK_EQ(event_ring_oldest(&ring), base + 3 - EVENT_RING_SIZE);
+	CHECK_EQ(event_ring_oldest(&ring), base + 3 - EVENT_RING_KEPT);
 	CHECK(event_ring_get(&ring, base + 2, &e));
 	CHECK_EQ(e.value, 2);
 	CHECK(ring.slots[(base + 2) % EVENT_RING_SIZE].seq == base + 2);

@@ -153,10 +153,19 @@ static void cpu_on_already_on_or_pending(void)
 	CHECK_EQ(call(FN64(CPU_ON), 0x100, 0x40080000, 0), ALREADY_ON);
 	CHECK_EQ(V(2)->state, VCPU_IDLE);
 	/* Turned on but not yet running. */
-	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0), SUCCESS);
+	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0x11), SUCCESS);
 	V(3)->state = VCPU_RUNNING;
-	CHECK_EQ(call_from(3, FN64(CPU_ON), 0x001, 0x40080000, 0), ON_PENDING);
+	CHECK_EQ(call_from(3, FN64(CPU_ON), 0x001, 0x40100000, 0x22), ON_PENDING);
 	CHECK_EQ(V(1)->state, VCPU_ON_PENDING);
+	/* The loser of the race must not move the winner's entry point. */
+	CHECK_EQ(V(1)->entry, 0x40080000);
+	CHECK_EQ(V(1)->context_id, 0x11);
+	/* Claimed by a CPU_ON still writing the entry point: on its way, too. */
+	V(1)->state = VCPU_ON_CLAIMED;
+	CHECK_EQ(call_from(3, FN64(CPU_ON), 0x001, 0x40100000, 0x22), ON_PENDING);
+	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x001, 0, 0), 2);
+	CHECK_EQ(V(1)->entry, 0x40080000);
+	V(1)->state = VCPU_ON_PENDING;
 	/* Once it runs, it is on. */
 	V(1)->state = VCPU_RUNNING;
 	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0), ALREADY_ON);

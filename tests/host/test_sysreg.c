@@ -147,6 +147,9 @@ static void find_by_name(void)
 	CHECK(d != NULL);
 	CHECK(sysreg_find_name("SCTLR_EL1", 9) == d);
 	CHECK(sysreg_find_name("sctlr_el1", 9) == d);
+	/* A name with a NUL inside (a hex-decoded monitor command can carry one)
+	 * must not match, nor read past the table's name. */
+	CHECK(sysreg_find_name("MDSCR_EL1\0XYZW", 14) == NULL);
 	CHECK(sysreg_find_name("Sctlr_El1", 9) == d);
 	/* len bounds the name: the rest of a command line is not part of it. */
 	CHECK(sysreg_find_name("sctlr_el1 write", 9) == d);
