@@ -29,10 +29,10 @@ void hypercall_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *e
 	ev->outcome = OUT_EMULATED;
 	switch (f->x[0]) {
 	case TV_HC_TRACE:
-		event_print_recent(a1 > EVENT_RING_SIZE ? EVENT_RING_SIZE : a1);
+		event_print_recent(&console_sink, a1 > EVENT_RING_SIZE ? EVENT_RING_SIZE : a1);
 		break;
 	case TV_HC_STATS:
-		stats_print();
+		stats_print(&console_sink);
 		break;
 	case TV_HC_TRAP:
 		if (a1 >= TRAP_CLASS_COUNT || trap_class_always_on(a1) || a2 > 1) {

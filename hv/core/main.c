@@ -9,6 +9,9 @@
 #include "platform.h"
 #include "mm.h"
 #include "sysreg.h"
+#include "gic.h"
+#include "debug.h"
+#include "mmio.h"
 #include "arch/sysreg.h"
 
 struct pcpu pcpus[MAX_CPUS];
@@ -25,7 +28,6 @@ _Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "frame
 extern char __hv_slice_end[];
 extern u32 bootargs_trap_classes;
 void bootargs_parse(const char *args);
-void mmio_init(void);
 void secondary_entry(void);
 
 #define PSCI_CPU_ON_64 0xc4000003
@@ -59,6 +61,7 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 	if (ID_PFR1_SME(pfr1))
 		sysreg_write(S3_4_C1_C2_6, SMCR_FA64 | ZCR_LEN_MAX); /* SMCR_EL2 */
 	stage2_enable_on_this_cpu();
+	gic_cpu_init(cpu->id);
 	trap_apply(cpu);
 }
 
@@ -97,10 +100,15 @@ static bool guest_prepare(void)
 
 static bool stage2_build(void)
 {
-	struct addr_range holes[4];
+	struct addr_range holes[MAX_CPUS + 2];
 	unsigned n = 0;
 
-	/* Below RAM: devices, less the debug UART's page; above: high GIC/ECAM/PCIe. */
+	/* Below RAM: devices, less the GIC frames the hypervisor must watch (the
+	 * distributor, each redistributor's SGI frame: mmio.c forwards them) and
+	 * the debug UART's page; above RAM: high GIC, ECAM (emulated), PCIe. */
+	holes[n++] = (struct addr_range){ plat.gicd_base, SZ_64K };
+	for (unsigned i = 0; i < pcpu_count; i++)
+		holes[n++] = (struct addr_range){ plat.gicr_base + i * 0x20000ull + SZ_64K, SZ_64K };
 	if (plat.dbg_uart_found)
 		holes[n++] = (struct addr_range){ plat.dbg_uart_page, SZ_4K };
 	if (!stage2_map_device_except(0, plat.ram_base, holes, n))
@@ -152,6 +160,7 @@ static void primary_boot(struct pcpu *cpu)
 	if (!platform_debug_uart_init())
 		printk("trapvisor: no debug UART (add -device pci-serial); GDB cannot attach\n");
 	mmio_init();
+	gic_init();
 	if (!guest_prepare() || !stage2_build())
 		boot_failed();
 	printk("trapvisor: %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",
@@ -174,6 +183,8 @@ void hv_cpu_main(unsigned id)
 	else
 		el2_early_init();
 	cpu_setup_for_guest(cpu);
+	if (id == 0)
+		debug_init();
 	/* vCPU 0 starts with the kernel (x0 = device tree); the others wait for CPU_ON. */
 	if (id == 0)
 		cpu->vcpu.state = VCPU_ON_PENDING;

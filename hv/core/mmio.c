@@ -8,14 +8,9 @@
 #include "hv.h"
 #include "lib.h"
 #include "platform.h"
+#include "mmio.h"
+#include "gic.h"
 #include "arch/sysreg.h"
-
-struct mmio_region {
-	const char *name;
-	u64 base, size;
-	/* Perform acc (acc->value holds a write's data or receives a read's). */
-	void (*access)(const struct mmio_region *r, struct emul_access *acc);
-};
 
 static u64 width_mask(unsigned width)
 {
@@ -23,7 +18,7 @@ static u64 width_mask(unsigned width)
 }
 
 /* Do the access on the real device at the same address. */
-static void mmio_forward(u64 pa, struct emul_access *acc)
+void mmio_forward(u64 pa, struct emul_access *acc)
 {
 	volatile void *p = (volatile void *)pa;
 
@@ -70,7 +65,7 @@ static void ecam_access(const struct mmio_region *r, struct emul_access *acc)
 	mmio_forward(acc->addr, acc);
 }
 
-static struct mmio_region regions[8];
+static struct mmio_region regions[4];
 static unsigned region_count;
 
 bool mmio_region_add(const char *name, u64 base, u64 size,
@@ -85,6 +80,8 @@ bool mmio_region_add(const char *name, u64 base, u64 size,
 void mmio_init(void)
 {
 	mmio_region_add("pci-ecam", plat.ecam_base, plat.ecam_size, ecam_access);
+	mmio_region_add("gic-distributor", plat.gicd_base, SZ_64K, gicd_access);
+	mmio_region_add("gic-redistributors", plat.gicr_base, plat.gicr_size, gicr_sgi_access);
 }
 
 static const struct mmio_region *region_find(u64 ipa)

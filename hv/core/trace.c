@@ -62,16 +62,27 @@ size_t event_format(const struct trap_event *e, char *buf, size_t size)
 	return t.len;
 }
 
-void event_print(const struct trap_event *e)
+static void console_sink_write(void *arg, const char *text, size_t len)
 {
-	char line[160];
+	console_write(text, len);
+}
 
-	event_format(e, line, sizeof(line));
-	printk("%s\n", line);
+const struct text_sink console_sink = { console_sink_write, NULL };
+
+void sink_printf(const struct text_sink *s, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->write(s->arg, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 /* The last n events of every pCPU's ring, oldest first, with what was lost. */
-void event_print_recent(unsigned n)
+void event_print_recent(const struct text_sink *out, unsigned n)
 {
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		struct event_ring *r = &pcpus[c].events;
@@ -79,11 +90,15 @@ void event_print_recent(unsigned n)
 		struct trap_event e;
 
 		from = from < event_ring_oldest(r) ? event_ring_oldest(r) : from;
-		printk("trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from,
-		       head ? head - 1 : 0, head, event_ring_dropped(r, from));
-		for (u64 s = from; s < head; s++)
-			if (event_ring_get(r, s, &e))
-				event_print(&e);
+		sink_printf(out, "trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from,
+			    head ? head - 1 : 0, head, event_ring_dropped(r, from));
+		for (u64 s = from; s < head; s++) {
+			char line[160];
+			if (!event_ring_get(r, s, &e))
+				continue;
+			event_format(&e, line, sizeof(line));
+			sink_printf(out, "%s\n", line);
+		}
 	}
 }
 
@@ -117,7 +132,7 @@ static u64 ticks_to_ns(u64 ticks, u64 freq)
  * Counts and EL2 time per class and per vCPU, in the shape of `perf kvm stat`.
  * Count and average are exact; min and max cover the events still in the rings.
  */
-void stats_print(void)
+void stats_print(const struct text_sink *out)
 {
 	u64 freq = sysreg_read(cntfrq_el0), total = 0;
 	struct trap_stat sum[TRAP_CLASS_COUNT];
@@ -130,7 +145,7 @@ void stats_print(void)
 			total += pcpus[c].vcpu.stats[k].count;
 		}
 	}
-	printk("stats: %-8s %10s %7s %10s %10s %10s   (EL2 time in ns; min*/max*: recent events)\n",
+	sink_printf(out, "stats: %-8s %10s %7s %10s %10s %10s   (EL2 time in ns; min*/max*: recent events)\n",
 	       "class", "samples", "%", "avg", "min*", "max*");
 	for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
 		char min_text[24] = "-", max_text[24] = "-";
@@ -143,18 +158,18 @@ void stats_print(void)
 			snprintf(min_text, sizeof(min_text), "%lu", ticks_to_ns(min, freq));
 			snprintf(max_text, sizeof(max_text), "%lu", ticks_to_ns(max, freq));
 		}
-		printk("stats: %-8s %10lu %5lu.%lu %10lu %10s %10s\n", trap_class_name(k), sum[k].count,
+		sink_printf(out, "stats: %-8s %10lu %5lu.%lu %10lu %10s %10s\n", trap_class_name(k), sum[k].count,
 		       pct10 / 10, pct10 % 10, ticks_to_ns(sum[k].ticks / sum[k].count, freq), min_text,
 		       max_text);
 	}
-	printk("stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
+	sink_printf(out, "stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
 			count += pcpus[c].vcpu.stats[k].count;
 			ticks += pcpus[c].vcpu.stats[k].ticks;
 		}
-		printk("stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks_to_ns(ticks, freq));
+		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks_to_ns(ticks, freq));
 	}
-	printk("stats: total %lu traps\n", total);
+	sink_printf(out, "stats: total %lu traps\n", total);
 }

@@ -9,6 +9,7 @@
 #include "console.h"
 #include "platform.h"
 #include "sysreg.h"
+#include "debug.h"
 #include "arch/sysreg.h"
 
 static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
@@ -17,10 +18,12 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 	 * re-checks its condition. WFI sleeps until an interrupt is pending. */
 	if (ESR_WFX_TI(ev->esr) & 1) {
 		ev->cls = TRAP_WFE;
+		vcpu_skip_instr();
 	} else {
 		vcpu_wait_for_interrupt(&pcpu_of_frame(f)->vcpu);
+		vcpu_skip_instr();
+		debug_check_stop(f); /* what woke it may be the debugger */
 	}
-	vcpu_skip_instr();
 }
 
 /* The calls we answer: PSCI, and ours when the test interface is on. */
@@ -129,6 +132,10 @@ static const struct exc_class exc_classes[EC_MAX + 1] = {
 	[EC_SVE] = EXC(trap_fp, TRAP_FP, OP_NONE, OUT_EMULATED),
 	[EC_IABT_LOW] = EXC(trap_iabt, TRAP_ABORT, OP_READ, OUT_ABORT_INJECTED),
 	[EC_DABT_LOW] = EXC(mmio_trap, TRAP_MMIO, OP_NONE, OUT_EMULATED),
+	[EC_BRK64] = EXC(debug_trap_brk, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
+	[EC_SOFTSTP_LOW] = EXC(debug_trap_step, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
+	[EC_BREAKPT_LOW] = EXC(debug_trap_hw_break, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
+	[EC_WATCHPT_LOW] = EXC(debug_trap_watch, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
 };
 
 static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
@@ -140,7 +147,7 @@ static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 		trap_apply(cpu);
 	if (work & (EXIT_WORK_SYSTEM_OFF | EXIT_WORK_SYSTEM_RESET)) {
 		if (guest.stats_at_exit)
-			stats_print();
+			stats_print(&console_sink);
 		printk("trapvisor: guest asked for system %s\n",
 		       work & EXIT_WORK_SYSTEM_OFF ? "off" : "reset");
 		if (work & EXIT_WORK_SYSTEM_OFF)
@@ -186,11 +193,21 @@ static const char *const vector_names[16] = {
 	"serror/lower64", "sync/lower32", "irq/lower32", "fiq/lower32", "serror/lower32",
 };
 
-void el2_report_unexpected(struct trap_frame *f, unsigned vector)
+/*
+ * Returns true when the exception was a probe the hypervisor made on purpose
+ * (el2_probe_begin): the faulting instruction is skipped and the probe fails.
+ */
+bool el2_report_unexpected(struct trap_frame *f, unsigned vector)
 {
 	u64 esr = sysreg_read(esr_el2);
 	struct pcpu *cpu = this_pcpu();
 
+	if (vector == 4 && cpu->el2_probe_armed) { /* sync, from EL2 itself */
+		cpu->el2_probe_armed = false;
+		cpu->el2_probe_faulted = true;
+		trap_set_pc(trap_pc() + 4);
+		return true;
+	}
 	printk("\ntrapvisor: unexpected exception %s on pCPU %u\n", vector_names[vector & 15], cpu->id);
 	printk("  ESR_EL2 %#010lx  EC %#04x (%s)  IL %u  ISS %#09x\n", esr, ESR_EC(esr),
 	       esr_ec_name(ESR_EC(esr)), (unsigned)!!(esr & ESR_IL), ESR_ISS(esr));
@@ -203,4 +220,23 @@ void el2_report_unexpected(struct trap_frame *f, unsigned vector)
 			printk("  x%-2u %016lx  x%-2u %016lx\n", i, f->x[i], i + 1, f->x[i + 1]);
 	}
 	printk("trapvisor: pCPU %u stopped; the others go on\n", cpu->id);
+	return false;
+}
+
+void el2_probe_begin(void)
+{
+	struct pcpu *cpu = this_pcpu();
+
+	cpu->el2_probe_faulted = false;
+	cpu->el2_probe_armed = true;
+	asm volatile("" ::: "memory");
+}
+
+bool el2_probe_end(void)
+{
+	struct pcpu *cpu = this_pcpu();
+
+	asm volatile("" ::: "memory");
+	cpu->el2_probe_armed = false;
+	return !cpu->el2_probe_faulted;
 }

@@ -7,14 +7,16 @@
 #include "lib.h"
 #include "console.h"
 #include "platform.h"
+#include "debug.h"
 #include "arch/sysreg.h"
 
 struct trap_config trap_config;
 
 /* HCR_EL2 bits every guest runs with: stage 2 on, EL1 is AArch64, set/way
  * invalidate upgraded to clean+invalidate (the guest does not own the caches
- * alone), SMC trapped (PSCI is ours), pointer authentication not trapped. */
-#define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API)
+ * alone), SMC trapped (PSCI is ours), pointer authentication not trapped,
+ * and FIQs (GIC Group 0, the hypervisor's interrupts) taken to EL2. */
+#define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API | HCR_FMO)
 
 struct trap_control {
 	u64 hcr, mdcr, cptr;
@@ -64,6 +66,12 @@ void trap_apply(struct pcpu *cpu)
 		hcr |= trap_controls[c].hcr;
 		mdcr |= trap_controls[c].mdcr;
 		cptr |= trap_controls[c].cptr;
+	}
+	/* While GDB is attached, debug exceptions (breakpoints, steps) come to EL2
+	 * and the OS lock must be open for them to be taken at all. */
+	if (debug_owns_debug_registers()) {
+		mdcr |= MDCR_TDE;
+		sysreg_write(oslar_el1, 0);
 	}
 	sysreg_write(hcr_el2, hcr);
 	sysreg_write(mdcr_el2, mdcr);
@@ -170,6 +178,21 @@ void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write)
 	inject_sync(f, esr, va, true);
 }
 
+/*
+ * A debug exception that was the guest's own (its BRK, its single step, its
+ * breakpoint), taken to EL2 because the debugger set MDCR_EL2.TDE: delivered to
+ * the guest's EL1 with the syndrome the hardware would have given it there.
+ */
+void vcpu_inject_debug(struct trap_frame *f, u64 esr)
+{
+	unsigned ec = ESR_EC(esr);
+
+	/* From EL1 the "lower EL" classes become their "current EL" twins. */
+	if (from_el1(f) && (ec == EC_BREAKPT_LOW || ec == EC_SOFTSTP_LOW || ec == EC_WATCHPT_LOW))
+		esr += 1ULL << ESR_EC_SHIFT;
+	inject_sync(f, esr, sysreg_read(far_el2), ec == EC_WATCHPT_LOW);
+}
+
 void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 {
 	u64 esr = ((u64)(from_el1(f) ? EC_IABT_CUR : EC_IABT_LOW) << ESR_EC_SHIFT) | ESR_IL |
@@ -213,8 +236,12 @@ void vcpu_run(struct pcpu *cpu)
 	struct vcpu *v = &cpu->vcpu;
 
 	/* Acquire: the entry point written before the state must be seen after it. */
-	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING)
-		wfe();
+	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING) {
+		if (cpu->id == 0)
+			debug_poll_idle(); /* pCPU 0 serves the debug UART */
+		else
+			wfe();
+	}
 	vcpu_set_reset_state(v, v->entry, v->context_id);
 	v->state = VCPU_RUNNING;
 	cpu->exit_work = 0;

@@ -26,12 +26,33 @@ enum vcpu_state {
 	VCPU_IDLE,	 /* in a trapped WFI */
 };
 
-/* The guest's EL1 state saved while parked; live in the hardware otherwise. */
-struct el1_context {
-	u64 sp_el0, sp_el1, elr_el1, spsr_el1;
-	u64 sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
-	u64 esr, far, afsr0, afsr1, par, tpidr_el0, tpidrro_el0, tpidr_el1;
-	u64 cpacr, cntkctl, csselr, mdscr;
+#define DEBUG_MAX_SYSREGS 160
+
+/*
+ * What the debugger sees of a vCPU while it is parked: a snapshot taken by its
+ * own pCPU when it parks (its EL1 and FP registers only live there), written
+ * back when it resumes if GDB changed any of it.
+ */
+struct vcpu_debug {
+	volatile bool parked;
+	bool stopped_in_wfi;
+	bool stepping;
+	bool fp_valid, fp_dirty, sp_dirty;
+	u64 pc, pstate, sp_el0, sp_el1;
+	u8 vregs[32][16];
+	u32 fpsr, fpcr;
+	u64 sysregs[DEBUG_MAX_SYSREGS]; /* in debug.c's GDB order */
+	u64 sysregs_dirty[DEBUG_MAX_SYSREGS / 64];
+	u64 sysregs_valid[DEBUG_MAX_SYSREGS / 64];
+	u64 esr, far, hpfar, seq; /* the last trap's syndrome: GDB's hypervisor registers */
+	u64 mdscr_guest;	  /* the guest's own MDSCR_EL1 while GDB owns the real one */
+};
+
+/* A function a parked pCPU runs for the debugger (its vCPU's translation). */
+struct remote_call {
+	void (*fn)(void *arg);
+	void *arg;
+	volatile u32 requested, done;
 };
 
 struct vcpu {
@@ -44,7 +65,7 @@ struct vcpu {
 	u64 entry;
 	u64 context_id;
 	struct trap_frame *regs;
-	struct el1_context el1;
+	struct vcpu_debug dbg;
 };
 
 /*
@@ -63,6 +84,8 @@ struct pcpu {
 	struct vcpu vcpu;
 	u64 mpidr;
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
+	struct remote_call call;
+	volatile bool el2_probe_armed, el2_probe_faulted;
 	struct event_ring events;
 } __attribute__((aligned(64)));
 
@@ -140,6 +163,7 @@ void vcpu_inject_undef(struct trap_frame *f);
 /* A synchronous external abort on a data access / instruction fetch at va. */
 void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write);
 void vcpu_inject_iabt(struct trap_frame *f, u64 va);
+void vcpu_inject_debug(struct trap_frame *f, u64 esr);
 /* A data abort with a given fault status code (e.g. from a failed AT). */
 void vcpu_inject_dabt_fsc(struct trap_frame *f, u64 va, unsigned fsc, bool cache_maint);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);
@@ -184,10 +208,26 @@ void sysreg_init_virtual_values(void);
 /* ---- MMIO (mmio.c) ---- */
 void mmio_trap(struct trap_frame *f, struct trap_event *ev);
 
-/* ---- events (event.c) ---- */
-void event_print(const struct trap_event *e);
-void event_print_recent(unsigned n);
-void stats_print(void);
+/* ---- text output: the console, or GDB's (monitor commands) ---- */
+struct text_sink {
+	void (*write)(void *arg, const char *text, size_t len);
+	void *arg;
+};
+extern const struct text_sink console_sink;
+void sink_printf(const struct text_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- events (trace.c) ---- */
+size_t event_format(const struct trap_event *e, char *buf, size_t size);
+void event_print_recent(const struct text_sink *s, unsigned n);
+void stats_print(const struct text_sink *s);
+
+/*
+ * An access that may not exist on this CPU (a system register the table names
+ * but the hardware lacks): between begin and end, an exception at EL2 skips the
+ * instruction instead of stopping the hypervisor; end says whether it worked.
+ */
+void el2_probe_begin(void);
+bool el2_probe_end(void);
 
 /* ---- firmware beneath us (platform) ---- */
 void __attribute__((noreturn)) hv_system_off(void);

@@ -22,6 +22,7 @@ enum sysreg_kind {
 	SR_DBG_BRP, /* DBGB[CV]R<n>: exists only for n < number of breakpoints */
 	SR_DBG_WRP, /* DBGW[CV]R<n>: exists only for n < number of watchpoints */
 	SR_PMU_CTR, /* PMEV{CNTR,TYPER}<n>: exists only for n < PMCR_EL0.N */
+	SR_SGI,	    /* ICC_SGI*R_EL1: trap once FMO is set; forwarded (Group 1 only) */
 };
 
 struct sysreg_desc {
@@ -48,6 +49,10 @@ unsigned sysreg_class_of(const struct sysreg_desc *d, u32 enc);
 bool sysreg_set_virtual(const struct sysreg_desc *d, u64 value);
 void sysreg_reset_virtual(const struct sysreg_desc *d);
 bool sysreg_get_virtual(const struct sysreg_desc *d, u64 *value);
+
+/* The value the guest reads from d (virtual identity and ID values included). */
+struct vcpu;
+u64 sysreg_guest_value(const struct vcpu *v, const struct sysreg_desc *d);
 
 /* Emulate one trapped access to d (NULL if the table has no such register);
  * returns the event outcome. */

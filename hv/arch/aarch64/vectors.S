@@ -68,7 +68,11 @@ el2_vectors:
 	.balign 0x80
 	unexpected 9
 	.balign 0x80
-	unexpected 10
+	/* Lower EL FIQ: the hypervisor's own Group 0 interrupts (HCR_EL2.FMO). */
+	save_guest_frame
+	mov	x0, sp
+	bl	trap_lower_fiq
+	b	guest_return
 	.balign 0x80
 	unexpected 11
 	/* Lower EL, AArch32: a 32-bit guest EL0 task; same path, the ESR tells. */
@@ -80,7 +84,10 @@ el2_vectors:
 	.balign 0x80
 	unexpected 13
 	.balign 0x80
-	unexpected 14
+	save_guest_frame
+	mov	x0, sp
+	bl	trap_lower_fiq
+	b	guest_return
 	.balign 0x80
 	unexpected 15
 
@@ -135,8 +142,28 @@ el2_unexpected:
 	str	x30, [sp, #FRAME_X(30)]
 	mov	x0, sp
 	bl	el2_report_unexpected
+	cbnz	x0, 2f
 1:	wfe
 	b	1b
+	/* An access the hypervisor probed on purpose faulted: resume after it. */
+2:	ldp	x0, x1, [sp, #FRAME_X(0)]
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x6, x7, [sp, #FRAME_X(6)]
+	ldp	x8, x9, [sp, #FRAME_X(8)]
+	ldp	x10, x11, [sp, #FRAME_X(10)]
+	ldp	x12, x13, [sp, #FRAME_X(12)]
+	ldp	x14, x15, [sp, #FRAME_X(14)]
+	ldp	x16, x17, [sp, #FRAME_X(16)]
+	ldp	x18, x19, [sp, #FRAME_X(18)]
+	ldp	x20, x21, [sp, #FRAME_X(20)]
+	ldp	x22, x23, [sp, #FRAME_X(22)]
+	ldp	x24, x25, [sp, #FRAME_X(24)]
+	ldp	x26, x27, [sp, #FRAME_X(26)]
+	ldp	x28, x29, [sp, #FRAME_X(28)]
+	ldr	x30, [sp, #FRAME_X(30)]
+	add	sp, sp, #FRAME_SIZE
+	eret
 
 /* void cpu_restart_idle(struct pcpu *cpu): back to vcpu_run on a fresh stack. */
 	.global cpu_restart_idle

@@ -98,7 +98,7 @@ void host_sysreg_write(const char *name, u64 val);
 #define VTCR_RES1 BIT(31)
 
 /* ---- MPIDR affinity fields ---- */
-#define MPIDR_AFF_MASK 0xff00ffffffULL
+#define MPIDR_AFF_MASK 0xff00ffffffUL
 
 /* ---- ID_AA64PFR1_EL1.SME [27:24], ID_AA64PFR0_EL1.SVE [35:32] ---- */
 #define ID_PFR0_SVE(v) FIELD(v, 35, 32)

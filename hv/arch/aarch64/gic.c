@@ -1,0 +1,205 @@
+/*
+ * GICv3 at EL2: Group 0 for the hypervisor, and forwarding of the guest's
+ * trapped distributor and redistributor-SGI-frame accesses with the
+ * hypervisor's interrupts masked out. QEMU's virt GIC has a single security
+ * state (GICD_CTLR.DS = 1): Group 0 is signalled as FIQ, Group 1 as IRQ.
+ */
+#include "gic.h"
+#include "hv.h"
+#include "platform.h"
+#include "mmio.h"
+#include "arch/sysreg.h"
+
+/* Distributor (GICv3 spec 12.9) */
+#define GICD_CTLR 0x0000
+#define GICD_CTLR_ENABLE_G0 BIT(0) /* with DS = 1 */
+#define GICD_CTLR_ARE BIT(4)
+
+/* Redistributor: two 64 KiB frames per CPU, RD_base then SGI_base (12.10/12.11) */
+#define GICR_STRIDE 0x20000
+#define GICR_SGI_FRAME 0x10000
+#define GICR_IGROUPR0 0x0080
+#define GICR_ISENABLER0 0x0100
+#define GICR_ICENABLER0 0x0180
+#define GICR_ISPENDR0 0x0200
+#define GICR_ICPENDR0 0x0280
+#define GICR_ISACTIVER0 0x0300
+#define GICR_ICACTIVER0 0x0380
+#define GICR_IPRIORITYR 0x0400
+#define GICR_ICFGR1 0x0c04
+#define GICR_IGRPMODR0 0x0d00
+
+#define HV_INTIDS (BIT(GIC_SGI_STOP) | BIT(GIC_PPI_HV_TIMER))
+#define HV_PRIORITY 0x00      /* highest: preempts anything the guest runs */
+#define PMR_ALL 0xff
+#define PMR_HV_ONLY 0x10      /* only priorities 0x00-0x0f: the hypervisor's */
+
+/* ICC_* as the hypervisor sees them at EL2 (always the physical interface). */
+#define ICC_SRE_EL2 S3_4_C12_C9_5
+#define ICC_SRE_ALL 0xf		/* SRE, DFB, DIB, Enable (EL1 may use ICC_SRE_EL1) */
+#define ICC_PMR_EL1 S3_0_C4_C6_0
+#define ICC_IAR0_EL1 S3_0_C12_C8_0
+#define ICC_EOIR0_EL1 S3_0_C12_C8_1
+#define ICC_IGRPEN0_EL1 S3_0_C12_C12_6
+#define ICC_SGI0R_EL1 S3_0_C12_C11_7
+#define SGIR_INTID_SHIFT 24
+#define SGIR_IRM BIT(40)	/* every PE but this one */
+
+static volatile u32 *reg32(u64 addr)
+{
+	return (volatile u32 *)addr;
+}
+
+static u64 sgi_frame(unsigned cpu)
+{
+	return plat.gicr_base + (u64)cpu * GICR_STRIDE + GICR_SGI_FRAME;
+}
+
+void gic_init(void)
+{
+	volatile u32 *ctlr = reg32(plat.gicd_base + GICD_CTLR);
+
+	*ctlr |= GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+}
+
+void gic_cpu_init(unsigned cpu)
+{
+	u64 sgi = sgi_frame(cpu);
+	volatile u8 *prio = (volatile u8 *)(sgi + GICR_IPRIORITYR);
+
+	*reg32(sgi + GICR_IGROUPR0) &= ~(u32)HV_INTIDS;
+	*reg32(sgi + GICR_IGRPMODR0) &= ~(u32)HV_INTIDS;
+	prio[GIC_SGI_STOP] = HV_PRIORITY;
+	prio[GIC_PPI_HV_TIMER] = HV_PRIORITY;
+	*reg32(sgi + GICR_ISENABLER0) = HV_INTIDS;
+	sysreg_write(ICC_SRE_EL2, ICC_SRE_ALL);
+	isb();
+	sysreg_write(ICC_PMR_EL1, PMR_ALL);
+	sysreg_write(ICC_IGRPEN0_EL1, 1);
+	isb();
+}
+
+unsigned gic_ack_fiq(void)
+{
+	unsigned intid = sysreg_read(ICC_IAR0_EL1) & 0xffffff;
+
+	dsb(sy);
+	return intid;
+}
+
+void gic_eoi_fiq(unsigned intid)
+{
+	sysreg_write(ICC_EOIR0_EL1, intid);
+	isb();
+}
+
+void gic_send_stop_to_others(void)
+{
+	dsb(ish);
+	sysreg_write(ICC_SGI0R_EL1, SGIR_IRM | (u64)GIC_SGI_STOP << SGIR_INTID_SHIFT);
+	isb();
+}
+
+void gic_mask_guest_interrupts(bool masked)
+{
+	sysreg_write(ICC_PMR_EL1, masked ? PMR_HV_ONLY : PMR_ALL);
+	isb();
+}
+
+/*
+ * The bits of one 32-bit word of the SGI frame that belong to the hypervisor.
+ * off is the word's offset in the frame.
+ */
+static u32 hv_bits_of(u64 off)
+{
+	switch (off) {
+	case GICR_IGROUPR0:
+	case GICR_ISENABLER0:
+	case GICR_ICENABLER0:
+	case GICR_ISPENDR0:
+	case GICR_ICPENDR0:
+	case GICR_ISACTIVER0:
+	case GICR_ICACTIVER0:
+	case GICR_IGRPMODR0:
+		return HV_INTIDS;
+	case GICR_ICFGR1: /* two bits per PPI 16-31 */
+		return 3u << ((GIC_PPI_HV_TIMER - 16) * 2);
+	}
+	if (off >= GICR_IPRIORITYR && off < GICR_IPRIORITYR + 32) { /* a byte per INTID */
+		u32 bits = 0;
+		for (unsigned b = 0; b < 4; b++) {
+			unsigned intid = (off - GICR_IPRIORITYR) + b;
+			if (HV_INTIDS & BIT(intid))
+				bits |= 0xffu << (8 * b);
+		}
+		return bits;
+	}
+	return 0;
+}
+
+/* Registers where a 0 bit means "no change" (set/clear pairs): no merge needed. */
+static bool is_set_clear(u64 off)
+{
+	return off >= GICR_ISENABLER0 && off <= GICR_ICACTIVER0;
+}
+
+/* One access of at most 4 bytes within one word of an SGI frame. */
+static void sgi_frame_access32(u64 word_addr, u64 off, unsigned shift, u32 lanes, struct emul_access *acc)
+{
+	u32 hv = hv_bits_of(off);
+	volatile u32 *w = reg32(word_addr);
+
+	if (!acc->write) {
+		acc->value = ((*w & ~hv) & lanes) >> shift;
+		return;
+	}
+	u32 val = ((u32)acc->value << shift) & lanes & ~hv;
+	if (!hv || is_set_clear(off))
+		*w = hv ? val : (*w & ~lanes) | val;
+	else
+		*w = (*w & (hv | ~lanes)) | val;
+}
+
+void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc)
+{
+	u64 frame_off = (acc->addr - r->base) % GICR_STRIDE;
+	u64 base = acc->addr - frame_off + GICR_SGI_FRAME;
+	u64 off = frame_off - GICR_SGI_FRAME;
+
+	if (acc->width == 8) { /* no 64-bit register here: two words, same rules */
+		struct emul_access half = *acc;
+		u64 lo, hi;
+		half.width = 4;
+		half.value = (u32)acc->value;
+		sgi_frame_access32(base + off, off, 0, ~0u, &half);
+		lo = half.value;
+		half.value = acc->value >> 32;
+		sgi_frame_access32(base + off + 4, off + 4, 0, ~0u, &half);
+		hi = half.value;
+		if (!acc->write)
+			acc->value = lo | hi << 32;
+		return;
+	}
+	unsigned shift = (off & 3) * 8;
+	u32 lanes = (acc->width == 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
+	/* A 32-bit word access must be aligned; narrower ones stay in their word. */
+	sgi_frame_access32(base + (off & ~3ull), off & ~3ull, shift, lanes, acc);
+}
+
+void gicd_access(const struct mmio_region *r, struct emul_access *acc)
+{
+	u64 off = acc->addr - r->base;
+
+	/* The guest may configure the distributor as it likes, except turning
+	 * off Group 0 or affinity routing, which the hypervisor relies on. Any
+	 * write that touches GICD_CTLR becomes a whole-word write with them set. */
+	if (acc->write && off < GICD_CTLR + 4) {
+		volatile u32 *ctlr = reg32(r->base + GICD_CTLR);
+		unsigned shift = off * 8;
+		u32 lanes = (acc->width >= 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
+		u32 val = ((u32)acc->value << shift) & lanes;
+		*ctlr = (*ctlr & ~lanes) | val | GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+		return;
+	}
+	mmio_forward(acc->addr, acc);
+}

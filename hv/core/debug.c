@@ -1,0 +1,740 @@
+/*
+ * The debugger: gdbstub's target, implemented once.
+ *
+ * All-stop. A vCPU that must stop for GDB (a breakpoint, the end of a step,
+ * Ctrl-C seen by the UART poll) becomes the *stopper*: it sends SGI 15 (Group 0,
+ * a FIQ at EL2) to every other pCPU, waits until each running vCPU has *parked*
+ * (snapshotted the registers only its pCPU can read, and spun waiting), reports
+ * the stop to GDB, and then serves the debug UART itself until GDB resumes.
+ * Registers come from the snapshots; guest memory is read by the parked pCPU of
+ * the vCPU GDB names (a remote call), through that vCPU's own translation.
+ *
+ * While the guest runs, pCPU 0 polls the UART from the EL2 timer's FIQ, so
+ * Ctrl-C stops even a guest that never traps.
+ */
+#include "debug.h"
+#include "gdbstub.h"
+#include "gic.h"
+#include "lib.h"
+#include "console.h"
+#include "platform.h"
+#include "sysreg.h"
+#include "mm.h"
+#include "arch/sysreg.h"
+
+#define POLL_HZ 100
+#define PARK_TIMEOUT_MS 500
+#define SW_BREAKPOINTS 64
+#define BRK_TRAPVISOR 0xd420f9c0u /* brk #0x7ce: trapvisor's breakpoint */
+#define SPSR_SS BIT(21)
+#define MDSCR_SS BIT(0)
+#define MDSCR_MDE BIT(15)
+
+/* CNTHP, the EL2 physical timer (D11.2.4) */
+#define CNTHP_CTL_EL2 S3_4_C14_C2_1
+#define CNTHP_TVAL_EL2 S3_4_C14_C2_0
+#define CNT_CTL_ENABLE BIT(0)
+
+enum dbg_state { DBG_RUNNING, DBG_STOPPING, DBG_STOPPED };
+
+struct sw_breakpoint {
+	u64 va, pa;
+	u32 saved;
+	bool used;
+};
+
+static struct {
+	struct gdbstub stub;
+	spinlock_t stub_lock; /* one caller in the stub at a time */
+	volatile u32 state;   /* enum dbg_state */
+	volatile unsigned stopper;
+	volatile u32 resume_gen;
+	volatile bool interrupt_requested;
+	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
+	struct gdb_action actions[MAX_CPUS];
+	struct sw_breakpoint sw[SW_BREAKPOINTS];
+	char stop_text[192];
+	/* The system registers GDB sees: indexes into sysreg_table, and names. */
+	unsigned sysreg_count;
+	u16 sysreg_index[DEBUG_MAX_SYSREGS];
+	char sysreg_names[DEBUG_MAX_SYSREGS][24];
+} dbg;
+
+static const char *const hv_reg_names[] = { "esr", "far", "hpfar", "ec", "seq" };
+#define HV_REGS ARRAY_SIZE(hv_reg_names)
+
+bool debug_owns_debug_registers(void)
+{
+	return dbg.attached;
+}
+
+/* ---- the pieces of a vCPU only its own pCPU can touch ---------------------- */
+
+static void fp_save(struct vcpu_debug *d)
+{
+	u64 cptr = sysreg_read(cptr_el2);
+
+	sysreg_write(cptr_el2, cptr & ~CPTR_TFP); /* the fp class may trap it */
+	isb();
+	asm volatile("stp q0, q1, [%0, #0]\n stp q2, q3, [%0, #32]\n stp q4, q5, [%0, #64]\n"
+		     "stp q6, q7, [%0, #96]\n stp q8, q9, [%0, #128]\n stp q10, q11, [%0, #160]\n"
+		     "stp q12, q13, [%0, #192]\n stp q14, q15, [%0, #224]\n stp q16, q17, [%0, #256]\n"
+		     "stp q18, q19, [%0, #288]\n stp q20, q21, [%0, #320]\n stp q22, q23, [%0, #352]\n"
+		     "stp q24, q25, [%0, #384]\n stp q26, q27, [%0, #416]\n stp q28, q29, [%0, #448]\n"
+		     "stp q30, q31, [%0, #480]\n" ::"r"(d->vregs) : "memory");
+	d->fpsr = sysreg_read(fpsr);
+	d->fpcr = sysreg_read(fpcr);
+	sysreg_write(cptr_el2, cptr);
+	isb();
+}
+
+static void fp_restore(const struct vcpu_debug *d)
+{
+	u64 cptr = sysreg_read(cptr_el2);
+
+	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
+	isb();
+	asm volatile("ldp q0, q1, [%0, #0]\n ldp q2, q3, [%0, #32]\n ldp q4, q5, [%0, #64]\n"
+		     "ldp q6, q7, [%0, #96]\n ldp q8, q9, [%0, #128]\n ldp q10, q11, [%0, #160]\n"
+		     "ldp q12, q13, [%0, #192]\n ldp q14, q15, [%0, #224]\n ldp q16, q17, [%0, #256]\n"
+		     "ldp q18, q19, [%0, #288]\n ldp q20, q21, [%0, #320]\n ldp q22, q23, [%0, #352]\n"
+		     "ldp q24, q25, [%0, #384]\n ldp q26, q27, [%0, #416]\n ldp q28, q29, [%0, #448]\n"
+		     "ldp q30, q31, [%0, #480]\n" ::"r"(d->vregs) : "memory");
+	sysreg_write(fpsr, d->fpsr);
+	sysreg_write(fpcr, d->fpcr);
+	sysreg_write(cptr_el2, cptr);
+	isb();
+}
+
+static void snapshot(struct pcpu *cpu)
+{
+	struct vcpu *v = &cpu->vcpu;
+	struct vcpu_debug *d = &v->dbg;
+	u64 head = cpu->events.head;
+
+	d->pc = trap_pc();
+	d->pstate = trap_pstate();
+	d->sp_el0 = sysreg_read(sp_el0);
+	d->sp_el1 = sysreg_read(sp_el1);
+	fp_save(d);
+	d->fp_valid = true;
+	d->fp_dirty = d->sp_dirty = false;
+	/* Some registers the table names may be missing on this CPU (CCSIDR2_EL1
+	 * without FEAT_CCIDX, say): probed, and shown as unavailable. */
+	for (unsigned i = 0; i < dbg.sysreg_count; i++) {
+		el2_probe_begin();
+		d->sysregs[i] = sysreg_guest_value(v, &sysreg_table[dbg.sysreg_index[i]]);
+		if (el2_probe_end())
+			d->sysregs_valid[i / 64] |= BIT(i % 64);
+		else
+			d->sysregs_valid[i / 64] &= ~BIT(i % 64);
+	}
+	memset(d->sysregs_dirty, 0, sizeof(d->sysregs_dirty));
+	d->far = sysreg_read(far_el2);
+	d->hpfar = sysreg_read(hpfar_el2);
+	d->esr = head ? cpu->events.slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
+	d->seq = head ? head - 1 : 0;
+}
+
+static void write_back(struct pcpu *cpu)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+
+	for (unsigned i = 0; i < dbg.sysreg_count; i++)
+		if (d->sysregs_dirty[i / 64] & BIT(i % 64))
+			sysreg_table[dbg.sysreg_index[i]].hw_write(d->sysregs[i]);
+	if (d->sp_dirty) {
+		sysreg_write(sp_el0, d->sp_el0);
+		sysreg_write(sp_el1, d->sp_el1);
+	}
+	if (d->fp_dirty)
+		fp_restore(d);
+	trap_set_pc(d->pc);
+	trap_set_pstate(d->pstate);
+	isb();
+}
+
+/* ---- guest memory, through a vCPU's own two stages ------------------------- */
+
+struct mem_op {
+	u64 addr;
+	u8 *buf;
+	size_t len, done;
+	bool write;
+};
+
+/* Guest VA -> PA with the hardware walker (stage 1 then 2), as an EL1 read. */
+static bool guest_va_to_pa(u64 va, u64 *pa)
+{
+	u64 saved = sysreg_read(par_el1), par;
+
+	asm volatile("at s12e1r, %0" ::"r"(va));
+	isb();
+	par = sysreg_read(par_el1);
+	sysreg_write(par_el1, saved); /* PAR_EL1 is the guest's */
+	if (par & 1)
+		return false;
+	*pa = (par & 0x000ffffffffff000ull) | (va & 0xfff);
+	return true;
+}
+
+/*
+ * Copy page by page. Only guest RAM is reachable: never the hypervisor's slice
+ * (not mapped at stage 2 in the first place) and never a device, whose
+ * registers may change state when read.
+ */
+static void mem_op_local(void *arg)
+{
+	struct mem_op *op = arg;
+
+	op->done = 0;
+	while (op->done < op->len) {
+		u64 va = op->addr + op->done, pa;
+		size_t chunk = SZ_4K - (va & (SZ_4K - 1));
+
+		if (chunk > op->len - op->done)
+			chunk = op->len - op->done;
+		if (!guest_va_to_pa(va, &pa) || !guest_ram_contains(pa, chunk))
+			break;
+		if (op->write) {
+			memcpy((void *)pa, op->buf + op->done, chunk);
+			for (u64 line = ALIGN_DOWN(pa, 64); line < pa + chunk; line += 64)
+				asm volatile("dc cvau, %0" ::"r"(line) : "memory");
+		} else {
+			memcpy(op->buf + op->done, (const void *)pa, chunk);
+		}
+		op->done += chunk;
+	}
+	if (op->write && op->done) {
+		dsb(ish);
+		cache_ic_invalidate_all();
+	}
+}
+
+/* Run fn on the pCPU of vCPU `vcpu` (parked), or here if that is this one. */
+static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
+{
+	struct pcpu *cpu = &pcpus[vcpu];
+
+	if (vcpu == this_pcpu()->id || !cpu->vcpu.dbg.parked) {
+		fn(arg);
+		return;
+	}
+	cpu->call.fn = fn;
+	cpu->call.arg = arg;
+	__atomic_store_n(&cpu->call.requested, cpu->call.requested + 1, __ATOMIC_RELEASE);
+	sev();
+	while (__atomic_load_n(&cpu->call.done, __ATOMIC_ACQUIRE) != cpu->call.requested)
+		;
+}
+
+static void serve_remote_call(struct pcpu *cpu)
+{
+	u32 req = __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE);
+
+	if (req == cpu->call.done)
+		return;
+	cpu->call.fn(cpu->call.arg);
+	__atomic_store_n(&cpu->call.done, req, __ATOMIC_RELEASE);
+	sev();
+}
+
+/* ---- parking and resuming ------------------------------------------------- */
+
+static void apply_resume_action(struct pcpu *cpu)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct gdb_action a = dbg.actions[cpu->id];
+
+	d->stepping = a.kind == GDB_ACTION_STEP;
+	if (d->stepping) {
+		/* One instruction, with the guest's interrupts held off so the step
+		 * does not land in its interrupt handler. */
+		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
+		d->pstate |= SPSR_SS;
+		gic_mask_guest_interrupts(true);
+	}
+	write_back(cpu);
+	trap_apply(cpu);
+}
+
+/* Wait here, serving remote calls, until GDB resumes the guest. */
+static void park(struct pcpu *cpu, bool in_wfi)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
+
+	snapshot(cpu);
+	d->stopped_in_wfi = in_wfi;
+	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
+	sev();
+	while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen) {
+		serve_remote_call(cpu);
+		wfe();
+	}
+	apply_resume_action(cpu);
+	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
+}
+
+static bool others_parked(unsigned me)
+{
+	for (unsigned i = 0; i < pcpu_count; i++) {
+		struct vcpu *v = &pcpus[i].vcpu;
+		if (i != me && v->state != VCPU_OFF && !v->dbg.parked)
+			return false;
+	}
+	return true;
+}
+
+static void serve_uart_while_stopped(void)
+{
+	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
+		int c = dbg_uart_getc();
+		if (c < 0)
+			continue;
+		spin_lock(&dbg.stub_lock);
+		gdbstub_handle_byte(&dbg.stub, (u8)c);
+		spin_unlock(&dbg.stub_lock);
+	}
+}
+
+/*
+ * Stop every vCPU and tell GDB why; return when GDB resumes. Called on the
+ * pCPU whose vCPU saw the reason, in its trap (guest registers saved).
+ */
+static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
+{
+	u32 running = DBG_RUNNING;
+	u64 deadline;
+
+	if (!__atomic_compare_exchange_n(&dbg.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		/* Another vCPU is already stopping the guest: be stopped with it. A
+		 * breakpoint hit here is hit again after the resume. */
+		park(cpu, in_wfi);
+		return;
+	}
+	dbg.stopper = cpu->id;
+	dbg.interrupt_requested = false;
+	snapshot(cpu);
+	cpu->vcpu.dbg.stopped_in_wfi = in_wfi;
+	cpu->vcpu.dbg.parked = true;
+	gic_send_stop_to_others();
+	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
+	while (!others_parked(cpu->id) && sysreg_read(cntpct_el0) < deadline)
+		;
+	__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
+	spin_lock(&dbg.stub_lock);
+	gdbstub_report_stop(&dbg.stub, stop);
+	spin_unlock(&dbg.stub_lock);
+	serve_uart_while_stopped();
+	apply_resume_action(cpu);
+	cpu->vcpu.dbg.parked = false;
+}
+
+/* A stop requested elsewhere (the SGI, or a wake from WFI): park if so. */
+static void park_if_stopping(struct pcpu *cpu, bool in_wfi)
+{
+	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
+		park(cpu, in_wfi);
+}
+
+void debug_check_stop(struct trap_frame *f)
+{
+	park_if_stopping(pcpu_of_frame(f), true);
+}
+
+/* ---- the UART while the guest runs ---------------------------------------- */
+
+static void stop_for_interrupt(struct pcpu *cpu)
+{
+	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
+
+	stop_all(cpu, &stop, false);
+}
+
+/* Feed what GDB sent to the stub; true if it asked for a stop (Ctrl-C, '?'). */
+static bool drain_uart(void)
+{
+	int c;
+
+	spin_lock(&dbg.stub_lock);
+	while ((c = dbg_uart_getc()) >= 0) {
+		dbg.attached = true;
+		gdbstub_handle_byte(&dbg.stub, (u8)c);
+	}
+	spin_unlock(&dbg.stub_lock);
+	return dbg.interrupt_requested;
+}
+
+static void timer_rearm(void)
+{
+	sysreg_write(CNTHP_TVAL_EL2, sysreg_read(cntfrq_el0) / POLL_HZ);
+	sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
+	isb();
+}
+
+void trap_lower_fiq(struct trap_frame *f)
+{
+	struct pcpu *cpu = pcpu_of_frame(f);
+	unsigned intid = gic_ack_fiq();
+
+	if (intid == GIC_SPURIOUS)
+		return;
+	if (intid == GIC_PPI_HV_TIMER)
+		timer_rearm();
+	gic_eoi_fiq(intid);
+	if (intid == GIC_PPI_HV_TIMER && drain_uart()) {
+		stop_for_interrupt(cpu);
+		return;
+	}
+	park_if_stopping(cpu, false);
+}
+
+void debug_poll_idle(void)
+{
+	if (drain_uart())
+		dbg.interrupt_requested = false; /* nothing runs here to stop */
+}
+
+/* ---- the guest's debug exceptions ----------------------------------------- */
+
+static struct sw_breakpoint *sw_find(u64 va)
+{
+	for (unsigned i = 0; i < SW_BREAKPOINTS; i++)
+		if (dbg.sw[i].used && dbg.sw[i].va == va)
+			return &dbg.sw[i];
+	return NULL;
+}
+
+/* The guest's own debug exception (BRK, step, ...): give it back to the guest. */
+static void reinject(struct trap_frame *f, struct trap_event *ev)
+{
+	vcpu_inject_debug(f, ev->esr);
+	ev->outcome = OUT_EMULATED;
+}
+
+void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
+{
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_SWBREAK };
+
+	if (!dbg.attached || !sw_find(trap_pc())) {
+		reinject(f, ev);
+		return;
+	}
+	stop_all(pcpu_of_frame(f), &stop, false);
+}
+
+void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
+{
+	struct pcpu *cpu = pcpu_of_frame(f);
+	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL };
+
+	if (!cpu->vcpu.dbg.stepping) {
+		reinject(f, ev);
+		return;
+	}
+	cpu->vcpu.dbg.stepping = false;
+	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
+	trap_set_pstate(trap_pstate() & ~SPSR_SS);
+	gic_mask_guest_interrupts(false);
+	stop_all(cpu, &stop, false);
+}
+
+void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
+{
+	reinject(f, ev);
+}
+
+void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
+{
+	reinject(f, ev);
+}
+
+/* ---- gdbstub's target interface --------------------------------------------- */
+
+static void target_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	while (len--)
+		dbg_uart_putc(*buf++);
+}
+
+static unsigned target_vcpu_count(void *ctx)
+{
+	return pcpu_count;
+}
+
+static void target_vcpu_describe(void *ctx, unsigned vcpu, char *buf, size_t size)
+{
+	struct vcpu *v = &pcpus[vcpu].vcpu;
+	const char *what = v->state == VCPU_OFF		? "off"
+			   : v->dbg.stopped_in_wfi	? "stopped in WFI"
+			   : v->dbg.parked		? "stopped"
+			   : v->state == VCPU_IDLE	? "in WFI"
+							: "running";
+
+	snprintf(buf, size, "vCPU %u (MPIDR %#lx): %s", vcpu, v->vmpidr & MPIDR_AFF_MASK, what);
+}
+
+static bool target_reg_describe(void *ctx, unsigned index, struct gdb_reg_desc *out)
+{
+	if (index < dbg.sysreg_count) {
+		*out = (struct gdb_reg_desc){ dbg.sysreg_names[index], 64, GDB_FEATURE_SYSTEM, NULL };
+		return true;
+	}
+	index -= dbg.sysreg_count;
+	if (index >= HV_REGS)
+		return false;
+	*out = (struct gdb_reg_desc){ hv_reg_names[index], 64, GDB_FEATURE_HYPERVISOR, NULL };
+	return true;
+}
+
+/* Where GDB register regno of vCPU v lives, and how wide it is; NULL if nowhere. */
+static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, bool *is_sys, unsigned *sys)
+{
+	struct vcpu_debug *d = &v->dbg;
+	bool sp_el0 = (d->pstate & 0x1f) == 0x4 || (d->pstate & 0x1f) == 0x0;
+
+	*is_sys = false;
+	*size = 8;
+	if (regno <= GDB_REG_X30)
+		return &v->regs->x[regno];
+	if (regno == GDB_REG_SP)
+		return sp_el0 ? &d->sp_el0 : &d->sp_el1;
+	if (regno == GDB_REG_PC)
+		return &d->pc;
+	if (regno == GDB_REG_CPSR) {
+		*size = 4;
+		return &d->pstate;
+	}
+	if (regno >= GDB_REG_V0 && regno < GDB_REG_V0 + 32) {
+		*size = 16;
+		return d->fp_valid ? d->vregs[regno - GDB_REG_V0] : NULL;
+	}
+	if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
+		*size = 4;
+		return regno == GDB_REG_FPSR ? (void *)&d->fpsr : (void *)&d->fpcr;
+	}
+	regno -= GDB_REG_FIRST_EXTRA;
+	if (regno < dbg.sysreg_count) {
+		*is_sys = true;
+		*sys = regno;
+		return (d->sysregs_valid[regno / 64] & BIT(regno % 64)) ? &d->sysregs[regno] : NULL;
+	}
+	regno -= dbg.sysreg_count;
+	switch (regno) {
+	case 0:
+		return &d->esr;
+	case 1:
+		return &d->far;
+	case 2:
+		return &d->hpfar;
+	case 3:
+		return NULL; /* ec: computed */
+	case 4:
+		return &d->seq;
+	}
+	return NULL;
+}
+
+static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *buf, size_t size)
+{
+	struct vcpu *v = &pcpus[vcpu].vcpu;
+	size_t width;
+	bool is_sys;
+	unsigned sys;
+	void *p;
+
+	if (!v->dbg.parked)
+		return false; /* off: it has no registers */
+	if (regno == GDB_REG_FIRST_EXTRA + dbg.sysreg_count + 3) {
+		u64 ec = ESR_EC(v->dbg.esr);
+		memcpy(buf, &ec, size < 8 ? size : 8);
+		return true;
+	}
+	p = reg_location(v, regno, &width, &is_sys, &sys);
+	if (!p)
+		return false;
+	memset(buf, 0, size);
+	memcpy(buf, p, width < size ? width : size);
+	return true;
+}
+
+static bool target_reg_write(void *ctx, unsigned vcpu, unsigned regno, const uint8_t *buf, size_t size)
+{
+	struct vcpu *v = &pcpus[vcpu].vcpu;
+	struct vcpu_debug *d = &v->dbg;
+	size_t width;
+	bool is_sys;
+	unsigned sys;
+	void *p;
+
+	if (!d->parked || regno >= GDB_REG_FIRST_EXTRA + dbg.sysreg_count)
+		return false; /* the hypervisor's registers are read-only */
+	p = reg_location(v, regno, &width, &is_sys, &sys);
+	if (!p)
+		return false;
+	if (is_sys) {
+		if (sysreg_table[dbg.sysreg_index[sys]].kind != SR_RW)
+			return false;
+		d->sysregs_dirty[sys / 64] |= BIT(sys % 64);
+	}
+	if (regno == GDB_REG_SP)
+		d->sp_dirty = true;
+	if (regno >= GDB_REG_V0 && regno <= GDB_REG_FPCR)
+		d->fp_dirty = true;
+	memcpy(p, buf, width < size ? width : size);
+	return true;
+}
+
+static size_t mem_access(unsigned vcpu, u64 addr, u8 *buf, size_t len, bool write)
+{
+	struct mem_op op = { addr, buf, len, 0, write };
+
+	run_on_vcpu(vcpu, mem_op_local, &op);
+	return op.done;
+}
+
+static size_t target_mem_read(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len)
+{
+	return mem_access(vcpu, addr, buf, len, false);
+}
+
+static size_t target_mem_write(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len)
+{
+	return mem_access(vcpu, addr, (u8 *)buf, len, true);
+}
+
+static void target_resume(void *ctx, const struct gdb_action *actions, unsigned count)
+{
+	for (unsigned i = 0; i < count && i < MAX_CPUS; i++)
+		dbg.actions[i] = actions[i];
+	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&dbg.resume_gen, 1, __ATOMIC_RELEASE);
+	sev();
+}
+
+static void target_interrupt(void *ctx)
+{
+	dbg.interrupt_requested = true;
+}
+
+static enum gdb_bp_result sw_insert(u64 va)
+{
+	struct sw_breakpoint *b = NULL;
+	u32 insn = BRK_TRAPVISOR;
+	u64 pa;
+
+	if (sw_find(va))
+		return GDB_BP_OK;
+	for (unsigned i = 0; i < SW_BREAKPOINTS && !b; i++)
+		if (!dbg.sw[i].used)
+			b = &dbg.sw[i];
+	if (!b || (va & 3) || !guest_va_to_pa(va, &pa) || !guest_ram_contains(pa, 4))
+		return GDB_BP_ERROR;
+	b->va = va;
+	b->pa = pa;
+	b->saved = *(volatile u32 *)pa;
+	if (mem_access(this_pcpu()->id, va, (u8 *)&insn, 4, true) != 4)
+		return GDB_BP_ERROR;
+	b->used = true;
+	return GDB_BP_OK;
+}
+
+static enum gdb_bp_result sw_remove(u64 va)
+{
+	struct sw_breakpoint *b = sw_find(va);
+
+	if (!b)
+		return GDB_BP_ERROR;
+	mem_access(this_pcpu()->id, va, (u8 *)&b->saved, 4, true);
+	b->used = false;
+	return GDB_BP_OK;
+}
+
+static enum gdb_bp_result target_bp_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+{
+	if (type != GDB_BP_SW)
+		return GDB_BP_UNSUPPORTED;
+	return sw_insert(addr);
+}
+
+static enum gdb_bp_result target_bp_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+{
+	if (type != GDB_BP_SW)
+		return GDB_BP_UNSUPPORTED;
+	return sw_remove(addr);
+}
+
+static void detach_all(void)
+{
+	for (unsigned i = 0; i < SW_BREAKPOINTS; i++)
+		if (dbg.sw[i].used)
+			sw_remove(dbg.sw[i].va);
+	dbg.attached = false;
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		dbg.actions[i] = (struct gdb_action){ GDB_ACTION_CONTINUE, 0 };
+}
+
+static void target_detach(void *ctx)
+{
+	detach_all();
+	target_resume(ctx, dbg.actions, pcpu_count);
+}
+
+static void target_kill(void *ctx)
+{
+	printk("trapvisor: killed from GDB; powering off\n");
+	hv_system_off();
+}
+
+int debug_monitor(const char *cmd, gdb_output_fn *out, void *out_arg);
+
+static int target_monitor(void *ctx, const char *cmd, gdb_output_fn *out, void *out_arg)
+{
+	return debug_monitor(cmd, out, out_arg);
+}
+
+static const struct gdb_target_ops target_ops = {
+	.write = target_write,
+	.vcpu_count = target_vcpu_count,
+	.vcpu_describe = target_vcpu_describe,
+	.reg_describe = target_reg_describe,
+	.reg_read = target_reg_read,
+	.reg_write = target_reg_write,
+	.mem_read = target_mem_read,
+	.mem_write = target_mem_write,
+	.resume = target_resume,
+	.interrupt = target_interrupt,
+	.bp_insert = target_bp_insert,
+	.bp_remove = target_bp_remove,
+	.monitor = target_monitor,
+	.detach = target_detach,
+	.kill = target_kill,
+};
+
+/* The GDB-visible system registers: every register (not SYS instruction) the
+ * table can read, except the numbered debug/PMU ones that may not exist. */
+static void list_sysregs(void)
+{
+	for (unsigned i = 0; i < sysreg_count && dbg.sysreg_count < DEBUG_MAX_SYSREGS; i++) {
+		const struct sysreg_desc *d = &sysreg_table[i];
+		char *name = dbg.sysreg_names[dbg.sysreg_count];
+
+		if (d->kind != SR_RW && d->kind != SR_RO && d->kind != SR_ID && d->kind != SR_MIDR &&
+		    d->kind != SR_MPIDR)
+			continue;
+		for (unsigned c = 0; d->name[c] && c < sizeof(dbg.sysreg_names[0]) - 1; c++)
+			name[c] = d->name[c] >= 'A' && d->name[c] <= 'Z' ? d->name[c] - 'A' + 'a' : d->name[c];
+		dbg.sysreg_index[dbg.sysreg_count++] = i;
+	}
+}
+
+void debug_init(void)
+{
+	list_sysregs();
+	gdbstub_init(&dbg.stub, &target_ops, NULL, true);
+	if (plat.dbg_uart_found)
+		timer_rearm(); /* pCPU 0 polls the debug UART */
+}
+

@@ -1,0 +1,173 @@
+/*
+ * GDB's `monitor` commands: one table of {words, arguments, handler, help};
+ * `monitor hv help` is generated from it.
+ */
+#include "hv.h"
+#include "lib.h"
+#include "gdbstub.h"
+
+struct monitor_cmd {
+	const char *words; /* what the user types, e.g. "hv trap on" */
+	const char *args;  /* shown in help */
+	int (*run)(const struct text_sink *out, const char *args);
+	const char *help;
+};
+
+static const struct monitor_cmd monitor_cmds[];
+
+static const char *skip_spaces(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static size_t word_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && s[n] != ' ' && s[n] != '\t')
+		n++;
+	return n;
+}
+
+static int cmd_help(const struct text_sink *out, const char *args)
+{
+	for (const struct monitor_cmd *c = monitor_cmds; c->words; c++)
+		sink_printf(out, "  monitor %s%s%s\n      %s\n", c->words, c->args[0] ? " " : "", c->args, c->help);
+	return 0;
+}
+
+static const char *vcpu_state_name(const struct vcpu *v)
+{
+	static const char *const names[] = { "off", "starting", "starting", "running", "in WFI" };
+
+	return v->dbg.parked ? "stopped" : names[v->state];
+}
+
+static int cmd_status(const struct text_sink *out, const char *args)
+{
+	sink_printf(out, "trapvisor %s: %u pCPUs, guest RAM %#lx-%#lx\n", HV_VERSION, pcpu_count, guest.ram_base,
+		    guest.ram_end);
+	for (unsigned i = 0; i < pcpu_count; i++) {
+		const struct vcpu *v = &pcpus[i].vcpu;
+		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", i, i, v->vmpidr & MPIDR_AFF_MASK,
+			    vcpu_state_name(v));
+	}
+	sink_printf(out, "  trapping:");
+	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
+		if (trap_class_always_on(c) ? c <= TRAP_MMIO : (trap_config.enabled & BIT(c)))
+			sink_printf(out, " %s", trap_class_name(c));
+	sink_printf(out, "\n");
+	return 0;
+}
+
+static int cmd_trace(const struct text_sink *out, const char *args)
+{
+	u64 n = 20;
+
+	if (*args && !parse_u64(args, word_len(args), &n)) {
+		sink_printf(out, "hv trace: \"%s\" is not a number of events\n", args);
+		return 1;
+	}
+	event_print_recent(out, n > EVENT_RING_KEPT ? EVENT_RING_KEPT : n);
+	return 0;
+}
+
+static int cmd_stats(const struct text_sink *out, const char *args)
+{
+	stats_print(out);
+	return 0;
+}
+
+static int cmd_trap_list(const struct text_sink *out, const char *args)
+{
+	for (unsigned c = 0; c <= TRAP_MMIO; c++)
+		sink_printf(out, "  %-7s %s\n", trap_class_name(c),
+			    trap_class_always_on(c) ? "on (always)" : (trap_config.enabled & BIT(c)) ? "on" : "off");
+	return 0;
+}
+
+static int trap_switch(const struct text_sink *out, const char *args, bool on)
+{
+	size_t n = word_len(args);
+	int cls = trap_class_by_name(args, n);
+
+	if (cls < 0 || cls > TRAP_MMIO) {
+		sink_printf(out, "hv trap: unknown class \"%.*s\"; `monitor hv trap list` shows them\n", (int)n,
+			    args);
+		return 1;
+	}
+	if (trap_class_always_on(cls)) {
+		sink_printf(out, "hv trap: %s is always trapped\n", trap_class_name(cls));
+		return 1;
+	}
+	trap_class_set(cls, on);
+	sink_printf(out, "%s trapping %s\n", trap_class_name(cls), on ? "on" : "off");
+	return 0;
+}
+
+static int cmd_trap_on(const struct text_sink *out, const char *args)
+{
+	return trap_switch(out, args, true);
+}
+
+static int cmd_trap_off(const struct text_sink *out, const char *args)
+{
+	return trap_switch(out, args, false);
+}
+
+static const struct monitor_cmd monitor_cmds[] = {
+	{ "hv help", "", cmd_help, "this list" },
+	{ "hv status", "", cmd_status, "version, vCPUs and their state, trap classes on" },
+	{ "hv trace", "[N]", cmd_trace, "the last N trap events of each pCPU (default 20)" },
+	{ "hv stats", "", cmd_stats, "traps per class and per vCPU: count and EL2 time" },
+	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
+	{ "hv trap on", "CLASS", cmd_trap_on, "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp)" },
+	{ "hv trap off", "CLASS", cmd_trap_off, "stop trapping a class" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* Does cmd start with the words of c (any run of spaces between them)? */
+static const char *match_words(const char *cmd, const char *words)
+{
+	while (*words) {
+		size_t n = word_len(words);
+		cmd = skip_spaces(cmd);
+		if (word_len(cmd) != n || memcmp(cmd, words, n))
+			return NULL;
+		cmd += n;
+		words = skip_spaces(words + n);
+	}
+	return skip_spaces(cmd);
+}
+
+static void gdb_sink_write(void *arg, const char *text, size_t len)
+{
+	void **pair = arg;
+	gdb_output_fn *out = (gdb_output_fn *)pair[0];
+
+	out(pair[1], text, len);
+}
+
+int debug_monitor(const char *cmd, gdb_output_fn *out, void *out_arg)
+{
+	void *pair[2] = { (void *)out, out_arg };
+	struct text_sink sink = { gdb_sink_write, pair };
+	const struct monitor_cmd *best = NULL;
+	const char *best_args = NULL;
+
+	/* The longest match wins: "hv trap on" over "hv trap". */
+	for (const struct monitor_cmd *c = monitor_cmds; c->words; c++) {
+		const char *args = match_words(cmd, c->words);
+		if (args && (!best || strlen(c->words) > strlen(best->words))) {
+			best = c;
+			best_args = args;
+		}
+	}
+	if (!best) {
+		sink_printf(&sink, "unknown monitor command \"%s\"; try `monitor hv help`\n", cmd);
+		return 1;
+	}
+	return best->run(&sink, best_args);
+}

@@ -1,0 +1,26 @@
+/*
+ * The debugger: the one module of the hypervisor that knows GDB exists. It owns
+ * the debug UART, implements gdbstub's target interface, and stops and resumes
+ * every vCPU together (all-stop).
+ */
+#ifndef HV_DEBUG_H
+#define HV_DEBUG_H
+
+#include "hv.h"
+
+void debug_init(void);
+/* A Group 0 FIQ reached EL2 while the guest ran (vectors.S). */
+void trap_lower_fiq(struct trap_frame *f);
+/* Poll the debug UART when no FIQ can (pCPU 0 with its vCPU off). */
+void debug_poll_idle(void);
+/* Exception-class handlers for the guest's debug exceptions (trap.c's table). */
+void debug_trap_brk(struct trap_frame *f, struct trap_event *ev);
+void debug_trap_step(struct trap_frame *f, struct trap_event *ev);
+void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev);
+void debug_trap_watch(struct trap_frame *f, struct trap_event *ev);
+/* A trapped WFI woke: stop here if the debugger wants every vCPU stopped. */
+void debug_check_stop(struct trap_frame *f);
+/* Guest access to a debug register while GDB owns them: shadowed. */
+bool debug_owns_debug_registers(void);
+
+#endif

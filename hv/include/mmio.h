@@ -1,0 +1,20 @@
+/* Emulated and forwarded MMIO: regions of IPA space whose accesses trap. */
+#ifndef HV_MMIO_H
+#define HV_MMIO_H
+
+#include "trapvisor/esr.h"
+
+struct mmio_region {
+	const char *name;
+	u64 base, size;
+	/* Perform acc (acc->value holds a write's data or receives a read's). */
+	void (*access)(const struct mmio_region *r, struct emul_access *acc);
+};
+
+bool mmio_region_add(const char *name, u64 base, u64 size,
+		     void (*access)(const struct mmio_region *, struct emul_access *));
+/* Perform acc on the real device at pa, with acc's width. */
+void mmio_forward(u64 pa, struct emul_access *acc);
+void mmio_init(void);
+
+#endif
