@@ -160,15 +160,27 @@ void cache_ic_invalidate_all(void)
 unsigned fake_event_print_recent_calls, fake_event_print_recent_n;
 unsigned fake_stats_print_calls;
 
-void event_print_recent(unsigned n)
+const struct text_sink console_sink;
+
+void event_print_recent(const struct text_sink *out, unsigned n)
 {
 	fake_event_print_recent_calls++;
 	fake_event_print_recent_n = n;
 }
 
-void stats_print(void)
+void stats_print(const struct text_sink *out)
 {
 	fake_stats_print_calls++;
+}
+
+/* ---- debug.c: no debugger attached in these tests ---- */
+bool debug_owns_debug_registers(void)
+{
+	return false;
+}
+
+void debug_poll_idle(void)
+{
 }
 
 /* ---- console ---- */
