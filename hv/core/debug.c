@@ -43,6 +43,24 @@ struct sw_breakpoint {
 	bool used;
 };
 
+/* A hardware breakpoint or watchpoint slot: what goes into DBG{B,W}{V,C}R<n>. */
+struct hw_slot {
+	bool used;
+	u8 type; /* enum gdb_bp_type */
+	u64 addr, len;
+	u64 value, control;
+};
+
+#define HW_SLOTS 16
+/* DBGBCR<n>_EL1: E, PMC=EL1+EL0, BAS=all four bytes, unlinked address match */
+#define DBGBCR_E BIT(0)
+#define DBGBCR_PMC_EL1_EL0 (3ULL << 1)
+#define DBGBCR_BAS_A64 (0xfULL << 5)
+/* DBGWCR<n>_EL1: E, PAC=EL1+EL0, LSC [4:3] (1 load, 2 store), BAS [12:5], MASK [28:24] */
+#define DBGWCR_LSC(x) ((u64)(x) << 3)
+#define DBGWCR_BAS(x) ((u64)(x) << 5)
+#define DBGWCR_MASK(x) ((u64)(x) << 24)
+
 static struct {
 	struct gdbstub stub;
 	spinlock_t stub_lock; /* one caller in the stub at a time */
@@ -53,6 +71,8 @@ static struct {
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_CPUS];
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
+	struct hw_slot hw_bp[HW_SLOTS], hw_wp[HW_SLOTS];
+	unsigned hw_bp_count, hw_wp_count; /* what this CPU implements */
 	char stop_text[192];
 	/* The system registers GDB sees: indexes into sysreg_table, and names. */
 	unsigned sysreg_count;
@@ -69,6 +89,12 @@ bool debug_owns_debug_registers(void)
 }
 
 /* ---- the pieces of a vCPU only its own pCPU can touch ---------------------- */
+
+/* DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7): 2,0,0,n,op2 */
+static const struct sysreg_desc *debug_reg(unsigned op2, unsigned n)
+{
+	return sysreg_find(SYSREG_ENC(2, 0, 0, n, op2));
+}
 
 static void fp_save(struct vcpu_debug *d)
 {
@@ -130,6 +156,20 @@ static void snapshot(struct pcpu *cpu)
 			d->sysregs_valid[i / 64] &= ~BIT(i % 64);
 	}
 	memset(d->sysregs_dirty, 0, sizeof(d->sysregs_dirty));
+	if (!d->guest_dbg_captured) {
+		/* First stop since GDB attached: keep the guest's own debug
+		 * registers, which GDB's breakpoints are about to replace. */
+		for (unsigned n = 0; n < dbg.hw_bp_count; n++) {
+			d->guest_dbg[0][n][0] = debug_reg(4, n)->hw_read();
+			d->guest_dbg[0][n][1] = debug_reg(5, n)->hw_read();
+		}
+		for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
+			d->guest_dbg[1][n][0] = debug_reg(6, n)->hw_read();
+			d->guest_dbg[1][n][1] = debug_reg(7, n)->hw_read();
+		}
+		d->mdscr_guest = sysreg_read(mdscr_el1);
+		d->guest_dbg_captured = true;
+	}
 	d->far = sysreg_read(far_el2);
 	d->hpfar = sysreg_read(hpfar_el2);
 	d->esr = head ? cpu->events.slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
@@ -241,11 +281,45 @@ static void serve_remote_call(struct pcpu *cpu)
 
 /* ---- parking and resuming ------------------------------------------------- */
 
+/*
+ * Put GDB's breakpoints and watchpoints into this pCPU's debug registers, or,
+ * once GDB has gone, the guest's own values back.
+ */
+static void apply_debug_registers(struct pcpu *cpu)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	bool any = false;
+
+	for (unsigned n = 0; n < dbg.hw_bp_count; n++) {
+		const struct hw_slot *s = &dbg.hw_bp[n];
+		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[0][n][0];
+		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[0][n][1];
+		debug_reg(4, n)->hw_write(value);
+		debug_reg(5, n)->hw_write(control);
+		any |= s->used;
+	}
+	for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
+		const struct hw_slot *s = &dbg.hw_wp[n];
+		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[1][n][0];
+		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[1][n][1];
+		debug_reg(6, n)->hw_write(value);
+		debug_reg(7, n)->hw_write(control);
+		any |= s->used;
+	}
+	/* MDSCR_EL1.MDE makes the hardware check breakpoints and watchpoints. */
+	if (dbg.attached)
+		sysreg_write(mdscr_el1, (sysreg_read(mdscr_el1) & ~MDSCR_MDE) | (any ? MDSCR_MDE : 0));
+	else
+		sysreg_write(mdscr_el1, d->mdscr_guest);
+	isb();
+}
+
 static void apply_resume_action(struct pcpu *cpu)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
 	struct gdb_action a = dbg.actions[cpu->id];
 
+	apply_debug_registers(cpu);
 	d->stepping = a.kind == GDB_ACTION_STEP;
 	if (d->stepping) {
 		/* One instruction, with the guest's interrupts held off so the step
@@ -441,14 +515,60 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 	stop_all(cpu, &stop, false);
 }
 
+/* While GDB is attached the debug registers hold only its breakpoints. */
 void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 {
-	reinject(f, ev);
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_HWBREAK };
+
+	if (!dbg.attached) {
+		reinject(f, ev);
+		return;
+	}
+	stop_all(pcpu_of_frame(f), &stop, false);
 }
 
 void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 {
-	reinject(f, ev);
+	u64 far = sysreg_read(far_el2);
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_WATCH, .addr = far };
+
+	if (!dbg.attached) {
+		reinject(f, ev);
+		return;
+	}
+	/* Report the watchpoint the access fell in, by its kind. */
+	for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
+		const struct hw_slot *s = &dbg.hw_wp[n];
+		if (s->used && far + 8 > s->addr && far < s->addr + s->len) {
+			stop.reason = s->type == GDB_BP_READ ? GDB_STOP_RWATCH
+				      : s->type == GDB_BP_ACCESS ? GDB_STOP_AWATCH
+								 : GDB_STOP_WATCH;
+			stop.addr = far < s->addr ? s->addr : far;
+			break;
+		}
+	}
+	stop_all(pcpu_of_frame(f), &stop, false);
+}
+
+/* Guest accesses to debug registers while GDB owns the hardware ones. */
+bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, struct emul_access *acc)
+{
+	unsigned op2 = SYSREG_ENC_OP2(d->enc), n = SYSREG_ENC_CRM(d->enc);
+	u64 *shadow = NULL;
+
+	if (d->kind == SR_DBG_BRP)
+		shadow = &v->dbg.guest_dbg[0][n][op2 == 5];
+	else if (d->kind == SR_DBG_WRP)
+		shadow = &v->dbg.guest_dbg[1][n][op2 == 7];
+	else if (d->enc == SYSREG_ENC(2, 0, 0, 2, 2)) /* MDSCR_EL1 */
+		shadow = &v->dbg.mdscr_guest;
+	if (!shadow)
+		return false;
+	if (acc->write)
+		*shadow = acc->value;
+	else
+		acc->value = *shadow;
+	return true;
 }
 
 /* ---- gdbstub's target interface --------------------------------------------- */
@@ -652,18 +772,80 @@ static enum gdb_bp_result sw_remove(u64 va)
 	return GDB_BP_OK;
 }
 
+/*
+ * A watchpoint covers bytes BAS of the aligned doubleword at value, or with
+ * MASK a naturally aligned power-of-two range of 8 bytes to 2 GiB (D2.10).
+ */
+static bool watch_encode(u64 addr, u64 len, u64 *value, u64 *control)
+{
+	if (len == 0)
+		return false;
+	if ((addr & 7) + len <= 8) {
+		*value = addr & ~7ULL;
+		*control = DBGWCR_BAS(((1ULL << len) - 1) << (addr & 7));
+		return true;
+	}
+	for (unsigned bits = 3; bits <= 31; bits++) {
+		if ((1ULL << bits) == len && !(addr & (len - 1))) {
+			*value = addr;
+			*control = DBGWCR_BAS(0xff) | DBGWCR_MASK(bits);
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum gdb_bp_result hw_insert(enum gdb_bp_type type, u64 addr, u64 len)
+{
+	bool watch = type != GDB_BP_HW;
+	struct hw_slot *slots = watch ? dbg.hw_wp : dbg.hw_bp;
+	unsigned count = watch ? dbg.hw_wp_count : dbg.hw_bp_count;
+	struct hw_slot s = { true, type, addr, len, 0, 0 };
+
+	if (watch) {
+		if (!watch_encode(addr, len, &s.value, &s.control))
+			return GDB_BP_ERROR;
+		s.control |= DBGBCR_E | DBGBCR_PMC_EL1_EL0 |
+			     DBGWCR_LSC(type == GDB_BP_READ ? 1 : type == GDB_BP_WRITE ? 2 : 3);
+	} else {
+		if (addr & 3)
+			return GDB_BP_ERROR;
+		s.value = addr;
+		s.control = DBGBCR_E | DBGBCR_PMC_EL1_EL0 | DBGBCR_BAS_A64;
+	}
+	for (unsigned n = 0; n < count; n++) {
+		if (!slots[n].used) {
+			slots[n] = s; /* written to every pCPU's registers as it resumes */
+			return GDB_BP_OK;
+		}
+	}
+	return GDB_BP_ERROR; /* no slot left: GDB says so */
+}
+
+static enum gdb_bp_result hw_remove(enum gdb_bp_type type, u64 addr, u64 len)
+{
+	bool watch = type != GDB_BP_HW;
+	struct hw_slot *slots = watch ? dbg.hw_wp : dbg.hw_bp;
+	unsigned count = watch ? dbg.hw_wp_count : dbg.hw_bp_count;
+
+	for (unsigned n = 0; n < count; n++) {
+		if (slots[n].used && slots[n].type == type && slots[n].addr == addr &&
+		    (!watch || slots[n].len == len)) {
+			slots[n].used = false;
+			return GDB_BP_OK;
+		}
+	}
+	return GDB_BP_ERROR;
+}
+
 static enum gdb_bp_result target_bp_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
-	if (type != GDB_BP_SW)
-		return GDB_BP_UNSUPPORTED;
-	return sw_insert(addr);
+	return type == GDB_BP_SW ? sw_insert(addr) : hw_insert(type, addr, kind);
 }
 
 static enum gdb_bp_result target_bp_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
-	if (type != GDB_BP_SW)
-		return GDB_BP_UNSUPPORTED;
-	return sw_remove(addr);
+	return type == GDB_BP_SW ? sw_remove(addr) : hw_remove(type, addr, kind);
 }
 
 static void detach_all(void)
@@ -671,7 +853,11 @@ static void detach_all(void)
 	for (unsigned i = 0; i < SW_BREAKPOINTS; i++)
 		if (dbg.sw[i].used)
 			sw_remove(dbg.sw[i].va);
-	dbg.attached = false;
+	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
+	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
+	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
+	for (unsigned i = 0; i < pcpu_count; i++)
+		pcpus[i].vcpu.dbg.guest_dbg_captured = false;
 	for (unsigned i = 0; i < MAX_CPUS; i++)
 		dbg.actions[i] = (struct gdb_action){ GDB_ACTION_CONTINUE, 0 };
 }
@@ -732,6 +918,11 @@ static void list_sysregs(void)
 
 void debug_init(void)
 {
+	u64 dfr0 = sysreg_read(id_aa64dfr0_el1);
+
+	/* ID_AA64DFR0_EL1.BRPs [15:12] and WRPs [23:20]: number minus one. */
+	dbg.hw_bp_count = FIELD(dfr0, 15, 12) + 1;
+	dbg.hw_wp_count = FIELD(dfr0, 23, 20) + 1;
 	list_sysregs();
 	gdbstub_init(&dbg.stub, &target_ops, NULL, true);
 	if (plat.dbg_uart_found)

@@ -8,6 +8,7 @@
 #include "sysreg.h"
 #include "lib.h"
 #include "mm.h"
+#include "debug.h"
 #include "arch/sysreg.h"
 
 /*
@@ -241,6 +242,12 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 	}
 	if (!numbered_register_exists(d))
 		return OUT_UNDEF_INJECTED;
+	if (d->cls == TRAP_DEBUG && debug_owns_debug_registers() &&
+	    debug_guest_debug_register(v, d, acc)) {
+		if (!acc->write)
+			frame_set_reg(f, acc->reg, acc->value);
+		return OUT_EMULATED;
+	}
 	switch (d->kind) {
 	case SR_ID:
 	case SR_MIDR:

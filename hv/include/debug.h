@@ -22,5 +22,7 @@ void debug_trap_watch(struct trap_frame *f, struct trap_event *ev);
 void debug_check_stop(struct trap_frame *f);
 /* Guest access to a debug register while GDB owns them: shadowed. */
 bool debug_owns_debug_registers(void);
+struct sysreg_desc;
+bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, struct emul_access *acc);
 
 #endif

@@ -45,7 +45,11 @@ struct vcpu_debug {
 	u64 sysregs_dirty[DEBUG_MAX_SYSREGS / 64];
 	u64 sysregs_valid[DEBUG_MAX_SYSREGS / 64];
 	u64 esr, far, hpfar, seq; /* the last trap's syndrome: GDB's hypervisor registers */
-	u64 mdscr_guest;	  /* the guest's own MDSCR_EL1 while GDB owns the real one */
+	/* The guest's own debug registers while GDB owns the real ones:
+	 * [breakpoint 0 / watchpoint 1][n][value 0 / control 1], and MDSCR_EL1. */
+	u64 guest_dbg[2][16][2];
+	u64 mdscr_guest;
+	bool guest_dbg_captured;
 };
 
 /* A function a parked pCPU runs for the debugger (its vCPU's translation). */
