@@ -9,8 +9,10 @@
  * Registers come from the snapshots; guest memory is read by the parked pCPU of
  * the vCPU GDB names (a remote call), through that vCPU's own translation.
  *
- * While the guest runs, pCPU 0 polls the UART from the EL2 timer's FIQ, so
- * Ctrl-C stops even a guest that never traps.
+ * While the guest runs, the debug UART's receive interrupt (its PCI INTx,
+ * made a Group 0 FIQ for pCPU 0) brings what GDB sends to EL2, so Ctrl-C stops
+ * even a guest that never traps. Where the device tree names no line for it,
+ * the EL2 timer polls the UART instead.
  */
 #include "debug.h"
 #include "gdbstub.h"
@@ -452,17 +454,20 @@ void trap_lower_fiq(struct trap_frame *f)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
 	unsigned intid = gic_ack_fiq();
+	bool uart = intid == GIC_PPI_HV_TIMER || (plat.dbg_uart_intid && intid == plat.dbg_uart_intid);
+	bool stop = false;
 
 	if (intid == GIC_SPURIOUS)
 		return;
 	if (intid == GIC_PPI_HV_TIMER)
 		timer_rearm();
+	if (uart)
+		stop = drain_uart(); /* before the EOI: the UART's line is level */
 	gic_eoi_fiq(intid);
-	if (intid == GIC_PPI_HV_TIMER && drain_uart()) {
+	if (stop)
 		stop_for_interrupt(cpu);
-		return;
-	}
-	park_if_stopping(cpu, false);
+	else
+		park_if_stopping(cpu, false);
 }
 
 void debug_poll_idle(void)
@@ -925,7 +930,13 @@ void debug_init(void)
 	dbg.hw_wp_count = FIELD(dfr0, 23, 20) + 1;
 	list_sysregs();
 	gdbstub_init(&dbg.stub, &target_ops, NULL, true);
-	if (plat.dbg_uart_found)
-		timer_rearm(); /* pCPU 0 polls the debug UART */
+	if (!plat.dbg_uart_found)
+		return;
+	if (plat.dbg_uart_intid) {
+		gic_take_spi(plat.dbg_uart_intid, pcpus[0].mpidr);
+		dbg_uart_enable_rx_interrupt();
+	} else {
+		timer_rearm(); /* no interrupt line known: poll at POLL_HZ */
+	}
 }
 

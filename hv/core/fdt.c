@@ -19,12 +19,17 @@ static u64 read_cells(const fdt32_t *p, int cells)
 	return v;
 }
 
-static int root_cells(const void *fdt, const char *name, int dflt)
+static int root_cells_of(const void *fdt, int node, const char *name, int dflt)
 {
 	int len;
-	const fdt32_t *p = fdt_getprop(fdt, 0, name, &len);
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
 
 	return p && len == 4 ? (int)fdt32_to_cpu(*p) : dflt;
+}
+
+static int root_cells(const void *fdt, const char *name, int dflt)
+{
+	return root_cells_of(fdt, 0, name, dflt);
 }
 
 /* First reg entry of the first node compatible with `compat`. */
@@ -107,6 +112,45 @@ bool fdt_read_platform(void)
 	if (!plat.bootargs)
 		plat.bootargs = "";
 	return plat.cpu_count > 0;
+}
+
+/*
+ * The GIC INTID a PCI function's INTx line reaches, from the host bridge's
+ * interrupt-map (IEEE 1275 PCI binding): entries of <devfn<<8 0 0 pin> then
+ * the parent's phandle, unit address and interrupt specifier (GIC: type,
+ * number, flags; type 0 is an SPI, INTID 32 + number).
+ */
+bool fdt_pci_intx_intid(unsigned bdf, unsigned pin, unsigned *intid)
+{
+	const void *fdt = (const void *)plat.dtb;
+	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+	const fdt32_t *map, *mask;
+	int len, mask_len;
+
+	if (node < 0)
+		return false;
+	map = fdt_getprop(fdt, node, "interrupt-map", &len);
+	mask = fdt_getprop(fdt, node, "interrupt-map-mask", &mask_len);
+	if (!map || !mask || mask_len != 16)
+		return false;
+	u32 key[4] = { (bdf & 0xff) << 8, 0, 0, pin };
+	for (int i = 0; i < 4; i++)
+		key[i] &= fdt32_to_cpu(mask[i]);
+	for (const fdt32_t *e = map, *end = map + len / 4; e + 5 <= end;) {
+		int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(e[4]));
+		int pac = parent < 0 ? 0 : root_cells_of(fdt, parent, "#address-cells", 0);
+		int pic = parent < 0 ? 3 : root_cells_of(fdt, parent, "#interrupt-cells", 3);
+		const fdt32_t *spec = e + 5 + pac;
+		if (spec + pic > end || pic < 2)
+			return false;
+		if (fdt32_to_cpu(e[0]) == key[0] && fdt32_to_cpu(e[1]) == key[1] &&
+		    fdt32_to_cpu(e[2]) == key[2] && fdt32_to_cpu(e[3]) == key[3]) {
+			*intid = (fdt32_to_cpu(spec[0]) == 0 ? 32 : 16) + fdt32_to_cpu(spec[1]);
+			return true;
+		}
+		e = spec + pic;
+	}
+	return false;
 }
 
 static int set_reg(void *fdt, int node, u64 base, u64 size)

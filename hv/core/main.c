@@ -166,9 +166,9 @@ static void primary_boot(struct pcpu *cpu)
 	printk("trapvisor: %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",
 	       pcpu_count, guest.ram_base, guest.ram_end, guest.image, guest.dtb);
 	if (plat.dbg_uart_found)
-		printk("trapvisor: debug UART at PCI %02x:%02x.%u, I/O %#lx (hidden from the guest)\n",
+		printk("trapvisor: debug UART at PCI %02x:%02x.%u, I/O %#lx, INTID %u (hidden from the guest)\n",
 		       plat.dbg_uart_bdf >> 8, (plat.dbg_uart_bdf >> 3) & 31, plat.dbg_uart_bdf & 7,
-		       plat.dbg_uart_base);
+		       plat.dbg_uart_base, plat.dbg_uart_intid);
 	start_secondaries();
 	cpu->vcpu.entry = guest.image;
 	cpu->vcpu.context_id = guest.dtb;

@@ -15,6 +15,8 @@
 #define GIC_SPURIOUS 1023
 
 void gic_init(void);			 /* once, on the primary */
+/* Make a shared peripheral interrupt the hypervisor's, delivered to mpidr. */
+void gic_take_spi(unsigned intid, u64 mpidr);
 void gic_cpu_init(unsigned cpu);	 /* on each pCPU */
 unsigned gic_ack_fiq(void);		 /* ICC_IAR0_EL1 */
 void gic_eoi_fiq(unsigned intid);	 /* ICC_EOIR0_EL1 */

@@ -27,6 +27,7 @@ struct platform {
 	unsigned dbg_uart_bdf;	  /* bus << 8 | dev << 3 | fn */
 	u64 dbg_uart_base;	  /* CPU address of its registers */
 	u64 dbg_uart_page;	  /* the 4 KiB page left unmapped at stage 2 */
+	unsigned dbg_uart_intid;  /* its INTx line at the GIC (0: none found) */
 	const char *bootargs;
 };
 extern struct platform plat;
@@ -46,5 +47,8 @@ int dbg_uart_getc(void); /* -1 when nothing is waiting */
 /* Device tree: discovery (fdt.c). */
 bool fdt_read_platform(void);
 bool fdt_build_guest(void);
+bool fdt_pci_intx_intid(unsigned bdf, unsigned pin, unsigned *intid);
+/* Let the debug UART interrupt when GDB sends something. */
+void dbg_uart_enable_rx_interrupt(void);
 
 #endif

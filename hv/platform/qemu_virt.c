@@ -22,6 +22,7 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_IO BIT(0)
 #define PCI_BAR0 0x10
+#define PCI_INTERRUPT_PIN 0x3d /* 1 = INTA */
 
 /* 16550 registers (byte-wide, I/O space) */
 #define UART_RBR 0 /* receive buffer (read) / transmit holding (write) */
@@ -107,6 +108,9 @@ bool platform_debug_uart_init(void)
 		uart_out(UART_FCR, 0x07); /* enable and reset both FIFOs */
 		uart_out(UART_MCR, MCR_DTR_RTS);
 		uart_out(UART_IER, 0);
+		/* Its INTx line, which the hypervisor takes as a Group 0 FIQ. */
+		if (!fdt_pci_intx_intid(bdf, *ecam_cfg(bdf, PCI_INTERRUPT_PIN), &plat.dbg_uart_intid))
+			plat.dbg_uart_intid = 0;
 		return true;
 	}
 	return false;
@@ -115,6 +119,14 @@ bool platform_debug_uart_init(void)
 bool platform_ecam_device_is_hidden(unsigned bdf)
 {
 	return plat.dbg_uart_found && bdf == plat.dbg_uart_bdf;
+}
+
+#define IER_RDI 0x01 /* received data available */
+
+void dbg_uart_enable_rx_interrupt(void)
+{
+	if (plat.dbg_uart_found)
+		uart_out(UART_IER, IER_RDI);
 }
 
 void dbg_uart_putc(u8 c)

@@ -14,6 +14,13 @@
 #define GICD_CTLR 0x0000
 #define GICD_CTLR_ENABLE_G0 BIT(0) /* with DS = 1 */
 #define GICD_CTLR_ARE BIT(4)
+#define GICD_IGROUPR 0x0080	/* the bitmap registers, 0x80 bytes each, up to ICACTIVER */
+#define GICD_ISENABLER 0x0100
+#define GICD_ICACTIVER_END 0x0400
+#define GICD_IPRIORITYR 0x0400	/* a byte per INTID */
+#define GICD_ICFGR 0x0c00	/* two bits per INTID */
+#define GICD_IGRPMODR 0x0d00
+#define GICD_IROUTER 0x6000	/* 64 bits per SPI */
 
 /* Redistributor: two 64 KiB frames per CPU, RD_base then SGI_base (12.10/12.11) */
 #define GICR_STRIDE 0x20000
@@ -30,6 +37,8 @@
 #define GICR_IGRPMODR0 0x0d00
 
 #define HV_INTIDS (BIT(GIC_SGI_STOP) | BIT(GIC_PPI_HV_TIMER))
+
+static unsigned hv_spi; /* the debug UART's line, 0 if none */
 #define HV_PRIORITY 0x00      /* highest: preempts anything the guest runs */
 #define PMR_ALL 0xff
 #define PMR_HV_ONLY 0x10      /* only priorities 0x00-0x0f: the hypervisor's */
@@ -60,6 +69,22 @@ void gic_init(void)
 	volatile u32 *ctlr = reg32(plat.gicd_base + GICD_CTLR);
 
 	*ctlr |= GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+}
+
+void gic_take_spi(unsigned intid, u64 mpidr)
+{
+	u64 d = plat.gicd_base;
+
+	if (intid < 32 || intid > 1019)
+		return;
+	hv_spi = intid;
+	*reg32(d + GICD_ISENABLER + 0x80 + 4 * (intid / 32)) = BIT(intid % 32); /* ICENABLER */
+	*reg32(d + GICD_IGROUPR + 4 * (intid / 32)) &= ~(u32)BIT(intid % 32);
+	*reg32(d + GICD_IGRPMODR + 4 * (intid / 32)) &= ~(u32)BIT(intid % 32);
+	*(volatile u8 *)(d + GICD_IPRIORITYR + intid) = HV_PRIORITY;
+	*reg32(d + GICD_ICFGR + 4 * (intid / 16)) &= ~(3u << 2 * (intid % 16)); /* level */
+	*(volatile u64 *)(d + GICD_IROUTER + 8 * intid) = mpidr & MPIDR_AFF_MASK;
+	*reg32(d + GICD_ISENABLER + 4 * (intid / 32)) = BIT(intid % 32);
 }
 
 void gic_cpu_init(unsigned cpu)
@@ -137,16 +162,31 @@ static u32 hv_bits_of(u64 off)
 	return 0;
 }
 
-/* Registers where a 0 bit means "no change" (set/clear pairs): no merge needed. */
-static bool is_set_clear(u64 off)
+/* The same for a word of the distributor: the bits of the debug UART's SPI. */
+static u32 dist_hv_bits_of(u64 off)
 {
-	return off >= GICR_ISENABLER0 && off <= GICR_ICACTIVER0;
+	unsigned m = hv_spi;
+
+	if (!m)
+		return 0;
+	if ((off >= GICD_IGROUPR && off < GICD_ICACTIVER_END) ||
+	    (off >= GICD_IGRPMODR && off < GICD_IGRPMODR + 0x80))
+		return (off & 0x7f) / 4 == m / 32 ? BIT(m % 32) : 0;
+	if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 1020)
+		return (m & ~3u) == off - GICD_IPRIORITYR ? 0xffu << 8 * (m & 3) : 0;
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 256)
+		return (off - GICD_ICFGR) / 4 == m / 16 ? 3u << 2 * (m % 16) : 0;
+	return 0;
 }
 
-/* One access of at most 4 bytes within one word of an SGI frame. */
-static void sgi_frame_access32(u64 word_addr, u64 off, unsigned shift, u32 lanes, struct emul_access *acc)
+/*
+ * One access of at most 4 bytes within one 32-bit word whose bits `hv` belong
+ * to the hypervisor: the guest reads them as 0 and cannot change them.
+ * set_clear: a register where writing 0 changes nothing (ISENABLER & co).
+ */
+static void masked_access32(u64 word_addr, u32 hv, bool set_clear, unsigned shift, u32 lanes,
+			    struct emul_access *acc)
 {
-	u32 hv = hv_bits_of(off);
 	volatile u32 *w = reg32(word_addr);
 
 	if (!acc->write) {
@@ -154,10 +194,18 @@ static void sgi_frame_access32(u64 word_addr, u64 off, unsigned shift, u32 lanes
 		return;
 	}
 	u32 val = ((u32)acc->value << shift) & lanes & ~hv;
-	if (!hv || is_set_clear(off))
-		*w = hv ? val : (*w & ~lanes) | val;
+	if (!hv)
+		*w = lanes == ~0u ? val : (*w & ~lanes) | val;
+	else if (set_clear)
+		*w = val;
 	else
 		*w = (*w & (hv | ~lanes)) | val;
+}
+
+static void sgi_frame_access32(u64 word_addr, u64 off, unsigned shift, u32 lanes, struct emul_access *acc)
+{
+	masked_access32(word_addr, hv_bits_of(off), off >= GICR_ISENABLER0 && off <= GICR_ICACTIVER0, shift,
+			lanes, acc);
 }
 
 void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc)
@@ -199,6 +247,34 @@ void gicd_access(const struct mmio_region *r, struct emul_access *acc)
 		u32 lanes = (acc->width >= 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
 		u32 val = ((u32)acc->value << shift) & lanes;
 		*ctlr = (*ctlr & ~lanes) | val | GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+		return;
+	}
+	if (acc->width == 8 && off < GICD_IROUTER) { /* two words, each checked */
+		struct emul_access half = *acc;
+		u64 lo;
+		half.width = 4;
+		half.value = (u32)acc->value;
+		gicd_access(r, &half);
+		lo = half.value;
+		half.addr += 4;
+		half.value = acc->value >> 32;
+		gicd_access(r, &half);
+		if (!acc->write)
+			acc->value = lo | half.value << 32;
+		return;
+	}
+	/* The debug UART's SPI: its routing is not the guest's to change. */
+	if (hv_spi && off + acc->width > GICD_IROUTER + 8 * hv_spi && off < GICD_IROUTER + 8 * hv_spi + 8) {
+		if (!acc->write)
+			acc->value = 0;
+		return;
+	}
+	if (acc->width <= 4 && (off & 3) + acc->width <= 4 && dist_hv_bits_of(off & ~3ull)) {
+		unsigned shift = (off & 3) * 8;
+		u32 lanes = (acc->width == 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
+		u64 word = off & ~3ull;
+		masked_access32(r->base + word, dist_hv_bits_of(word),
+				word >= GICD_ISENABLER && word < GICD_ICACTIVER_END, shift, lanes, acc);
 		return;
 	}
 	mmio_forward(acc->addr, acc);
