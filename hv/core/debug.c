@@ -332,6 +332,12 @@ static void apply_resume_action(struct pcpu *cpu)
 	}
 	write_back(cpu);
 	trap_apply(cpu);
+	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
+	 * it, and trap.c completes it at once (WFI may always complete early). */
+	if (d->stepping) {
+		sysreg_write(hcr_el2, sysreg_read(hcr_el2) | HCR_TWI);
+		isb();
+	}
 }
 
 /* Wait here, serving remote calls, until GDB resumes the guest. */

@@ -20,7 +20,9 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 		ev->cls = TRAP_WFE;
 		vcpu_skip_instr();
 	} else {
-		vcpu_wait_for_interrupt(&pcpu_of_frame(f)->vcpu);
+		struct vcpu *v = &pcpu_of_frame(f)->vcpu;
+		if (!v->dbg.stepping) /* see debug.c: a stepped WFI does not sleep */
+			vcpu_wait_for_interrupt(v);
 		vcpu_skip_instr();
 		debug_check_stop(f); /* what woke it may be the debugger */
 	}
