@@ -1,0 +1,147 @@
+/*
+ * gdbtarget: the guest the GDB tests debug (tests/qemu/gdb.sh, scripts/gdb-bench).
+ *
+ * It runs forever. vCPU 0 brings up every other vCPU (PSCI CPU_ON through HVC:
+ * trapvisor and QEMU's own firmware without EL2 both answer there), then loops:
+ * sleep one timer tick in gdbt_idle(), call gdbt_tick(n), look for memory GDB
+ * changed, and spin in gdbt_spin() while GDB asks for it. The other vCPUs only
+ * count their ticks. Everything a test touches has a stable name and a known
+ * value, and what GDB writes shows on the console:
+ *
+ *   gdbt_tick(n)          called once a tick on vCPU 0 with n = 1, 2, 3, ...
+ *   gdbt_compute(x)       returns 3 * x + 7
+ *   gdbt_watched          written in gdbt_tick(n), at GDBT_LINE_WATCH, with GDBT_WATCH_BASE + n
+ *   gdbt_counter[v]       ticks of vCPU v
+ *   gdbt_pattern[4]       the values below; a change is printed
+ *   gdbt_magic            a change is printed: "gdbtarget: gdbt_magic changed to 0x..."
+ *   gdbt_spin_request     non-zero: vCPU 0 busy-loops in gdbt_spin() (no traps at all)
+ *   gdbt_exit_request     non-zero: vCPU 0 powers the machine off
+ *   gdbt_buffer[64 KiB]   byte i holds (i * 7 + 3) & 0xff (memory-read benchmarks)
+ *
+ * The GDB-facing functions are built without optimisation so that `step`,
+ * `next`, `finish` and arguments behave as in any debug build.
+ */
+#include "guest.h"
+
+#pragma GCC optimize("O0")
+/* Call-frame information in .debug_frame (guest.ld discards .eh_frame), so gdb unwinds. */
+asm(".cfi_sections .debug_frame");
+
+#define PSCI_CPU_ON 0xc4000003ul
+#define PSCI_SYSTEM_OFF 0x84000008ul
+#define TICK_NS 10000000ul /* every vCPU wakes every 10 ms */
+#define REPORT_TICKS 50    /* vCPU 0 prints its tick every 50 ticks */
+#define GDBT_WATCH_BASE 0x5741544300000000ul
+#define GDBT_MAGIC_INIT 0x6764627461726765ul
+
+volatile u64 gdbt_counter[8];
+volatile u64 gdbt_watched;
+volatile u64 gdbt_magic = GDBT_MAGIC_INIT;
+volatile u64 gdbt_pattern[4] = { 0x0123456789abcdef, 0xfedcba9876543210, 0x5555aaaa5555aaaa, 0xdeadbeef };
+volatile u64 gdbt_spin_request, gdbt_spins, gdbt_exit_request;
+volatile unsigned gdbt_cpus_up;
+volatile u8 gdbt_buffer[65536];
+
+static u64 seen_magic, seen_pattern[4];
+
+/* One timer tick asleep in WFI, woken by the virtual timer (PSTATE.I stays set). */
+void gdbt_idle(unsigned me)
+{
+	timer_arm_ticks(read_sysreg(cntfrq_el0) / (1000000000ul / TICK_NS));
+	asm volatile("wfi");
+	timer_disarm();
+	gdbt_counter[me]++;
+}
+
+u64 gdbt_compute(u64 x)
+{
+	u64 r = 3 * x;
+
+	return r + 7;
+}
+
+void gdbt_tick(unsigned n)
+{
+	u64 r = gdbt_compute(n);              /* GDBT_LINE_COMPUTE */
+
+	gdbt_watched = GDBT_WATCH_BASE + n;   /* GDBT_LINE_WATCH */
+	if (r != 3ul * n + 7)                 /* GDBT_LINE_AFTER_WATCH */
+		gprintf("gdbtarget: gdbt_compute(%u) returned %#lx\n", n, r);
+	if (n % REPORT_TICKS == 0)
+		gprintf("gdbtarget: tick %u\n", n);
+}
+
+/* A busy loop with no trap, no WFI, no system register: only Ctrl-C stops it. */
+void gdbt_spin(void)
+{
+	while (gdbt_spin_request)
+		gdbt_spins++;
+}
+
+/* Prints what GDB (or anybody) wrote into the watched-for-changes variables. */
+static void gdbt_check_memory(void)
+{
+	if (gdbt_magic != seen_magic) {
+		seen_magic = gdbt_magic;
+		gprintf("gdbtarget: gdbt_magic changed to %#lx\n", seen_magic);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		if (gdbt_pattern[i] != seen_pattern[i]) {
+			seen_pattern[i] = gdbt_pattern[i];
+			gprintf("gdbtarget: gdbt_pattern[%u] changed to %#lx\n", i, seen_pattern[i]);
+		}
+}
+
+static void gdbt_vcpu_up(unsigned me)
+{
+	gic_init_cpu();
+	gprintf("gdbtarget: vCPU %u up (MPIDR %#lx)\n", me, read_sysreg(mpidr_el1));
+	__atomic_add_fetch(&gdbt_cpus_up, 1, __ATOMIC_RELAXED);
+}
+
+void gdbt_secondary_loop(unsigned me)
+{
+	for (;;)
+		gdbt_idle(me);
+}
+
+void secondary_main(unsigned index)
+{
+	gdbt_vcpu_up(index);
+	gdbt_secondary_loop(index);
+}
+
+int main(u64 dtb)
+{
+	unsigned started = 0;
+
+	for (unsigned i = 0; i < sizeof(gdbt_buffer); i++)
+		gdbt_buffer[i] = (u8)(i * 7 + 3);
+	seen_magic = gdbt_magic;
+	for (unsigned i = 0; i < 4; i++)
+		seen_pattern[i] = gdbt_pattern[i];
+
+	gprintf("gdbtarget: GDB test guest, gdbt_magic %#lx\n", seen_magic);
+	gdbt_vcpu_up(0);
+	/* CPU_ON every MPIDR 1..7 that exists: the others answer INVALID_PARAMETERS. */
+	for (u64 i = 1; i < 8; i++)
+		if (hvc_call(PSCI_CPU_ON, i, (u64)secondary_entry, i) == 0)
+			started++;
+	while (gdbt_cpus_up != started + 1)
+		asm volatile("yield");
+	gprintf("gdbtarget: ready, %u vCPUs\n", started + 1);
+
+	for (unsigned n = 1; !gdbt_exit_request; n++) {
+		gdbt_idle(0);
+		gdbt_tick(n);
+		gdbt_check_memory();
+		if (gdbt_spin_request) {
+			gprintf("gdbtarget: spinning in gdbt_spin\n");
+			gdbt_spin();
+			gprintf("gdbtarget: spin done after %lu iterations\n", gdbt_spins);
+		}
+	}
+	gprintf("gdbtarget: exit requested\n");
+	hvc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	return 0;
+}

@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# GDB integration tests: boot the gdbtarget guest (guests/gdbtarget.c) on 2 vCPUs,
+# attach a real gdb-multiarch, and check what gdb prints and what the guest's
+# console shows. Several small gdb sessions, each one a check or a few; every gdb
+# and the QEMU run under a timeout, and the QEMU started here is always killed.
+#
+#   bash tests/qemu/gdb.sh               trapvisor's GDB stub on its debug UART (make test)
+#   bash tests/qemu/gdb.sh --reference   the same checks against QEMU's own gdbstub, with the
+#                                        guest at EL1 and no hypervisor (hypervisor-only
+#                                        checks are SKIPped)
+#
+# Output: one "PASS: gdb: <what>" / "FAIL: gdb: <what>: <why>" / "SKIP: ..." line per
+# check. Logs: build/test-logs/gdb-<mode>-*.out (gdb) and gdb-<mode>.console (guest).
+source "$(dirname "$0")/lib.sh"
+mode=hv
+case "${1:-}" in
+--reference) mode=reference ;;
+"") ;;
+*) echo "usage: $0 [--reference]" >&2; exit 2 ;;
+esac
+
+elf=$top/build/guests/gdbtarget.elf
+bin=$top/build/guests/gdbtarget.bin
+src=$top/guests/gdbtarget.c
+GDB=${GDB:-gdb-multiarch}
+console=$log_dir/gdb-$mode.console
+guard=$log_dir/gdb-$mode.guard
+budget=140 # seconds: past this, stop rather than pile up timeouts (tests/run allows 300)
+failures=0
+
+pass() { echo "PASS: gdb: $1"; }
+fail() {
+	echo "FAIL: gdb: $1: ${2:-unexpected gdb output}"
+	failures=$((failures + 1))
+	if [ $# -gt 2 ] && [ -n "$3" ]; then
+		printf '%s\n' "$3" | head -n 30 | sed 's/^/    | /'
+	fi
+}
+skip() { echo "SKIP: gdb: $1: $2"; }
+verdict() { # verdict WHAT WHY-IF-FAILED OUTPUT-IF-FAILED -- condition is $?
+	if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "$3" "${4:-}"; fi
+}
+
+for tool in "$GDB" qemu-system-aarch64; do
+	command -v "$tool" >/dev/null || { fail "setup" "$tool is not installed (scripts/deps)"; exit 1; }
+done
+for f in "$elf" "$bin" $([ $mode = hv ] && echo "$top/build/trapvisor.elf"); do
+	[ -f "$f" ] || { fail "setup" "$f is missing (make all)"; exit 1; }
+done
+
+# ---- the machine ---------------------------------------------------------------------
+port=$(free_port)
+qemu_pid=
+stop_qemu() {
+	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill "$qemu_pid" 2>/dev/null # timeout(1), which passes it on to its QEMU
+		wait "$qemu_pid" 2>/dev/null
+	fi
+	qemu_pid=
+	rm -f "$guard"
+}
+trap stop_qemu EXIT
+trap 'stop_qemu; exit 1' INT TERM
+
+if [ $mode = hv ]; then
+	qemu=("$top/scripts/run-qemu" --quiet --smp 2 --gdb-port "$port" --guest "$bin")
+	sysreg='$sctlr_el1' # the hypervisor's system-register table, lower-case in gdb
+else
+	# QEMU loads the ELF at its link address (0x42200000) and starts it at _start at EL1;
+	# without EL2 its PSCI conduit is HVC, which is what the guest uses.
+	qemu=(qemu-system-aarch64 -machine virt,gic-version=3 -cpu max -smp 2 -m 1G
+	      -nographic -no-reboot -nic none -kernel "$elf" -gdb "tcp:127.0.0.1:$port")
+	sysreg='$SCTLR' # QEMU 7.2 names SCTLR_EL1 after its AArch32 twin
+fi
+: >"$console" # before the background job opens it, for the first console_wait
+timeout --kill-after=5 $((budget + 30)) "${qemu[@]}" </dev/null >"$console" 2>&1 &
+qemu_pid=$!
+
+clean_console() { tr -d '\r' <"$console"; }
+# console_wait REGEX SECONDS: wait until the guest's console has a line matching REGEX.
+console_wait() {
+	local deadline=$((SECONDS + $2))
+	while [ $SECONDS -lt $deadline ]; do
+		clean_console | grep -qE "$1" && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	clean_console | grep -qE "$1"
+}
+last_tick() { clean_console | sed -n 's/^gdbtarget: tick \([0-9]*\)$/\1/p' | tail -n 1; }
+
+if ! console_wait '^gdbtarget: ready, 2 vCPUs' 60; then
+	fail "boot" "gdbtarget did not report 2 vCPUs ready within 60 s" "$(clean_console | tail -n 20)"
+	exit 1
+fi
+console_wait '^gdbtarget: tick [0-9]+' 20 || true
+
+# Before any gdb: does anything answer a packet on the debug line? (gdb itself would
+# take half a minute of retries to say no.) A qSupported neither stops nor resumes
+# the guest on trapvisor; QEMU's own stub stops it on connect, as any gdb would.
+probe_stub() {
+	python3 - "$port" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+body = b"qSupported"
+s.sendall(b"$" + body + b"#%02x" % (sum(body) & 0xff))
+got, end = b"", time.time() + 8
+while time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        chunk = s.recv(4096)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    got += chunk
+    i = got.find(b"$")
+    j = got.find(b"#", i) if i >= 0 else -1
+    if j >= 0 and len(got) >= j + 3:  # a whole packet: $...#xx
+        s.sendall(b"+")
+        print(got.decode("latin-1"))
+        sys.exit(0)
+print(repr(got))
+sys.exit(1)
+PY
+}
+if ! probe=$(probe_stub 2>&1); then
+	fail "attach" "nothing answered a qSupported packet on 127.0.0.1:$port within 8 s; the remaining checks need a stub" \
+		"received: $probe"
+	exit 1
+fi
+
+# ---- gdb sessions --------------------------------------------------------------------
+# session NAME LIMIT CMD...: one gdb-multiarch run attached to the guest, one -ex per
+# command (an error in one does not abort the rest). Output in $out, and in a log.
+# `set osabi none`: the guests' ELFs carry a PT_INTERP, and gdb would otherwise treat
+# the host's ld.so as a shared library of the guest and plant a breakpoint in it.
+session() {
+	local name=$1 limit=$2 c
+	shift 2
+	local args=(-iex 'set osabi none' -ex 'set pagination off' -ex 'set confirm off'
+	            -ex 'set remotetimeout 5' -ex "target remote 127.0.0.1:$port")
+	for c in "$@"; do args+=(-ex "$c"); done
+	if [ $SECONDS -gt $budget ]; then
+		fail "$name" "not run: the test has used up its $budget s"
+		exit 1
+	fi
+	session_log=$log_dir/gdb-$mode-$name.out
+	# gdb runs `shell` commands with $SHELL: the guards below are sh syntax.
+	SHELL=/bin/sh timeout --kill-after=5 "$limit" "$GDB" -nx -batch "${args[@]}" "$elf" </dev/null >"$session_log" 2>&1
+	session_rc=$?
+	out=$(tr -d '\r' <"$session_log")
+	if [ $session_rc -eq 124 ] || [ $session_rc -eq 137 ]; then
+		out+=$'\n'"(gdb killed after $limit s)"
+	fi
+}
+mark() { printf 'echo \\n@@%s@@\\n' "$1"; }
+# part NAME: what gdb printed between `mark NAME` and the next mark ("head": before the first).
+part() {
+	if [ "$1" = head ]; then
+		awk '/^@@.*@@$/ { exit } { print }' <<<"$out"
+	else
+		awk -v m="@@$1@@" '$0 == m { on = 1; next } /^@@.*@@$/ { on = 0 } on' <<<"$out"
+	fi
+}
+# A continue that gdb interrupts itself (a SIGINT, like Ctrl-C) if nothing stops the
+# guest within N seconds, so a missing stop is a clear failure, not a hung session.
+guard_on() {
+	echo "shell (trap 'kill \$s; exit' TERM; sleep $1 & s=\$!; wait \$s; kill -INT \$PPID) & echo \$! >'$guard'"
+}
+guard_off="shell kill \$(cat '$guard') 2>/dev/null; rm -f '$guard'"
+value() { sed -n "s/^\\\$[0-9]* = \\(.*\\)\$/\\1/p" | tail -n 1; } # value of the last `p`
+src_line() { grep -n "/\\* $1 \\*/" "$src" | cut -d: -f1; }
+detached() { grep -qE '^\[Inferior 1 \(.*\) detached\]' <<<"$out"; }
+
+# 1. Attach, threads, registers, a system register, memory, thread switch, detach.
+magic=$(printf '0x%04x%04x%04x%04x' $((RANDOM | 0x1000)) $RANDOM $RANDOM $RANDOM)
+session attach 30 \
+	"$(mark threads)" 'info threads' \
+	"$(mark regs)" 'info registers' \
+	"$(mark x0)" 'set $tv_x0 = $x0' 'set $x0 = 0x1234' 'maintenance flush register-cache' 'p/x $x0' \
+	'set $x0 = $tv_x0' 'maintenance flush register-cache' 'p $x0 == $tv_x0' \
+	"$(mark sysreg)" "p/x $sysreg" \
+	"$(mark hvregs)" 'info registers hypervisor' \
+	"$(mark memread)" 'x/4gx &gdbt_pattern' \
+	"$(mark memwrite)" "set var gdbt_magic = $magic" 'maintenance flush dcache' 'p/x gdbt_magic' \
+	"$(mark thread1)" 'p/x $sp' 'bt' \
+	"$(mark thread2)" 'thread 2' 'info threads' 'p/x $sp' 'bt' \
+	"$(mark back)" 'thread 1' \
+	"$(mark detach)" 'detach'
+head_out=$(part head)
+if ! grep -qE '^(0x[0-9a-f]+ in )?[A-Za-z_][A-Za-z0-9_]* \(' <<<"$head_out" ||
+	grep -qE 'Remote replied unexpectedly|Ignoring packet error|Remote connection closed|Connection (refused|timed out)|not responding|killed after' <<<"$out"; then
+	fail "attach" "gdb did not attach to 127.0.0.1:$port and show where the guest is; the remaining checks need it" \
+		"$(sed '/^Fatal signal/,$d' <<<"$out")"
+	exit 1
+fi
+pass "attach: the guest stopped at $(grep -oE '[A-Za-z_][A-Za-z0-9_]* \(' <<<"$head_out" | head -n 1 | tr -d ' (')"
+warnings=$(grep -i '^warning' <<<"$out")
+[ -z "$warnings" ]; verdict $? "attach: gdb prints no warnings" "gdb warned" "$warnings"
+
+threads=$(part threads)
+n=$(grep -cE '^[* ] +[0-9]+ +Thread ' <<<"$threads")
+[ "$n" = 2 ]; verdict $? "info threads lists both vCPUs" "$n threads listed" "$threads"
+
+regs=$(part regs) missing=
+for r in $(seq -f 'x%g' 0 30) sp pc cpsr; do
+	grep -qE "^$r +0x[0-9a-f]+ " <<<"$regs" || missing+=" $r"
+done
+[ -z "$missing" ] && grep -qE '^pc +0x[0-9a-f]+ +0x[0-9a-f]+ <[A-Za-z_]' <<<"$regs"
+verdict $? "info registers: x0-x30, sp, pc, cpsr, pc in the guest's code" "missing:${missing:- none; pc not symbolised}" "$(head -n 40 <<<"$regs")"
+
+x0=$(part x0)
+[ "$(head -n 1 <<<"$(value <<<"$x0")")" = 1 ] && grep -q '^\$[0-9]* = 0x1234$' <<<"$x0"
+verdict $? "x0 is writable (set \$x0 = 0x1234, read back after flushing gdb's cache, restored)" "" "$x0"
+
+sr=$(part sysreg) v=$(value <<<"$(part sysreg)")
+[[ $v =~ ^0x[0-9a-f]+$ ]] && [ $((v & 1)) = 0 ]
+verdict $? "system register: p/x $sysreg reads SCTLR_EL1 (M = 0: the guest runs with its MMU off)" "" "$sr"
+
+if [ $mode = hv ]; then
+	hr=$(part hvregs)
+	grep -qiE '^esr[a-z0-9_]* +0x[0-9a-f]+' <<<"$hr"
+	verdict $? "info registers hypervisor lists the trap syndrome (esr, ...)" "" "$hr"
+else
+	skip "info registers hypervisor" "QEMU's stub has no hypervisor registers"
+fi
+
+mr=$(part memread)
+words=$(sed -n 's/^0x[0-9a-f]* <gdbt_pattern[+0-9]*>:\s*//p' <<<"$mr" | tr -s ' \t' '\n\n' | grep . | tr '\n' ' ')
+[ "$words" = "0x0123456789abcdef 0xfedcba9876543210 0x5555aaaa5555aaaa 0x00000000deadbeef " ]
+verdict $? "memory read: x/4gx &gdbt_pattern shows the guest's values" "" "$mr"
+
+mw=$(part memwrite)
+[ "$(value <<<"$mw")" = "$magic" ]
+verdict $? "memory write: set var gdbt_magic = $magic reads back" "" "$mw"
+
+t1=$(part thread1) t2=$(part thread2)
+sp1=$(value <<<"$t1") sp2=$(value <<<"$t2")
+grep -q 'Switching to thread 2' <<<"$t2" && grep -qE '^\* +2 +Thread ' <<<"$t2" &&
+	grep -q ' gdbt_secondary_loop (me=1)' <<<"$t2" && grep -qE '^#[0-9]+ .*\bmain \(' <<<"$t1" &&
+	! grep -q gdbt_secondary_loop <<<"$t1" && [ -n "$sp1" ] && [ "$sp1" != "$sp2" ]
+verdict $? "thread 2 switches to vCPU 1 (marked in info threads, its own sp $sp2 and stack)" "" "$t1"$'\n'"$t2"
+
+detached
+verdict $? "detach" "" "$(part detach)"
+console_wait "^gdbtarget: gdbt_magic changed to $magic\$" 10
+verdict $? "the guest sees gdb's memory write (console: gdbt_magic changed to $magic)" "not on the console" "$(clean_console | tail -n 5)"
+
+# 2. A breakpoint, stepi, step into a function, finish, next.
+line_compute=$(src_line GDBT_LINE_COMPUTE) line_watch=$(src_line GDBT_LINE_WATCH)
+line_after=$(src_line GDBT_LINE_AFTER_WATCH)
+session break 30 'break gdbt_tick' "$(guard_on 15)" "$(mark cont)" 'continue' "$guard_off" \
+	"$(mark bt)" 'bt' "$(mark n)" 'p n' \
+	"$(mark stepi)" 'set $tv_pc = $pc' 'stepi' 'p $pc - $tv_pc' 'x/i $tv_pc' \
+	"$(mark step)" 'step' "$(mark finish)" 'finish' \
+	"$(mark next1)" 'next' "$(mark next2)" 'next' "$(mark watched)" 'p/x gdbt_watched' \
+	"$(mark detach)" 'delete' 'detach'
+n=$(value <<<"$(part n)")
+grep -qE "^(Thread [0-9]+ hit )?Breakpoint 1, gdbt_tick \(n=[0-9]+\) at .*gdbtarget\.c:$line_compute\$" <<<"$(part cont)" &&
+	grep -qE '^#0 +gdbt_tick \(n=' <<<"$(part bt)" && grep -qE '^#1 .* in main \(' <<<"$(part bt)" && [[ $n =~ ^[0-9]+$ ]]
+verdict $? "break gdbt_tick, continue: stops there, line $line_compute (bt: gdbt_tick <- main, n=$n)" "" "$out"
+if [[ $n =~ ^[0-9]+$ ]]; then
+	[ "$(value <<<"$(part stepi)")" = 4 ]
+	verdict $? "stepi advances pc by 4" "" "$(part stepi)"
+	grep -qE "gdbt_compute \(x=$n\) at .*gdbtarget\.c:[0-9]+" <<<"$(part step)"
+	verdict $? "step enters gdbt_compute(x=$n)" "" "$(part step)"
+	grep -q "^Value returned is \$[0-9]* = $((3 * n + 7))\$" <<<"$(part finish)"
+	verdict $? "finish returns gdbt_compute's value (3 * $n + 7)" "" "$(part finish)"
+	grep -qE "^$line_watch\s" <<<"$(part next1)" && grep -qE "^$line_after\s" <<<"$(part next2)" &&
+		[ "$(value <<<"$(part watched)")" = "$(printf '0x%x' $((0x5741544300000000 + n)))" ]
+	verdict $? "next, next: gdbt_tick's lines $line_watch, $line_after, gdbt_watched written" "" \
+		"$(part next1)"$'\n'"$(part next2)"$'\n'"$(part watched)"
+else
+	fail "stepping" "not checked: no stop at gdbt_tick"
+fi
+detached; verdict $? "detach with no breakpoint" "" "$(part detach)"
+
+# 3. A watchpoint on the guest's write to gdbt_watched.
+session watch 30 'watch gdbt_watched' "$(guard_on 15)" "$(mark cont)" 'continue' "$guard_off" \
+	"$(mark bt)" 'bt 1' "$(mark detach)" 'delete' 'detach'
+w=$(part cont)
+old=$(sed -n 's/^Old value = \([0-9]*\)$/\1/p' <<<"$w") new=$(sed -n 's/^New value = \([0-9]*\)$/\1/p' <<<"$w")
+grep -qE 'Hardware watchpoint [0-9]+: gdbt_watched' <<<"$w" && [ -n "$old" ] && [ -n "$new" ] &&
+	[ $((new - old)) = 1 ] && [ $((new >> 32)) = $((0x57415443)) ] && grep -q '^#0 *gdbt_tick (n=' <<<"$(part bt)"
+verdict $? "watch gdbt_watched: stops in gdbt_tick on the write, new value = old + 1 = $(printf '%#x' "${new:-0}")" "" "$w"$'\n'"$(part bt)"
+detached; verdict $? "detach after the watchpoint" "" "$(part detach)"
+
+# 4. Ctrl-C while vCPU 0 spins without trapping.
+session ctrlc 30 'set var gdbt_spin_request = 1' \
+	'shell (sleep 3; kill -INT $PPID) &' "$(mark cont)" 'continue' \
+	"$(mark bt)" 'thread 1' 'bt' "$(mark spins)" 'p gdbt_spins' \
+	"$(mark detach)" 'set var gdbt_spin_request = 0' 'detach'
+spins=$(value <<<"$(part spins)")
+grep -qE 'received signal SIGINT' <<<"$(part cont)" && grep -qE '^#[0-9]+ .*gdbt_spin \(\)' <<<"$(part bt)" &&
+	[[ $spins =~ ^[0-9]+$ ]] && [ "$spins" -gt 0 ]
+verdict $? "Ctrl-C stops a guest spinning in gdbt_spin (SIGINT, $spins iterations)" "" "$out"
+detached && console_wait '^gdbtarget: spin done after' 10
+verdict $? "detach lets the guest leave gdbt_spin (console: spin done)" "" "$(part detach)"$'\n'"$(clean_console | tail -n 3)"
+
+# 5. Detach while stopped at a breakpoint: the guest runs on past it.
+session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
+	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
+	"$(mark detach)" 'detach'
+n=$(value <<<"$(part n)") counter=$(value <<<"$(part counter)")
+if grep -qE 'Breakpoint 1, gdbt_tick' <<<"$(part cont)" && [[ $n =~ ^[0-9]+$ ]] && detached; then
+	# The guest prints every 50th tick: two more of those, and it has passed gdbt_tick 100 times.
+	target=$(((n / 50 + 2) * 50))
+	console_wait "^gdbtarget: tick $target\$" 15
+	verdict $? "after detach at a breakpoint the guest runs on past it (tick $n -> $target)" \
+		"no tick $target on the console" "$(clean_console | tail -n 5)"
+else
+	fail "detach at a breakpoint" "no stop at gdbt_tick, or no detach" "$out"
+fi
+
+# 6. A new gdb attaches to the guest that ran on without one.
+session reattach 30 "$(mark threads)" 'info threads' "$(mark c0)" 'p gdbt_counter[0]' \
+	"$(mark c1)" 'p gdbt_counter[1]' "$(mark detach)" 'detach'
+c0=$(value <<<"$(part c0)") c1=$(value <<<"$(part c1)")
+[ "$(grep -cE '^[* ] +[0-9]+ +Thread ' <<<"$(part threads)")" = 2 ] && [[ $c0 =~ ^[0-9]+$ ]] &&
+	[[ $counter =~ ^[0-9]+$ ]] && [ "$c0" -gt "$counter" ] && [[ $c1 =~ ^[0-9]+$ ]] && [ "$c1" -gt 0 ] && detached
+verdict $? "re-attach: 2 threads, vCPU 0 ran on (ticks $counter -> $c0), vCPU 1 ticks ($c1)" "" "$out"
+
+# 7. scripts/gdb, what `make gdb` runs: attaches with the guest's symbols, and says
+# so plainly when nothing listens.
+out=$(timeout --kill-after=5 30 "$top/scripts/gdb" --port "$port" --guest "$bin" -- -nx -batch \
+	-ex "$(mark threads)" -ex 'info threads' -ex "$(mark detach)" -ex 'detach' </dev/null 2>&1 | tr -d '\r')
+printf '%s\n' "$out" >"$log_dir/gdb-$mode-scripts-gdb.out"
+[ "$(grep -cE '^[* ] +[0-9]+ +Thread .* gdbt_' <<<"$(part threads)")" = 2 ] && detached
+verdict $? "scripts/gdb --guest gdbtarget.bin attaches with gdbtarget.elf's symbols" "" "$out"
+closed=$(free_port)
+out=$(timeout 30 "$top/scripts/gdb" --port "$closed" --elf "$elf" -- -nx -batch </dev/null 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -q "nothing listens on 127.0.0.1:$closed" <<<"$out"
+verdict $? "scripts/gdb on a port nobody listens on says so (exit $rc)" "" "$out"
+
+# The guest never took an exception it did not expect (a breakpoint left behind, say).
+bad=$(clean_console | grep -E 'FAIL|unexpected exception|panic|returned 0x')
+[ -z "$bad" ] && kill -0 "$qemu_pid" 2>/dev/null
+verdict $? "the guest ran cleanly throughout" "QEMU exited, or the console says" "$bad"
+
+[ $failures = 0 ]
