@@ -2,7 +2,9 @@
 #
 #   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [MEM=size] [GDB_PORT=n]
 #   make test  every test; ends with "N passed, N failed, N skipped"
-#   make bench instructions per trap, deterministic (QEMU -icount)
+#   make gdb   [GDB_PORT=n] [GUEST_ELF=file]: gdb-multiarch attached to `make run`
+#   make bench instructions per trap, deterministic (QEMU -icount), and GDB
+#              round trips through trapvisor's stub next to QEMU's own
 #   make fuzz  the GDB stub's fuzzer for 10 minutes (FUZZ_SECONDS=n)
 #
 # Both run and test install missing Debian packages first (scripts/deps).
@@ -23,6 +25,7 @@ GDB_PORT   ?= 1234
 CMDLINE    ?=
 GUEST      ?=
 INITRD     ?=
+GUEST_ELF  ?=
 
 .DEFAULT_GOAL := all
 .PHONY: all run test bench deps host-tests guests clean fuzz gdb
@@ -88,8 +91,15 @@ run: deps $(B)/trapvisor.elf guests
 test: deps all
 	@tests/run
 
+# Instructions per trap, then the GDB stub side by side with QEMU's own gdbstub.
 bench: deps $(B)/trapvisor.elf guests
 	@scripts/bench
+	@echo
+	@GDB=$(GDB) scripts/gdb-bench
+
+# gdb-multiarch attached to a running `make run` (started in another terminal).
+gdb:
+	@GDB=$(GDB) scripts/gdb --port $(GDB_PORT) $(if $(GUEST_ELF),--elf $(GUEST_ELF),$(if $(GUEST),--guest $(GUEST)))
 
 # The gdbstub fuzzer for ten minutes (make test runs it for 30 s).
 fuzz: deps

@@ -11,7 +11,7 @@ define guest_rule
 $(B)/guests/$(1).elf: guests/$(1).c $(GUEST_LIB) guests/lib/guest.ld guests/lib/guest.h
 	@mkdir -p $$(dir $$@)
 	@echo "  GUEST   $$@"
-	$(Q)$(CC) $(GUEST_CFLAGS) -T guests/lib/guest.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -T guests/lib/guest.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
 		guests/$(1).c $(GUEST_LIB) -lgcc -o $$@
 $(B)/guests/$(1).bin: $(B)/guests/$(1).elf
 	$(Q)$(OBJCOPY) -O binary $$< $$@

@@ -265,7 +265,7 @@ static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
 	cpu->call.fn = fn;
 	cpu->call.arg = arg;
 	__atomic_store_n(&cpu->call.requested, cpu->call.requested + 1, __ATOMIC_RELEASE);
-	sev();
+	gic_send_sgi(cpu->mpidr, GIC_SGI_STOP); /* wakes it from its WFI */
 	while (__atomic_load_n(&cpu->call.done, __ATOMIC_ACQUIRE) != cpu->call.requested)
 		;
 }
@@ -278,10 +278,11 @@ static void serve_remote_call(struct pcpu *cpu)
 		return;
 	cpu->call.fn(cpu->call.arg);
 	__atomic_store_n(&cpu->call.done, req, __ATOMIC_RELEASE);
-	sev();
 }
 
 /* ---- parking and resuming ------------------------------------------------- */
+
+static void timer_rearm(void);
 
 /*
  * Put GDB's breakpoints and watchpoints into this pCPU's debug registers, or,
@@ -323,12 +324,12 @@ static void apply_resume_action(struct pcpu *cpu)
 
 	apply_debug_registers(cpu);
 	d->stepping = a.kind == GDB_ACTION_STEP;
+	/* A step is one instruction, with the guest's interrupts held off so it
+	 * does not land in the guest's interrupt handler. */
+	gic_mask_guest_interrupts(d->stepping);
 	if (d->stepping) {
-		/* One instruction, with the guest's interrupts held off so the step
-		 * does not land in its interrupt handler. */
 		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
 		d->pstate |= SPSR_SS;
-		gic_mask_guest_interrupts(true);
 	}
 	write_back(cpu);
 	trap_apply(cpu);
@@ -340,19 +341,40 @@ static void apply_resume_action(struct pcpu *cpu)
 	}
 }
 
-/* Wait here, serving remote calls, until GDB resumes the guest. */
+/*
+ * A step GDB asked for but that another vCPU's stop interrupted: the vCPU is
+ * parked mid-step, and GDB's next resume decides afresh.
+ */
+static void cancel_step(struct pcpu *cpu)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+
+	if (!d->stepping)
+		return;
+	d->stepping = false;
+	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
+	trap_set_pstate(trap_pstate() & ~SPSR_SS);
+	gic_mask_guest_interrupts(false);
+}
+
+/*
+ * Wait here, serving remote calls, until GDB resumes the guest. The wait is a
+ * WFI (an emulator's host thread sleeps); the stopper's SGI wakes it.
+ */
 static void park(struct pcpu *cpu, bool in_wfi)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
 	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
 
+	cancel_step(cpu);
 	snapshot(cpu);
 	d->stopped_in_wfi = in_wfi;
 	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
-	sev();
 	while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen) {
 		serve_remote_call(cpu);
-		wfe();
+		if (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen &&
+		    __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE) == cpu->call.done)
+			gic_wait_for_fiq();
 	}
 	apply_resume_action(cpu);
 	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
@@ -368,16 +390,32 @@ static bool others_parked(unsigned me)
 	return true;
 }
 
-static void serve_uart_while_stopped(void)
+/*
+ * The stopper serves GDB until it resumes the guest. Between packets it sleeps
+ * in WFI: the UART's interrupt, moved to this pCPU for the stop, wakes it (a
+ * 10 ms timer too, for a UART without one). Spinning on the UART instead keeps
+ * an emulator's device lock so busy that each packet takes ~100 ms.
+ */
+static void serve_uart_while_stopped(struct pcpu *cpu)
 {
+	gic_route_spi(plat.dbg_uart_intid, cpu->mpidr);
 	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
 		int c = dbg_uart_getc();
-		if (c < 0)
+		if (c >= 0) {
+			spin_lock(&dbg.stub_lock);
+			gdbstub_handle_byte(&dbg.stub, (u8)c);
+			spin_unlock(&dbg.stub_lock);
 			continue;
-		spin_lock(&dbg.stub_lock);
-		gdbstub_handle_byte(&dbg.stub, (u8)c);
-		spin_unlock(&dbg.stub_lock);
+		}
+		sysreg_write(CNTHP_TVAL_EL2, sysreg_read(cntfrq_el0) / 100);
+		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
+		isb();
+		gic_wait_for_fiq();
 	}
+	sysreg_write(CNTHP_CTL_EL2, 0);
+	if (!plat.dbg_uart_intid && cpu->id == 0)
+		timer_rearm(); /* pCPU 0 polls the UART again while the guest runs */
+	gic_route_spi(plat.dbg_uart_intid, pcpus[0].mpidr);
 }
 
 /*
@@ -409,7 +447,8 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
 	spin_lock(&dbg.stub_lock);
 	gdbstub_report_stop(&dbg.stub, stop);
 	spin_unlock(&dbg.stub_lock);
-	serve_uart_while_stopped();
+	serve_uart_while_stopped(cpu);
+	gic_send_stop_to_others(); /* wakes the parked pCPUs: they see the resume */
 	apply_resume_action(cpu);
 	cpu->vcpu.dbg.parked = false;
 }
@@ -586,8 +625,7 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 
 static void target_write(void *ctx, const uint8_t *buf, size_t len)
 {
-	while (len--)
-		dbg_uart_putc(*buf++);
+	dbg_uart_write(buf, len);
 }
 
 static unsigned target_vcpu_count(void *ctx)
@@ -604,7 +642,7 @@ static void target_vcpu_describe(void *ctx, unsigned vcpu, char *buf, size_t siz
 			   : v->state == VCPU_IDLE	? "in WFI"
 							: "running";
 
-	snprintf(buf, size, "vCPU %u (MPIDR %#lx): %s", vcpu, v->vmpidr & MPIDR_AFF_MASK, what);
+	snprintf(buf, size, "vCPU %u (MPIDR %#lx): %s", vcpu, v->vmpidr, what);
 }
 
 static bool target_reg_describe(void *ctx, unsigned index, struct gdb_reg_desc *out)

@@ -21,6 +21,9 @@ void gic_cpu_init(unsigned cpu);	 /* on each pCPU */
 unsigned gic_ack_fiq(void);		 /* ICC_IAR0_EL1 */
 void gic_eoi_fiq(unsigned intid);	 /* ICC_EOIR0_EL1 */
 void gic_send_stop_to_others(void);	 /* SGI 15 to every other pCPU */
+void gic_send_sgi(u64 mpidr, unsigned intid); /* a Group 0 SGI to one pCPU */
+void gic_wait_for_fiq(void);		 /* WFI, then acknowledge what woke it */
+void gic_route_spi(unsigned intid, u64 mpidr); /* move the hypervisor's SPI */
 /* Hold the guest's interrupts off (physical priority mask) while stepping. */
 void gic_mask_guest_interrupts(bool masked);
 

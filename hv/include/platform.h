@@ -41,7 +41,7 @@ bool platform_ecam_device_is_hidden(unsigned bdf);
 u64 firmware_psci_call(u64 fid, u64 a1, u64 a2, u64 a3);
 
 /* Debug UART byte I/O (the GDB stub's line). */
-void dbg_uart_putc(u8 c);
+void dbg_uart_write(const u8 *buf, size_t len);
 int dbg_uart_getc(void); /* -1 when nothing is waiting */
 
 /* Device tree: discovery (fdt.c). */

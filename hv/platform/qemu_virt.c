@@ -129,13 +129,23 @@ void dbg_uart_enable_rx_interrupt(void)
 		uart_out(UART_IER, IER_RDI);
 }
 
-void dbg_uart_putc(u8 c)
+#define UART_FIFO_SIZE 16
+
+/* THRE says the transmit FIFO is empty: then 16 bytes fit without asking again,
+ * which matters in an emulator where every register access is an exit. */
+void dbg_uart_write(const u8 *buf, size_t len)
 {
 	if (!plat.dbg_uart_found)
 		return;
-	while (!(uart_in(UART_LSR) & LSR_THRE))
-		;
-	uart_out(UART_RBR, c);
+	while (len) {
+		size_t n = len < UART_FIFO_SIZE ? len : UART_FIFO_SIZE;
+		while (!(uart_in(UART_LSR) & LSR_THRE))
+			;
+		for (size_t i = 0; i < n; i++)
+			uart_out(UART_RBR, buf[i]);
+		buf += n;
+		len -= n;
+	}
 }
 
 int dbg_uart_getc(void)

@@ -118,6 +118,47 @@ void gic_eoi_fiq(unsigned intid)
 	isb();
 }
 
+void gic_send_sgi(u64 mpidr, unsigned intid)
+{
+	u64 aff0 = FIELD(mpidr, 7, 0);
+
+	dsb(ish);
+	sysreg_write(ICC_SGI0R_EL1, BIT(aff0 % 16) | FIELD(mpidr, 15, 8) << 16 | (u64)intid << SGIR_INTID_SHIFT |
+					   FIELD(mpidr, 23, 16) << 32 | (aff0 / 16) << 44 | FIELD(mpidr, 39, 32) << 48);
+	isb();
+}
+
+/*
+ * Sleep until a Group 0 interrupt is pending (taken or not: FIQs stay masked
+ * at EL2), then acknowledge what is pending so the next WFI sleeps again. A
+ * level interrupt whose cause remains (the UART with bytes in its FIFO) is
+ * pending again right after its EOI: acknowledge each INTID once, or this
+ * loop would never end; the caller removes the cause.
+ */
+void gic_wait_for_fiq(void)
+{
+	u32 seen_sgi_ppi = 0;
+	unsigned intid, spis = 0;
+
+	wfi();
+	while ((intid = gic_ack_fiq()) != GIC_SPURIOUS) {
+		gic_eoi_fiq(intid);
+		if (intid < 32) {
+			if (seen_sgi_ppi & BIT(intid))
+				break;
+			seen_sgi_ppi |= BIT(intid);
+		} else if (++spis > 1) {
+			break; /* the hypervisor owns one SPI */
+		}
+	}
+}
+
+void gic_route_spi(unsigned intid, u64 mpidr)
+{
+	if (intid >= 32 && intid == hv_spi)
+		*(volatile u64 *)(plat.gicd_base + GICD_IROUTER + 8 * intid) = mpidr & MPIDR_AFF_MASK;
+}
+
 void gic_send_stop_to_others(void)
 {
 	dsb(ish);
