@@ -7,6 +7,8 @@
 #include "hv_fakes.h"
 #include "mm.h"
 #include "console.h"
+#include "sysreg.h"
+#include "debug.h"
 
 /* ---- the globals hv/core/main.c defines ---- */
 struct pcpu pcpus[MAX_CPUS];
@@ -175,6 +177,11 @@ void stats_print(const struct text_sink *out)
 
 /* ---- debug.c: no debugger attached in these tests ---- */
 bool debug_owns_debug_registers(void)
+{
+	return false;
+}
+
+bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, struct emul_access *acc)
 {
 	return false;
 }
