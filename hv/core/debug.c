@@ -288,27 +288,29 @@ static void timer_rearm(void);
  * Put GDB's breakpoints and watchpoints into this pCPU's debug registers, or,
  * once GDB has gone, the guest's own values back.
  */
+/* One kind of slot: breakpoints (op2 4/5, kind 0) or watchpoints (6/7, 1). */
+static bool apply_slots(struct vcpu_debug *d, const struct hw_slot *slots, unsigned count, unsigned op2,
+			unsigned kind)
+{
+	bool any = false;
+
+	for (unsigned n = 0; n < count; n++) {
+		const struct hw_slot *s = &slots[n];
+		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[kind][n][0];
+		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[kind][n][1];
+		debug_reg(op2, n)->hw_write(value);
+		debug_reg(op2 + 1, n)->hw_write(control);
+		any |= dbg.attached && s->used;
+	}
+	return any;
+}
+
 static void apply_debug_registers(struct pcpu *cpu)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
-	bool any = false;
+	bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0);
 
-	for (unsigned n = 0; n < dbg.hw_bp_count; n++) {
-		const struct hw_slot *s = &dbg.hw_bp[n];
-		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[0][n][0];
-		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[0][n][1];
-		debug_reg(4, n)->hw_write(value);
-		debug_reg(5, n)->hw_write(control);
-		any |= s->used;
-	}
-	for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
-		const struct hw_slot *s = &dbg.hw_wp[n];
-		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[1][n][0];
-		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[1][n][1];
-		debug_reg(6, n)->hw_write(value);
-		debug_reg(7, n)->hw_write(control);
-		any |= s->used;
-	}
+	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1);
 	/* MDSCR_EL1.MDE makes the hardware check breakpoints and watchpoints. */
 	if (dbg.attached)
 		sysreg_write(mdscr_el1, (sysreg_read(mdscr_el1) & ~MDSCR_MDE) | (any ? MDSCR_MDE : 0));

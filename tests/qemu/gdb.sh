@@ -298,6 +298,29 @@ verdict $? "Ctrl-C stops a guest spinning in gdbt_spin (SIGINT, $spins iteration
 detached && console_wait '^gdbtarget: spin done after' 10
 verdict $? "detach lets the guest leave gdbt_spin (console: spin done)" "" "$(part detach)"$'\n'"$(clean_console | tail -n 3)"
 
+# 4b. A hardware breakpoint; the guest's own BRK goes to the guest while gdb is
+# attached; the hypervisor's memory is out of gdb's reach.
+session hw 30 'set var gdbt_brk_request = 1' 'hbreak gdbt_compute' "$(guard_on 15)" "$(mark cont)" \
+	'continue' "$guard_off" "$(mark hv)" 'x/2gx 0x40200000' "$(mark detach)" 'delete' 'detach'
+grep -qE '^(Thread [0-9]+ hit )?Breakpoint [0-9]+, gdbt_compute \(' <<<"$(part cont)"
+verdict $? "hbreak gdbt_compute: a hardware breakpoint stops there" "" "$(part cont)"
+# The BRK runs before gdbt_tick: gdb's first stop must be the hbreak, not the BRK.
+if detached && console_wait '^gdbtarget: own brk ' 10; then
+	clean_console | grep -q '^gdbtarget: own brk taken by the guest (ESR 0xf2000123)' &&
+		grep -qE 'Breakpoint [0-9]+, gdbt_compute \(' <<<"$(part cont)" &&
+		! grep -q 'SIGTRAP' <<<"$(part cont)"
+	verdict $? "the guest's own BRK reaches the guest (EC 0x3c, immediate 0x123), gdb does not stop on it" \
+		"" "$(clean_console | grep 'own brk')"$'\n'"$(part cont)"
+else
+	fail "the guest's own BRK" "the guest never reported it" "$out"$'\n'"$(clean_console | tail -n 3)"
+fi
+if [ "$mode" = reference ]; then
+	skip "the hypervisor's memory is out of reach" "no hypervisor under QEMU's own stub"
+else
+	grep -q 'Cannot access memory at address 0x40200000' <<<"$(part hv)"
+	verdict $? "x/2gx 0x40200000 (the hypervisor's code): Cannot access memory" "" "$(part hv)"
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
