@@ -2,9 +2,9 @@
  * The debugger: gdbstub's target, implemented once.
  *
  * All-stop. A vCPU that must stop for GDB (a breakpoint, the end of a step,
- * Ctrl-C seen by the UART poll) becomes the *stopper*: it sends SGI 15 (Group 0,
- * a FIQ at EL2) to every other pCPU, waits until each running vCPU has *parked*
- * (snapshotted the registers only its pCPU can read, and spun waiting), reports
+ * Ctrl-C from the UART) becomes the *stopper*: it sends SGI 15 (Group 0, a FIQ
+ * at EL2) to every other pCPU, waits until each running vCPU has *parked*
+ * (snapshotted the registers only its pCPU can read, then waits in WFI), reports
  * the stop to GDB, and then serves the debug UART itself until GDB resumes.
  * Registers come from the snapshots; guest memory is read by the parked pCPU of
  * the vCPU GDB names (a remote call), through that vCPU's own translation.
@@ -265,7 +265,7 @@ static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
 	cpu->call.fn = fn;
 	cpu->call.arg = arg;
 	__atomic_store_n(&cpu->call.requested, cpu->call.requested + 1, __ATOMIC_RELEASE);
-	gic_send_sgi(cpu->mpidr, GIC_SGI_STOP); /* wakes it from its WFI */
+	gic_send_sgi(cpu->mpidr, GIC_SGI_KICK); /* wakes it from its WFI */
 	while (__atomic_load_n(&cpu->call.done, __ATOMIC_ACQUIRE) != cpu->call.requested)
 		;
 }
@@ -441,7 +441,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
 	snapshot(cpu);
 	cpu->vcpu.dbg.stopped_in_wfi = in_wfi;
 	cpu->vcpu.dbg.parked = true;
-	gic_send_stop_to_others();
+	gic_send_kick_to_others();
 	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
 	while (!others_parked(cpu->id) && sysreg_read(cntpct_el0) < deadline)
 		;
@@ -450,7 +450,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
 	gdbstub_report_stop(&dbg.stub, stop);
 	spin_unlock(&dbg.stub_lock);
 	serve_uart_while_stopped(cpu);
-	gic_send_stop_to_others(); /* wakes the parked pCPUs: they see the resume */
+	gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
 	apply_resume_action(cpu);
 	cpu->vcpu.dbg.parked = false;
 }
@@ -782,7 +782,6 @@ static void target_resume(void *ctx, const struct gdb_action *actions, unsigned 
 		dbg.actions[i] = actions[i];
 	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&dbg.resume_gen, 1, __ATOMIC_RELEASE);
-	sev();
 }
 
 static void target_interrupt(void *ctx)

@@ -5,6 +5,7 @@
  */
 #include "hv.h"
 #include "lib.h"
+#include "gic.h"
 #include "arch/sysreg.h"
 
 #define PSCI_0_2_FN(n) (0x84000000u + (n))
@@ -83,8 +84,7 @@ static u64 cpu_on(u64 target, u64 entry, u64 context_id)
 	t->entry = entry;
 	t->context_id = context_id;
 	__atomic_store_n(&t->state, VCPU_ON_PENDING, __ATOMIC_RELEASE);
-	dsb(ish);
-	sev();
+	gic_send_sgi(vcpu_pcpu(t)->mpidr, GIC_SGI_KICK); /* it waits in WFI */
 	return PSCI_SUCCESS;
 }
 

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "platform.h"
 #include "debug.h"
+#include "gic.h"
 #include "arch/sysreg.h"
 
 struct trap_config trap_config;
@@ -236,11 +237,11 @@ void vcpu_run(struct pcpu *cpu)
 	struct vcpu *v = &cpu->vcpu;
 
 	/* Acquire: the entry point written before the state must be seen after it. */
+	/* CPU_ON's SGI wakes this WFI; on pCPU 0 so does the debug UART. */
 	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING) {
 		if (cpu->id == 0)
-			debug_poll_idle(); /* pCPU 0 serves the debug UART */
-		else
-			wfe();
+			debug_poll_idle();
+		gic_wait_for_fiq();
 	}
 	vcpu_set_reset_state(v, v->entry, v->context_id);
 	v->state = VCPU_RUNNING;

@@ -10,7 +10,7 @@
 
 #include "trapvisor/types.h"
 
-#define GIC_SGI_STOP 15	  /* "park now": all-stop for the debugger */
+#define GIC_SGI_KICK 15	  /* "look at your state": stop, resume, a remote call, CPU_ON */
 #define GIC_PPI_HV_TIMER 26 /* CNTHP, the EL2 physical timer */
 #define GIC_SPURIOUS 1023
 
@@ -20,7 +20,7 @@ void gic_take_spi(unsigned intid, u64 mpidr);
 void gic_cpu_init(unsigned cpu);	 /* on each pCPU */
 unsigned gic_ack_fiq(void);		 /* ICC_IAR0_EL1 */
 void gic_eoi_fiq(unsigned intid);	 /* ICC_EOIR0_EL1 */
-void gic_send_stop_to_others(void);	 /* SGI 15 to every other pCPU */
+void gic_send_kick_to_others(void);	 /* SGI 15 to every other pCPU */
 void gic_send_sgi(u64 mpidr, unsigned intid); /* a Group 0 SGI to one pCPU */
 void gic_wait_for_fiq(void);		 /* WFI, then acknowledge what woke it */
 void gic_route_spi(unsigned intid, u64 mpidr); /* move the hypervisor's SPI */

@@ -36,7 +36,7 @@
 #define GICR_ICFGR1 0x0c04
 #define GICR_IGRPMODR0 0x0d00
 
-#define HV_INTIDS (BIT(GIC_SGI_STOP) | BIT(GIC_PPI_HV_TIMER))
+#define HV_INTIDS (BIT(GIC_SGI_KICK) | BIT(GIC_PPI_HV_TIMER))
 
 static unsigned hv_spi; /* the debug UART's line, 0 if none */
 #define HV_PRIORITY 0x00      /* highest: preempts anything the guest runs */
@@ -94,7 +94,7 @@ void gic_cpu_init(unsigned cpu)
 
 	*reg32(sgi + GICR_IGROUPR0) &= ~(u32)HV_INTIDS;
 	*reg32(sgi + GICR_IGRPMODR0) &= ~(u32)HV_INTIDS;
-	prio[GIC_SGI_STOP] = HV_PRIORITY;
+	prio[GIC_SGI_KICK] = HV_PRIORITY;
 	prio[GIC_PPI_HV_TIMER] = HV_PRIORITY;
 	*reg32(sgi + GICR_ISENABLER0) = HV_INTIDS;
 	sysreg_write(ICC_SRE_EL2, ICC_SRE_ALL);
@@ -159,10 +159,10 @@ void gic_route_spi(unsigned intid, u64 mpidr)
 		*(volatile u64 *)(plat.gicd_base + GICD_IROUTER + 8 * intid) = mpidr & MPIDR_AFF_MASK;
 }
 
-void gic_send_stop_to_others(void)
+void gic_send_kick_to_others(void)
 {
 	dsb(ish);
-	sysreg_write(ICC_SGI0R_EL1, SGIR_IRM | (u64)GIC_SGI_STOP << SGIR_INTID_SHIFT);
+	sysreg_write(ICC_SGI0R_EL1, SGIR_IRM | (u64)GIC_SGI_KICK << SGIR_INTID_SHIFT);
 	isb();
 }
 
