@@ -61,6 +61,11 @@ u64 gdbt_compute(u64 x)
 	return r + 7;
 }
 
+void gdbt_set_context(u64 id)
+{
+	write_sysreg(contextidr_el1, id);
+}
+
 void gdbt_tick(unsigned n)
 {
 	u64 r = gdbt_compute(n);              /* GDBT_LINE_COMPUTE */
@@ -70,6 +75,9 @@ void gdbt_tick(unsigned n)
 		gprintf("gdbtarget: gdbt_compute(%u) returned %#lx\n", n, r);
 	if (n % REPORT_TICKS == 0)
 		gprintf("gdbtarget: tick %u\n", n);
+	/* A system-register write for catchpoints to catch (trapped by TVM when
+	 * the vm class is on): the tick, as the guest's context id. */
+	gdbt_set_context(n);
 }
 
 /* A busy loop with no trap, no WFI, no system register: only Ctrl-C stops it. */

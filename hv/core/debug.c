@@ -22,6 +22,7 @@
 #include "platform.h"
 #include "sysreg.h"
 #include "mm.h"
+#include "catch.h"
 #include "arch/sysreg.h"
 
 #define POLL_HZ 100
@@ -174,8 +175,15 @@ static void snapshot(struct pcpu *cpu)
 	}
 	d->far = sysreg_read(far_el2);
 	d->hpfar = sysreg_read(hpfar_el2);
-	d->esr = head ? cpu->events.slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
-	d->seq = head ? head - 1 : 0;
+	/* The hypervisor registers: the event being handled if the stop is about
+	 * it (a catchpoint), else the last one completed. */
+	if (d->event) {
+		d->esr = d->event->esr;
+		d->seq = d->event->seq;
+	} else {
+		d->esr = head ? cpu->events.slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
+		d->seq = head ? head - 1 : 0;
+	}
 }
 
 static void write_back(struct pcpu *cpu)
@@ -551,6 +559,29 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 	stop_all(pcpu_of_frame(f), &stop, false);
 }
 
+/*
+ * A catchpoint matched: stop with the PC on the trapping instruction (pc) and
+ * the event in the hypervisor registers. When GDB resumes, the handler goes on
+ * and the operation completes; a step counts it as the instruction stepped.
+ */
+void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const char *text, u64 pc)
+{
+	struct pcpu *cpu = pcpu_of_frame(f);
+	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
+	u64 elr = trap_pc();
+
+	if (!dbg.attached)
+		return;
+	trap_set_pc(pc);
+	cpu->vcpu.dbg.event = ev;
+	stop_all(cpu, &stop, false);
+	cpu->vcpu.dbg.event = NULL;
+	if (trap_pc() == pc)
+		trap_set_pc(elr); /* GDB left the PC alone: carry on where the trap would */
+	if (cpu->vcpu.dbg.stepping)
+		trap_set_pstate(trap_pstate() & ~SPSR_SS); /* the step ends right after the eret */
+}
+
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
@@ -905,6 +936,7 @@ static void detach_all(void)
 			sw_remove(dbg.sw[i].va);
 	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
+	catch_delete_all();
 	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
 	for (unsigned i = 0; i < pcpu_count; i++)
 		pcpus[i].vcpu.dbg.guest_dbg_captured = false;

@@ -5,6 +5,7 @@
 #include "hv.h"
 #include "lib.h"
 #include "gdbstub.h"
+#include "catch.h"
 
 struct monitor_cmd {
 	const char *words; /* what the user types, e.g. "hv trap on" */
@@ -125,6 +126,12 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
 	{ "hv trap on", "CLASS", cmd_trap_on, "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp)" },
 	{ "hv trap off", "CLASS", cmd_trap_off, "stop trapping a class" },
+	{ "hv catch", "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] imm=N fn=N value=V skip=N]",
+	  catch_cmd_add, "stop the guest when a trap of CLASS matches every filter given (turns the class on)" },
+	{ "hv catch list", "", catch_cmd_list, "the catchpoints, their filters and hits" },
+	{ "hv catch delete", "N|all", catch_cmd_delete, "delete catchpoint N, or all of them" },
+	{ "hv catch enable", "N", catch_cmd_enable, "enable catchpoint N" },
+	{ "hv catch disable", "N", catch_cmd_disable, "disable catchpoint N" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "sysreg.h"
 #include "debug.h"
+#include "catch.h"
 #include "arch/sysreg.h"
 
 static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
@@ -66,6 +67,13 @@ static void trap_smc(struct trap_frame *f, struct trap_event *ev)
 	trap_hvc(f, ev);
 }
 
+static u8 sysreg_event_op(const struct sysreg_desc *d, bool write)
+{
+	if (d && (d->kind == SR_SYS || d->kind == SR_DC_VA || d->kind == SR_IC_VA))
+		return OP_MAINT;
+	return write ? OP_WRITE : OP_READ;
+}
+
 static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 {
 	struct emul_access acc;
@@ -75,9 +83,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	d = sysreg_find(acc.addr);
 	ev->cls = sysreg_class_of(d, acc.addr);
 	ev->outcome = sysreg_emulate(&pcpu_of_frame(f)->vcpu, f, d, &acc);
-	ev->op = acc.write ? OP_WRITE : OP_READ;
-	if (d && (d->kind == SR_SYS || d->kind == SR_DC_VA || d->kind == SR_IC_VA))
-		ev->op = OP_MAINT;
+	ev->op = sysreg_event_op(d, acc.write);
 	ev->addr = acc.addr;
 	ev->value = acc.value;
 	ev->width = 8;
@@ -124,7 +130,7 @@ struct exc_class {
 
 #define EXC(fn, cls, op, outcome) { fn, META_KIND(cls, op, outcome) }
 
-static const struct exc_class exc_classes[EC_MAX + 1] = {
+static struct exc_class exc_classes[EC_MAX + 1] = {
 	[0 ... EC_MAX] = EXC(trap_unknown, TRAP_OTHER, OP_NONE, OUT_UNDEF_INJECTED),
 	[EC_WFX] = EXC(trap_wfx, TRAP_WFI, OP_WAIT, OUT_EMULATED),
 	[EC_FP_ASIMD] = EXC(trap_fp, TRAP_FP, OP_NONE, OUT_EMULATED),
@@ -139,6 +145,88 @@ static const struct exc_class exc_classes[EC_MAX + 1] = {
 	[EC_BREAKPT_LOW] = EXC(debug_trap_hw_break, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
 	[EC_WATCHPT_LOW] = EXC(debug_trap_watch, TRAP_DEBUG, OP_NONE, OUT_EMULATED),
 };
+
+/*
+ * The same handlers with catchpoints checked (catch.c), swapped into the table
+ * only while a catchpoint is on. A write, a wait or a call is checked before
+ * it happens; a read once its value is known (the PC is shown on the read).
+ */
+static void catch_wfx(struct trap_frame *f, struct trap_event *ev)
+{
+	if (ESR_WFX_TI(ev->esr) & 1)
+		ev->cls = TRAP_WFE;
+	catch_check(f, ev, trap_pc());
+	trap_wfx(f, ev);
+}
+
+static void catch_hvc(struct trap_frame *f, struct trap_event *ev)
+{
+	ev->addr = f->x[0];
+	catch_check(f, ev, trap_pc() - 4);
+	trap_hvc(f, ev);
+}
+
+static void catch_smc(struct trap_frame *f, struct trap_event *ev)
+{
+	ev->addr = f->x[0];
+	catch_check(f, ev, trap_pc());
+	trap_smc(f, ev);
+}
+
+static bool completed(const struct trap_event *ev)
+{
+	return ev->outcome == OUT_EMULATED || ev->outcome == OUT_FORWARDED;
+}
+
+static void catch_sysreg(struct trap_frame *f, struct trap_event *ev)
+{
+	struct emul_access acc;
+	u64 pc = trap_pc();
+
+	esr_decode_sys64(ev->esr, &acc);
+	if (acc.write) {
+		const struct sysreg_desc *d = sysreg_find(acc.addr);
+		ev->cls = sysreg_class_of(d, acc.addr);
+		ev->op = sysreg_event_op(d, true);
+		ev->addr = acc.addr;
+		ev->value = frame_get_reg(f, acc.reg);
+		catch_check(f, ev, pc);
+		trap_sysreg(f, ev);
+	} else {
+		trap_sysreg(f, ev);
+		if (completed(ev))
+			catch_check(f, ev, pc);
+	}
+}
+
+static void catch_mmio(struct trap_frame *f, struct trap_event *ev)
+{
+	u64 pc = trap_pc();
+
+	if (ev->esr & ESR_DABT_WNR && ev->esr & ESR_DABT_ISV) {
+		unsigned width = 1u << ESR_DABT_SAS(ev->esr);
+		ev->op = OP_WRITE;
+		ev->width = width;
+		ev->addr = (FIELD(sysreg_read(hpfar_el2), 43, 4) << 12) | (sysreg_read(far_el2) & 0xfff);
+		ev->value = frame_get_reg(f, ESR_DABT_SRT(ev->esr)) & (width == 8 ? ~0ULL : (1ULL << width * 8) - 1);
+		catch_check(f, ev, pc);
+		mmio_trap(f, ev);
+	} else {
+		mmio_trap(f, ev);
+		if (completed(ev) && ev->op == OP_READ)
+			catch_check(f, ev, pc);
+	}
+}
+
+void trap_catching(bool on)
+{
+	exc_classes[EC_WFX].handle = on ? catch_wfx : trap_wfx;
+	exc_classes[EC_HVC64].handle = on ? catch_hvc : trap_hvc;
+	exc_classes[EC_SMC64].handle = on ? catch_smc : trap_smc;
+	exc_classes[EC_SYS64].handle = on ? catch_sysreg : trap_sysreg;
+	exc_classes[EC_DABT_LOW].handle = on ? catch_mmio : mmio_trap;
+	dsb(ish);
+}
 
 static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 {

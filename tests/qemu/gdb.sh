@@ -321,6 +321,47 @@ else
 	verdict $? "x/2gx 0x40200000 (the hypervisor's code): Cannot access memory" "" "$(part hv)"
 fi
 
+# 4c. Catchpoints on trap events: a system-register write by name and direction,
+# a WFI on one vCPU (then stepped over), and bad input refused with nothing changed.
+if [ "$mode" = reference ]; then
+	skip "catchpoints" "QEMU's own stub has no trap events"
+else
+	session catch 40 "$(mark add)" 'monitor hv catch sysreg reg=CONTEXTIDR_EL1 dir=w' \
+		"$(guard_on 15)" "$(mark cont)" 'continue' "$guard_off" "$(mark insn)" 'x/i $pc' \
+		"$(mark ec)" 'p $ec' "$(mark ctx)" 'p/x $x0' \
+		"$(mark bad)" 'monitor hv catch wfx' 'monitor hv catch sysreg reg=NO_SUCH_EL1' \
+		'monitor hv catch mmio addr=0x20-0x10' 'monitor hv catch wfi imm=3' \
+		"$(mark list1)" 'monitor hv catch list' "$(mark del)" 'monitor hv catch delete 1' \
+		'monitor hv catch wfi vcpu=1' "$(guard_on 15)" "$(mark wfi)" 'continue' "$guard_off" \
+		"$(mark wfiinsn)" 'x/i $pc' "$(mark step)" 'stepi' 'x/i $pc' \
+		"$(mark full)" 'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' \
+		'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' \
+		'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' \
+		'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' 'monitor hv catch wfi' \
+		'monitor hv catch wfi' "$(mark end)" 'monitor hv catch delete all' 'monitor hv trap list' \
+		"$(mark detach)" 'detach'
+	c=$(part cont)
+	grep -qE '^catchpoint 1: vCPU 0 wrote CONTEXTIDR_EL1 = 0x[0-9a-f]+ at 0x[0-9a-f]+' <<<"$c" &&
+		grep -q 'SIGTRAP' <<<"$c" && grep -qE 'msr[[:space:]]+contextidr_el1' <<<"$(part insn)" &&
+		[ "$(value <<<"$(part ec)")" = 24 ]
+	verdict $? "catch sysreg reg=CONTEXTIDR_EL1 dir=w: stops on the MSR, says what was written, \$ec = 0x18" "" \
+		"$c"$'\n'"$(part insn)"$'\n'"$(part ec)"
+	b=$(part bad)
+	grep -q 'unknown class "wfx"' <<<"$b" && grep -q 'bad value in "reg=NO_SUCH_EL1"' <<<"$b" &&
+		grep -q 'bad value in "addr=0x20-0x10"' <<<"$b" && grep -q 'does not apply to wfi' <<<"$b" &&
+		[ "$(grep -c '^[0-9]' <<<"$(part list1)")" = 1 ]
+	verdict $? "bad catch commands are refused with the reason, and nothing is added" "" "$b"$'\n'"$(part list1)"
+	grep -qE '^catchpoint 2: vCPU 1 executed WFI at' <<<"$(part wfi)" && grep -qE 'wfi$' <<<"$(part wfiinsn)" &&
+		! grep -qE '=> .*wfi$' <<<"$(part step)"
+	verdict $? "catch wfi vcpu=1: stops vCPU 1 on its WFI, and stepi steps over it" "" \
+		"$(part wfi)"$'\n'"$(part wfiinsn)"$'\n'"$(part step)"
+	[ "$(grep -c '^catchpoint [0-9]*: wfi$' <<<"$(part full)")" = 15 ] &&
+		grep -q 'all 16 catchpoints are in use' <<<"$(part full)" && grep -qE '^  vm +off' <<<"$(part end)" &&
+		grep -qE '^  wfi +off' <<<"$(part end)"
+	verdict $? "16 catchpoints at most (a clear error after), and deleting them turns their classes off again" \
+		"" "$(part full)"$'\n'"$(part end)"
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \

@@ -1,0 +1,427 @@
+/*
+ * Catchpoints: filters on trap events that stop the guest for GDB.
+ *
+ * A handler calls catch_check() once it knows what the guest is doing and
+ * before the operation takes effect (a write before it is written, a WFI
+ * before it sleeps, a call before it is answered; a read once its value is
+ * known but before the PC moves on). If a catchpoint matches, every vCPU stops
+ * with the guest's PC on the trapping instruction, and GDB prints one line
+ * saying what was caught; when GDB resumes, the handler carries on and the
+ * operation completes as if nothing had been caught.
+ */
+#include "catch.h"
+#include "debug.h"
+#include "lib.h"
+#include "sysreg.h"
+
+#define MAX_CATCHPOINTS 16
+
+enum catch_filter {
+	F_VCPU = BIT(0),
+	F_PC = BIT(1),
+	F_REG = BIT(2),
+	F_DIR = BIT(3),
+	F_ADDR = BIT(4),
+	F_IMM = BIT(5),
+	F_FN = BIT(6),
+	F_VALUE = BIT(7),
+};
+
+struct catchpoint {
+	bool used, enabled;
+	unsigned number;
+	u8 cls;	       /* enum trap_class; TRAP_SYSREG means any system register */
+	u32 filters;   /* enum catch_filter */
+	u64 vcpu, pc_lo, pc_hi, addr_lo, addr_hi, imm, fn, value;
+	u32 reg;       /* SYSREG_ENC() */
+	bool write;    /* with F_DIR */
+	u64 skip, hits;
+};
+
+static struct catchpoint catchpoints[MAX_CATCHPOINTS];
+static unsigned next_number = 1;
+static u32 classes_we_turned_on;
+
+static bool is_sysreg_class(unsigned cls)
+{
+	return cls == TRAP_SYSREG || cls == TRAP_ID || cls == TRAP_VM || cls == TRAP_CACHE ||
+	       cls == TRAP_DEBUG || cls == TRAP_PMU;
+}
+
+static bool matches(const struct catchpoint *c, const struct trap_event *ev, u64 pc)
+{
+	if (c->cls == TRAP_SYSREG ? !is_sysreg_class(ev->cls) || ESR_EC(ev->esr) != EC_SYS64 : c->cls != ev->cls)
+		return false;
+	if ((c->filters & F_VCPU) && ev->vcpu != c->vcpu)
+		return false;
+	if ((c->filters & F_PC) && (pc < c->pc_lo || pc > c->pc_hi))
+		return false;
+	if ((c->filters & F_REG) && ev->addr != c->reg)
+		return false;
+	if ((c->filters & F_DIR) && (ev->op == OP_WRITE || ev->op == OP_MAINT) != c->write)
+		return false;
+	if ((c->filters & F_ADDR) && (ev->addr < c->addr_lo || ev->addr > c->addr_hi))
+		return false;
+	if ((c->filters & F_IMM) && ESR_HVC_IMM(ev->esr) != c->imm)
+		return false;
+	if ((c->filters & F_FN) && ev->addr != c->fn)
+		return false;
+	if ((c->filters & F_VALUE) && ev->value != c->value)
+		return false;
+	return true;
+}
+
+static void describe(const struct catchpoint *c, const struct trap_event *ev, u64 pc, char *buf, size_t size)
+{
+	char name[32];
+	int n = snprintf(buf, size, "catchpoint %u: vCPU %u ", c->number, ev->vcpu);
+
+	if (n < 0 || (size_t)n >= size)
+		return;
+	buf += n;
+	size -= n;
+	switch (ev->cls) {
+	case TRAP_WFI:
+	case TRAP_WFE:
+		snprintf(buf, size, "executed %s at %#lx", ev->cls == TRAP_WFI ? "WFI" : "WFE", pc);
+		break;
+	case TRAP_HVC:
+	case TRAP_SMC:
+		snprintf(buf, size, "called %s #%u with x0 = %#lx at %#lx", ev->cls == TRAP_HVC ? "HVC" : "SMC",
+			 ESR_HVC_IMM(ev->esr), ev->addr, pc);
+		break;
+	case TRAP_MMIO:
+		snprintf(buf, size, "%s %u bytes %s %#lx: %#lx at %#lx", ev->op == OP_WRITE ? "wrote" : "read",
+			 ev->width, ev->op == OP_WRITE ? "to" : "from", ev->addr, ev->value, pc);
+		break;
+	default:
+		snprintf(buf, size, "%s %s = %#lx at %#lx",
+			 ev->op == OP_MAINT ? "executed" : ev->op == OP_WRITE ? "wrote" : "read",
+			 sysreg_name(ev->addr, name, sizeof(name)), ev->value, pc);
+	}
+}
+
+void catch_check(struct trap_frame *f, struct trap_event *ev, u64 pc)
+{
+	char text[192];
+
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
+		struct catchpoint *c = &catchpoints[i];
+		if (!c->used || !c->enabled || !matches(c, ev, pc))
+			continue;
+		if (c->skip) {
+			c->skip--;
+			continue;
+		}
+		c->hits++;
+		describe(c, ev, pc, text, sizeof(text));
+		debug_stop_for_event(f, ev, text, pc);
+		return;
+	}
+}
+
+/* ---- monitor commands ---------------------------------------------------------- */
+
+static bool parse_range(const char *v, size_t len, u64 *lo, u64 *hi)
+{
+	size_t dash = 0;
+
+	while (dash < len && v[dash] != '-')
+		dash++;
+	if (dash == len)
+		return parse_u64(v, len, lo) && (*hi = *lo, true);
+	return parse_u64(v, dash, lo) && parse_u64(v + dash + 1, len - dash - 1, hi) && *lo <= *hi;
+}
+
+/* op0:op1:CRn:CRm:op2, as the Arm ARM spells an encoding. */
+static bool parse_encoding(const char *v, size_t len, u32 *enc)
+{
+	u64 f[5];
+	size_t start = 0;
+
+	for (unsigned i = 0; i < 5; i++) {
+		size_t end = start;
+		while (end < len && v[end] != ':')
+			end++;
+		if ((i < 4) != (end < len) || !parse_u64(v + start, end - start, &f[i]))
+			return false;
+		start = end + 1;
+	}
+	if (f[0] > 3 || f[1] > 7 || f[2] > 15 || f[3] > 15 || f[4] > 7)
+		return false;
+	*enc = SYSREG_ENC(f[0], f[1], f[2], f[3], f[4]);
+	return true;
+}
+
+static size_t token_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && s[n] != ' ' && s[n] != '\t')
+		n++;
+	return n;
+}
+
+static const char *skip_blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* One key=value filter; false (with the reason printed) if it is not valid. */
+static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, const struct text_sink *out)
+{
+	size_t eq = 0;
+	const char *v;
+	size_t vlen;
+	bool ok = false;
+
+	while (eq < len && tok[eq] != '=')
+		eq++;
+	if (eq == len || eq == 0 || eq + 1 == len) {
+		sink_printf(out, "hv catch: \"%.*s\" is not KEY=VALUE\n", (int)len, tok);
+		return false;
+	}
+	v = tok + eq + 1;
+	vlen = len - eq - 1;
+#define KEY(k) (eq == sizeof(k) - 1 && !memcmp(tok, k, eq))
+	if (KEY("vcpu")) {
+		ok = parse_u64(v, vlen, &c->vcpu) && c->vcpu < pcpu_count;
+		c->filters |= F_VCPU;
+	} else if (KEY("pc")) {
+		ok = parse_range(v, vlen, &c->pc_lo, &c->pc_hi);
+		c->filters |= F_PC;
+	} else if (KEY("addr")) {
+		ok = parse_range(v, vlen, &c->addr_lo, &c->addr_hi);
+		c->filters |= F_ADDR;
+	} else if (KEY("reg")) {
+		const struct sysreg_desc *d = sysreg_find_name(v, vlen);
+		ok = d ? (c->reg = d->enc, true) : parse_encoding(v, vlen, &c->reg);
+		c->filters |= F_REG;
+	} else if (KEY("dir")) {
+		ok = vlen == 1 && (v[0] == 'r' || v[0] == 'w');
+		c->write = v[0] == 'w';
+		c->filters |= F_DIR;
+	} else if (KEY("imm")) {
+		ok = parse_u64(v, vlen, &c->imm) && c->imm <= 0xffff;
+		c->filters |= F_IMM;
+	} else if (KEY("fn")) {
+		ok = parse_u64(v, vlen, &c->fn);
+		c->filters |= F_FN;
+	} else if (KEY("value")) {
+		ok = parse_u64(v, vlen, &c->value);
+		c->filters |= F_VALUE;
+	} else if (KEY("skip")) {
+		ok = parse_u64(v, vlen, &c->skip);
+	} else {
+		sink_printf(out, "hv catch: unknown filter \"%.*s\" (vcpu pc reg dir addr imm fn value skip)\n",
+			    (int)eq, tok);
+		return false;
+	}
+#undef KEY
+	if (!ok)
+		sink_printf(out, "hv catch: bad value in \"%.*s\"\n", (int)len, tok);
+	return ok;
+}
+
+/* Which filters make sense for which class: a filter that can never match is an error. */
+static bool filters_fit(const struct catchpoint *c, const struct text_sink *out)
+{
+	u32 allowed = F_VCPU | F_PC;
+
+	if (is_sysreg_class(c->cls))
+		allowed |= F_REG | F_DIR | F_VALUE;
+	else if (c->cls == TRAP_MMIO)
+		allowed |= F_ADDR | F_DIR | F_VALUE;
+	else if (c->cls == TRAP_HVC || c->cls == TRAP_SMC)
+		allowed |= F_IMM | F_FN;
+	if (c->filters & ~allowed) {
+		sink_printf(out, "hv catch: that filter does not apply to %s\n", trap_class_name(c->cls));
+		return false;
+	}
+	return true;
+}
+
+/* A class caught is trapped; when its last catchpoint goes, it is switched
+ * back off if it was off before. */
+static void update_trap_classes(void)
+{
+	u32 needed = 0;
+
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
+		if (catchpoints[i].used && catchpoints[i].enabled && !trap_class_always_on(catchpoints[i].cls))
+			needed |= BIT(catchpoints[i].cls);
+	for (unsigned cls = 0; cls < TRAP_CLASS_COUNT; cls++) {
+		bool on = trap_config.enabled & BIT(cls);
+		if ((needed & BIT(cls)) && !on) {
+			trap_class_set(cls, true);
+			classes_we_turned_on |= BIT(cls);
+		} else if (!(needed & BIT(cls)) && (classes_we_turned_on & BIT(cls))) {
+			trap_class_set(cls, false);
+			classes_we_turned_on &= ~BIT(cls);
+		}
+	}
+	/* "sysreg" catches every system-register class: trap them all. */
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
+		if (!catchpoints[i].used || !catchpoints[i].enabled || catchpoints[i].cls != TRAP_SYSREG)
+			continue;
+		for (unsigned cls = TRAP_SYSREG; cls <= TRAP_PMU; cls++) {
+			if (!(trap_config.enabled & BIT(cls))) {
+				trap_class_set(cls, true);
+				classes_we_turned_on |= BIT(cls);
+			}
+		}
+	}
+}
+
+/* The trap path pays nothing while no catchpoint is on: the handlers that
+ * check them are put into the exception-class table only then. */
+static void recount(void)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
+		any |= catchpoints[i].used && catchpoints[i].enabled;
+	trap_catching(any);
+}
+
+void catch_delete_all(void)
+{
+	memset(catchpoints, 0, sizeof(catchpoints));
+	update_trap_classes();
+	recount();
+}
+
+int catch_cmd_add(const struct text_sink *out, const char *args)
+{
+	struct catchpoint c = { 0 }, *slot = NULL;
+	size_t n = token_len(args);
+	int cls = trap_class_by_name(args, n);
+
+	if (!n) {
+		sink_printf(out, "hv catch: which class? (monitor hv trap list shows them)\n");
+		return 1;
+	}
+	if (cls < 0 || cls > TRAP_MMIO) {
+		sink_printf(out, "hv catch: unknown class \"%.*s\"; monitor hv trap list shows them\n", (int)n, args);
+		return 1;
+	}
+	c.cls = cls;
+	for (args = skip_blank(args + n); *args; args = skip_blank(args + n)) {
+		n = token_len(args);
+		if (!parse_filter(&c, args, n, out))
+			return 1;
+	}
+	if (!filters_fit(&c, out))
+		return 1;
+	for (unsigned i = 0; i < MAX_CATCHPOINTS && !slot; i++)
+		if (!catchpoints[i].used)
+			slot = &catchpoints[i];
+	if (!slot) {
+		sink_printf(out, "hv catch: all %u catchpoints are in use; delete one first\n", MAX_CATCHPOINTS);
+		return 1;
+	}
+	c.used = c.enabled = true;
+	c.number = next_number++;
+	*slot = c;
+	update_trap_classes();
+	recount();
+	sink_printf(out, "catchpoint %u: %s\n", c.number, trap_class_name(c.cls));
+	return 0;
+}
+
+int catch_cmd_list(const struct text_sink *out, const char *args)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
+		const struct catchpoint *c = &catchpoints[i];
+		char name[32];
+		if (!c->used)
+			continue;
+		any = true;
+		sink_printf(out, "%-3u %-6s %-8s hits %lu", c->number, trap_class_name(c->cls),
+			    c->enabled ? "enabled" : "disabled", c->hits);
+		if (c->filters & F_VCPU)
+			sink_printf(out, " vcpu=%lu", c->vcpu);
+		if (c->filters & F_PC)
+			sink_printf(out, " pc=%#lx-%#lx", c->pc_lo, c->pc_hi);
+		if (c->filters & F_REG)
+			sink_printf(out, " reg=%s", sysreg_name(c->reg, name, sizeof(name)));
+		if (c->filters & F_DIR)
+			sink_printf(out, " dir=%c", c->write ? 'w' : 'r');
+		if (c->filters & F_ADDR)
+			sink_printf(out, " addr=%#lx-%#lx", c->addr_lo, c->addr_hi);
+		if (c->filters & F_IMM)
+			sink_printf(out, " imm=%lu", c->imm);
+		if (c->filters & F_FN)
+			sink_printf(out, " fn=%#lx", c->fn);
+		if (c->filters & F_VALUE)
+			sink_printf(out, " value=%#lx", c->value);
+		if (c->skip)
+			sink_printf(out, " skip=%lu", c->skip);
+		sink_printf(out, "\n");
+	}
+	if (!any)
+		sink_printf(out, "no catchpoints\n");
+	return 0;
+}
+
+/* N, or "all" when allow_all. */
+static struct catchpoint *find_numbered(const char *args, const struct text_sink *out, const char *verb)
+{
+	u64 n;
+	size_t len = token_len(args);
+
+	if (!parse_u64(args, len, &n)) {
+		sink_printf(out, "hv catch %s: \"%.*s\" is not a catchpoint number\n", verb, (int)len, args);
+		return NULL;
+	}
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
+		if (catchpoints[i].used && catchpoints[i].number == n)
+			return &catchpoints[i];
+	sink_printf(out, "hv catch %s: no catchpoint %lu\n", verb, n);
+	return NULL;
+}
+
+int catch_cmd_delete(const struct text_sink *out, const char *args)
+{
+	struct catchpoint *c;
+
+	if (token_len(args) == 3 && !memcmp(args, "all", 3)) {
+		memset(catchpoints, 0, sizeof(catchpoints));
+		sink_printf(out, "all catchpoints deleted\n");
+	} else if ((c = find_numbered(args, out, "delete"))) {
+		sink_printf(out, "catchpoint %u deleted\n", c->number);
+		c->used = false;
+	} else {
+		return 1;
+	}
+	update_trap_classes();
+	recount();
+	return 0;
+}
+
+static int set_enabled(const struct text_sink *out, const char *args, bool on)
+{
+	struct catchpoint *c = find_numbered(args, out, on ? "enable" : "disable");
+
+	if (!c)
+		return 1;
+	c->enabled = on;
+	update_trap_classes();
+	recount();
+	sink_printf(out, "catchpoint %u %s\n", c->number, on ? "enabled" : "disabled");
+	return 0;
+}
+
+int catch_cmd_enable(const struct text_sink *out, const char *args)
+{
+	return set_enabled(out, args, true);
+}
+
+int catch_cmd_disable(const struct text_sink *out, const char *args)
+{
+	return set_enabled(out, args, false);
+}
