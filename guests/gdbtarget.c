@@ -17,6 +17,7 @@
  *   gdbt_spin_request     non-zero: vCPU 0 busy-loops in gdbt_spin() (no traps at all)
  *   gdbt_exit_request     non-zero: vCPU 0 powers the machine off
  *   gdbt_brk_request      non-zero: vCPU 0 executes a BRK of its own and handles it
+ *   gdbt_idreg_request    non-zero: vCPU 0 prints the ID_AA64ISAR0_EL1 it reads
  *   gdbt_buffer[64 KiB]   byte i holds (i * 7 + 3) & 0xff (memory-read benchmarks)
  *
  * The GDB-facing functions are built without optimisation so that `step`,
@@ -39,7 +40,7 @@ volatile u64 gdbt_counter[8];
 volatile u64 gdbt_watched;
 volatile u64 gdbt_magic = GDBT_MAGIC_INIT;
 volatile u64 gdbt_pattern[4] = { 0x0123456789abcdef, 0xfedcba9876543210, 0x5555aaaa5555aaaa, 0xdeadbeef };
-volatile u64 gdbt_spin_request, gdbt_spins, gdbt_exit_request, gdbt_brk_request;
+volatile u64 gdbt_spin_request, gdbt_spins, gdbt_exit_request, gdbt_brk_request, gdbt_idreg_request;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -142,6 +143,10 @@ int main(u64 dtb)
 
 	for (unsigned n = 1; !gdbt_exit_request; n++) {
 		gdbt_idle(0);
+		if (gdbt_idreg_request) {
+			gdbt_idreg_request = 0;
+			gprintf("gdbtarget: ID_AA64ISAR0_EL1 = %#lx\n", read_sysreg(id_aa64isar0_el1));
+		}
 		if (gdbt_brk_request) {
 			/* The guest's own breakpoint, before gdbt_tick so that it runs
 			 * while a debugger attached through the hypervisor waits there:

@@ -139,7 +139,8 @@ static void snapshot(struct pcpu *cpu)
 {
 	struct vcpu *v = &cpu->vcpu;
 	struct vcpu_debug *d = &v->dbg;
-	u64 head = cpu->events.head;
+	const struct event_ring *ring = cpu->event_cursor.ring; /* traced or not */
+	u64 head = ring->head;
 
 	d->pc = trap_pc();
 	d->pstate = trap_pstate();
@@ -181,7 +182,7 @@ static void snapshot(struct pcpu *cpu)
 		d->esr = d->event->esr;
 		d->seq = d->event->seq;
 	} else {
-		d->esr = head ? cpu->events.slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
+		d->esr = head ? ring->slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
 		d->seq = head ? head - 1 : 0;
 	}
 }

@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "gdbstub.h"
 #include "catch.h"
+#include "sysreg.h"
 
 struct monitor_cmd {
 	const char *words; /* what the user types, e.g. "hv trap on" */
@@ -75,9 +76,72 @@ static int cmd_trace(const struct text_sink *out, const char *args)
 	return 0;
 }
 
+static int cmd_trace_switch(const struct text_sink *out, bool on)
+{
+	trace_set(on);
+	sink_printf(out, "tracing %s\n", on ? "on" : "off (statistics go on)");
+	return 0;
+}
+
+static int cmd_trace_on(const struct text_sink *out, const char *args)
+{
+	return cmd_trace_switch(out, true);
+}
+
+static int cmd_trace_off(const struct text_sink *out, const char *args)
+{
+	return cmd_trace_switch(out, false);
+}
+
+static int cmd_trace_clear(const struct text_sink *out, const char *args)
+{
+	trace_clear();
+	sink_printf(out, "trace cleared\n");
+	return 0;
+}
+
 static int cmd_stats(const struct text_sink *out, const char *args)
 {
 	stats_print(out);
+	return 0;
+}
+
+static int cmd_stats_reset(const struct text_sink *out, const char *args)
+{
+	stats_reset();
+	sink_printf(out, "statistics reset\n");
+	return 0;
+}
+
+/* hv sysreg value NAME VAL|reset: what a trapped ID register reads as. */
+static int cmd_sysreg_value(const struct text_sink *out, const char *args)
+{
+	size_t n = word_len(args);
+	const struct sysreg_desc *d = sysreg_find_name(args, n);
+	const char *v = skip_spaces(args + n);
+	size_t vlen = word_len(v);
+	u64 value;
+
+	if (!d) {
+		sink_printf(out, "hv sysreg: unknown register \"%.*s\"\n", (int)n, args);
+		return 1;
+	}
+	if (d->kind != SR_ID) {
+		sink_printf(out, "hv sysreg: %s is not an ID register with a virtual value\n", d->name);
+		return 1;
+	}
+	if (vlen == 5 && !memcmp(v, "reset", 5)) {
+		sysreg_reset_virtual(d);
+		sink_printf(out, "%s reads its real value again\n", d->name);
+		return 0;
+	}
+	if (!vlen || !parse_u64(v, vlen, &value) || *skip_spaces(v + vlen)) {
+		sink_printf(out, "hv sysreg value: give a number or \"reset\" after the register\n");
+		return 1;
+	}
+	sysreg_set_virtual(d, value);
+	trap_class_set(TRAP_ID, true); /* a virtual value only shows when the read traps */
+	sink_printf(out, "%s reads %#lx (the id class is on)\n", d->name, value);
 	return 0;
 }
 
@@ -122,7 +186,13 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv help", "", cmd_help, "this list" },
 	{ "hv status", "", cmd_status, "version, vCPUs and their state, trap classes on" },
 	{ "hv trace", "[N]", cmd_trace, "the last N trap events of each pCPU (default 20)" },
+	{ "hv trace on", "", cmd_trace_on, "record trap events in the rings (the default)" },
+	{ "hv trace off", "", cmd_trace_off, "stop recording them (statistics go on)" },
+	{ "hv trace clear", "", cmd_trace_clear, "forget the events recorded so far" },
 	{ "hv stats", "", cmd_stats, "traps per class and per vCPU: count and EL2 time" },
+	{ "hv stats reset", "", cmd_stats_reset, "start counting from zero" },
+	{ "hv sysreg value", "NAME VAL|reset", cmd_sysreg_value,
+	  "what a trapped ID register reads as (e.g. ID_AA64ISAR0_EL1), or its real value again" },
 	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
 	{ "hv trap on", "CLASS", cmd_trap_on, "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp)" },
 	{ "hv trap off", "CLASS", cmd_trap_off, "stop trapping a class" },

@@ -81,20 +81,55 @@ void sink_printf(const struct text_sink *s, const char *fmt, ...)
 	s->write(s->arg, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+void trace_set(bool on)
+{
+	for (unsigned c = 0; c < pcpu_count; c++)
+		__atomic_store_n(&pcpus[c].event_cursor.ring, on ? &pcpus[c].events : &pcpus[c].untraced,
+				 __ATOMIC_RELEASE);
+}
+
+bool trace_is_on(void)
+{
+	return pcpus[0].event_cursor.ring == &pcpus[0].events;
+}
+
+/*
+ * Readers start after the last `hv trace clear`; the writers never notice. A
+ * trap already under way when the trace was cleared lands after that point:
+ * its timestamp tells it apart.
+ */
+static u64 trace_cleared_at, stats_reset_at;
+
+void trace_clear(void)
+{
+	trace_cleared_at = sysreg_read(cntpct_el0);
+	for (unsigned c = 0; c < pcpu_count; c++)
+		pcpus[c].trace_from = __atomic_load_n(&pcpus[c].events.head, __ATOMIC_ACQUIRE);
+}
+
 /* The last n events of every pCPU's ring, oldest first, with what was lost. */
 void event_print_recent(const struct text_sink *out, unsigned n)
 {
+	if (!trace_is_on())
+		sink_printf(out, "trace: off (monitor hv trace on); the rings hold what came before\n");
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		struct event_ring *r = &pcpus[c].events;
 		u64 head = r->head, from = head > n ? head - n : 0;
 		struct trap_event e;
 
+		from = from < pcpus[c].trace_from ? pcpus[c].trace_from : from;
+		if (from > head)
+			from = head;
 		from = from < event_ring_oldest(r) ? event_ring_oldest(r) : from;
-		sink_printf(out, "trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from,
-			    head ? head - 1 : 0, head, event_ring_dropped(r, from));
+		if (from == head) {
+			sink_printf(out, "trace: pCPU %u, no events\n", c);
+			continue;
+		}
+		sink_printf(out, "trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from, head - 1, head,
+			    event_ring_dropped(r, from));
 		for (u64 s = from; s < head; s++) {
 			char line[160];
-			if (!event_ring_get(r, s, &e))
+			if (!event_ring_get(r, s, &e) || e.time < trace_cleared_at)
 				continue;
 			event_format(&e, line, sizeof(line));
 			sink_printf(out, "%s\n", line);
@@ -112,8 +147,9 @@ static bool ring_min_max(unsigned cls, u64 *min, u64 *max)
 	*max = 0;
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		struct event_ring *r = &pcpus[c].events;
-		for (u64 s = event_ring_oldest(r); s < r->head; s++) {
-			if (!event_ring_get(r, s, &e) || e.cls != cls)
+		u64 from = event_ring_oldest(r);
+		for (u64 s = from > pcpus[c].stats_from ? from : pcpus[c].stats_from; s < r->head; s++) {
+			if (!event_ring_get(r, s, &e) || e.cls != cls || e.time < stats_reset_at)
 				continue;
 			any = true;
 			*min = e.el2_ticks < *min ? e.el2_ticks : *min;
@@ -121,6 +157,24 @@ static bool ring_min_max(unsigned cls, u64 *min, u64 *max)
 		}
 	}
 	return any;
+}
+
+/* The counters only grow (the trap path owns them); a reset is a baseline. */
+static struct trap_stat stat_since_reset(unsigned cpu, unsigned cls)
+{
+	const struct trap_stat *now = &pcpus[cpu].vcpu.stats[cls], *base = &pcpus[cpu].stats_base[cls];
+
+	return (struct trap_stat){ now->count - base->count, now->ticks - base->ticks };
+}
+
+void stats_reset(void)
+{
+	stats_reset_at = sysreg_read(cntpct_el0);
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++)
+			pcpus[c].stats_base[k] = pcpus[c].vcpu.stats[k];
+		pcpus[c].stats_from = __atomic_load_n(&pcpus[c].events.head, __ATOMIC_ACQUIRE);
+	}
 }
 
 static u64 ticks_to_ns(u64 ticks, u64 freq)
@@ -140,9 +194,10 @@ void stats_print(const struct text_sink *out)
 	memset(sum, 0, sizeof(sum));
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
-			sum[k].count += pcpus[c].vcpu.stats[k].count;
-			sum[k].ticks += pcpus[c].vcpu.stats[k].ticks;
-			total += pcpus[c].vcpu.stats[k].count;
+			struct trap_stat s = stat_since_reset(c, k);
+			sum[k].count += s.count;
+			sum[k].ticks += s.ticks;
+			total += s.count;
 		}
 	}
 	sink_printf(out, "stats: %-8s %10s %7s %10s %10s %10s   (EL2 time in ns; min*/max*: recent events)\n",
@@ -166,8 +221,9 @@ void stats_print(const struct text_sink *out)
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
-			count += pcpus[c].vcpu.stats[k].count;
-			ticks += pcpus[c].vcpu.stats[k].ticks;
+			struct trap_stat s = stat_since_reset(c, k);
+			count += s.count;
+			ticks += s.ticks;
 		}
 		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks_to_ns(ticks, freq));
 	}

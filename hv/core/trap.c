@@ -255,8 +255,8 @@ void trap_lower_sync(struct trap_frame *f)
 	u64 esr = sysreg_read(esr_el2);
 	const struct exc_class ec = exc_classes[ESR_EC(esr)]; /* one ldp */
 	struct event_cursor cur = cpu->event_cursor;
-	u64 seq = cpu->events.head;
-	struct trap_event *ev = &cur.slots[seq & (EVENT_RING_SIZE - 1)];
+	u64 seq = cur.ring->head;
+	struct trap_event *ev = &cur.ring->slots[seq & (EVENT_RING_SIZE - 1)];
 	u64 ticks;
 
 	ev->seq = seq;
@@ -271,7 +271,7 @@ void trap_lower_sync(struct trap_frame *f)
 	ev->el2_ticks = ticks;
 	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
 	/* Publishes the record: a release store, so readers see it whole. */
-	__atomic_store_n(&cpu->events.head, seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&cur.ring->head, seq + 1, __ATOMIC_RELEASE);
 	if (cpu->exit_work)
 		trap_exit_work(f);
 }

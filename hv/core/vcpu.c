@@ -87,7 +87,7 @@ void vcpu_init(struct vcpu *v, unsigned id)
 	v->id = id;
 	v->state = VCPU_OFF;
 	cpu->event_cursor.meta = META_CPU(cpu->id, id);
-	cpu->event_cursor.slots = cpu->events.slots;
+	cpu->event_cursor.ring = &cpu->events;
 	v->regs = &cpu->frame;
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
 	/* VMPIDR_EL2 bit 31 is RES1; the affinity is the physical one unless set. */

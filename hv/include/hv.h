@@ -81,9 +81,9 @@ struct pcpu {
 	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
 	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
 	struct event_cursor {
-		struct trap_event *slots; /* events.slots */
-		u64 meta;		  /* META_CPU() of this pCPU/vCPU */
-	} event_cursor;			  /* read with one ldp on every trap */
+		struct event_ring *ring; /* &events, or &untraced while tracing is off */
+		u64 meta;		 /* META_CPU() of this pCPU/vCPU */
+	} event_cursor;			 /* read with one ldp on every trap */
 	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;
 	struct vcpu vcpu;
@@ -91,7 +91,13 @@ struct pcpu {
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct remote_call call;
 	volatile bool el2_probe_armed, el2_probe_faulted;
+	u64 trace_from;		 /* `hv trace clear`: readers start here */
+	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
+	u64 stats_from;		 /* ... and the first event min/max look at */
 	struct event_ring events;
+	/* Where records go while tracing is off: written, never read, so the
+	 * trap path is the same instructions either way. */
+	struct event_ring untraced;
 } __attribute__((aligned(64)));
 
 static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
@@ -150,6 +156,13 @@ static inline bool guest_ram_contains(u64 ipa, u64 size)
 #define EXIT_WORK_CPU_OFF BIT(1)     /* PSCI CPU_OFF: park this pCPU */
 #define EXIT_WORK_SYSTEM_OFF BIT(2)  /* PSCI SYSTEM_OFF */
 #define EXIT_WORK_SYSTEM_RESET BIT(3)
+
+/* Tracing on (the default) or off: whether trap events reach the rings that
+ * `hv trace` reads. Statistics are kept either way. */
+void trace_set(bool on);
+bool trace_is_on(void);
+void trace_clear(void);
+void stats_reset(void);
 
 /* ---- trap classes (vcpu.c) ---- */
 struct trap_config {

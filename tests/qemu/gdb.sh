@@ -362,6 +362,36 @@ else
 		"" "$(part full)"$'\n'"$(part end)"
 fi
 
+# 4d. Tracing and statistics switched from GDB, and a virtual ID register value.
+if [ "$mode" = reference ]; then
+	skip "trace, stats and sysreg monitor commands" "QEMU's own stub has no such commands"
+else
+	session tracing 60 'monitor hv trap on wfi' 'monitor hv trace clear' 'monitor hv stats reset' \
+		'shell (sleep 1; kill -INT $PPID) &' 'continue' "$(mark on)" 'monitor hv trace 3' \
+		'monitor hv trace off' 'monitor hv trace clear' 'monitor hv stats reset' \
+		'shell (sleep 1; kill -INT $PPID) &' 'continue' "$(mark off)" 'monitor hv trace 3' \
+		"$(mark stats)" 'monitor hv stats' 'monitor hv trace on' 'monitor hv trap off wfi' \
+		"$(mark sysreg)" 'monitor hv sysreg value ID_AA64ISAR0_EL1 0x1230' \
+		'monitor hv sysreg value SCTLR_EL1 5' 'monitor hv sysreg value ID_AA64ISAR0_EL1 zz' \
+		'set var gdbt_idreg_request = 1' "$(mark detach)" 'detach'
+	grep -qE '^#[0-9]+ t=[0-9]+ vcpu[01] wfi +pc=0x[0-9a-f]+ wfi$' <<<"$(part on)"
+	verdict $? "hv trace shows the WFIs trapped since hv trace clear" "" "$(part on)"
+	grep -q '^trace: off' <<<"$(part off)" && ! grep -qE '^#[0-9]+ ' <<<"$(part off)" &&
+		grep -qE '^stats: wfi +[1-9][0-9]* ' <<<"$(part stats)"
+	verdict $? "with tracing off no event is recorded, and statistics still count the WFIs" "" \
+		"$(part off)"$'\n'"$(part stats)"
+	s=$(part sysreg)
+	if grep -q '^ID_AA64ISAR0_EL1 reads 0x1230 (the id class is on)' <<<"$s" &&
+		grep -q 'SCTLR_EL1 is not an ID register' <<<"$s" && grep -q 'give a number or "reset"' <<<"$s" &&
+		detached && console_wait '^gdbtarget: ID_AA64ISAR0_EL1 = ' 10; then
+		clean_console | grep -q '^gdbtarget: ID_AA64ISAR0_EL1 = 0x1230$'
+		verdict $? "hv sysreg value: the guest reads the virtual ID_AA64ISAR0_EL1 (bad input refused)" "" \
+			"$s"$'\n'"$(clean_console | grep ID_AA64)"
+	else
+		fail "hv sysreg value" "unexpected output" "$s"$'\n'"$(clean_console | tail -n 3)"
+	fi
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
