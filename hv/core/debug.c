@@ -91,6 +91,11 @@ bool debug_owns_debug_registers(void)
 	return dbg.attached;
 }
 
+bool debug_guest_stopped(void)
+{
+	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED;
+}
+
 /* ---- the pieces of a vCPU only its own pCPU can touch ---------------------- */
 
 /* DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7): 2,0,0,n,op2 */

@@ -9,6 +9,7 @@
 #include "lib.h"
 #include "platform.h"
 #include "mmio.h"
+#include "mm.h"
 #include "gic.h"
 #include "arch/sysreg.h"
 
@@ -65,7 +66,7 @@ static void ecam_access(const struct mmio_region *r, struct emul_access *acc)
 	mmio_forward(acc->addr, acc);
 }
 
-static struct mmio_region regions[4];
+static struct mmio_region regions[12];
 static unsigned region_count;
 
 bool mmio_region_add(const char *name, u64 base, u64 size,
@@ -75,6 +76,54 @@ bool mmio_region_add(const char *name, u64 base, u64 size,
 		return false;
 	regions[region_count++] = (struct mmio_region){ name, base, size, access };
 	return true;
+}
+
+static void forward_access(const struct mmio_region *r, struct emul_access *acc)
+{
+	mmio_forward(acc->addr, acc);
+}
+
+static const struct mmio_region *region_find(u64 ipa);
+
+/*
+ * Watch a device range: unmap its pages at stage 2 and perform every access
+ * for the guest (trap-and-forward), so that any device can be traced and
+ * caught, not only emulated ones. Only device ranges the guest has mapped
+ * directly: not RAM, not what the hypervisor already keeps to itself.
+ */
+const char *mmio_watch(u64 base, u64 last, bool on)
+{
+	u64 start = ALIGN_DOWN(base, SZ_4K), end = ALIGN_UP(last + 1, SZ_4K), pa;
+
+	if (last < base)
+		return "the range ends before it starts";
+	if (!on) {
+		for (unsigned i = 0; i < region_count; i++) {
+			if (regions[i].access == forward_access && regions[i].base == start &&
+			    regions[i].size == end - start) {
+				stage2_set_device_pages(start, end - start, true);
+				regions[i] = regions[--region_count];
+				return NULL;
+			}
+		}
+		return "no such watched range (hv trap list shows them)";
+	}
+	for (u64 a = start; a < end; a += SZ_4K)
+		if (!stage2_lookup(a, &pa) || pa != a || guest_ram_contains(a, 1) || region_find(a))
+			return "not a device range the guest reaches directly";
+	if (region_count == ARRAY_SIZE(regions))
+		return "too many trapped ranges";
+	if (!stage2_set_device_pages(start, end - start, false))
+		return "out of stage-2 tables";
+	mmio_region_add("watched", start, end - start, forward_access);
+	return NULL;
+}
+
+void mmio_watch_list(const struct text_sink *out)
+{
+	for (unsigned i = 0; i < region_count; i++)
+		sink_printf(out, "  mmio    %#lx-%#lx %s\n", regions[i].base, regions[i].base + regions[i].size - 1,
+			    regions[i].access == forward_access ? "(watched: forwarded)" : regions[i].name);
 }
 
 void mmio_init(void)

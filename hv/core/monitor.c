@@ -7,6 +7,8 @@
 #include "gdbstub.h"
 #include "catch.h"
 #include "sysreg.h"
+#include "mmio.h"
+#include "debug.h"
 
 struct monitor_cmd {
 	const char *words; /* what the user types, e.g. "hv trap on" */
@@ -150,6 +152,44 @@ static int cmd_trap_list(const struct text_sink *out, const char *args)
 	for (unsigned c = 0; c <= TRAP_MMIO; c++)
 		sink_printf(out, "  %-7s %s\n", trap_class_name(c),
 			    trap_class_always_on(c) ? "on (always)" : (trap_config.enabled & BIT(c)) ? "on" : "off");
+	mmio_watch_list(out);
+	return 0;
+}
+
+/* A-B or A (one byte), as the catch filters take it. */
+static bool parse_addr_range(const char *s, size_t len, u64 *lo, u64 *hi)
+{
+	size_t dash = 0;
+
+	while (dash < len && s[dash] != '-')
+		dash++;
+	if (dash == len)
+		return parse_u64(s, len, lo) && (*hi = *lo, true);
+	return parse_u64(s, dash, lo) && parse_u64(s + dash + 1, len - dash - 1, hi);
+}
+
+/* hv trap on|off mmio A-B: stage 2 changes only while every vCPU is stopped. */
+static int mmio_switch(const struct text_sink *out, const char *args, bool on)
+{
+	size_t n = word_len(args);
+	u64 lo, hi;
+	const char *why;
+
+	if (!n || !parse_addr_range(args, n, &lo, &hi)) {
+		sink_printf(out, "hv trap %s mmio: give the range as ADDR-ADDR (or one ADDR)\n", on ? "on" : "off");
+		return 1;
+	}
+	if (!debug_guest_stopped()) {
+		sink_printf(out, "hv trap mmio: stop the guest first (Ctrl-C): stage 2 changes only then\n");
+		return 1;
+	}
+	why = mmio_watch(lo, hi, on);
+	if (why) {
+		sink_printf(out, "hv trap mmio %#lx-%#lx: %s\n", lo, hi, why);
+		return 1;
+	}
+	sink_printf(out, "mmio %#lx-%#lx %s\n", (u64)ALIGN_DOWN(lo, SZ_4K), (u64)ALIGN_UP(hi + 1, SZ_4K) - 1,
+		    on ? "trapped and forwarded" : "passed through again");
 	return 0;
 }
 
@@ -158,6 +198,8 @@ static int trap_switch(const struct text_sink *out, const char *args, bool on)
 	size_t n = word_len(args);
 	int cls = trap_class_by_name(args, n);
 
+	if (cls == TRAP_MMIO && *skip_spaces(args + n))
+		return mmio_switch(out, skip_spaces(args + n), on);
 	if (cls < 0 || cls > TRAP_MMIO) {
 		sink_printf(out, "hv trap: unknown class \"%.*s\"; `monitor hv trap list` shows them\n", (int)n,
 			    args);
@@ -194,8 +236,9 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv sysreg value", "NAME VAL|reset", cmd_sysreg_value,
 	  "what a trapped ID register reads as (e.g. ID_AA64ISAR0_EL1), or its real value again" },
 	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
-	{ "hv trap on", "CLASS", cmd_trap_on, "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp)" },
-	{ "hv trap off", "CLASS", cmd_trap_off, "stop trapping a class" },
+	{ "hv trap on", "CLASS | mmio A-B", cmd_trap_on,
+	  "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp), or a device range (trap-and-forward)" },
+	{ "hv trap off", "CLASS | mmio A-B", cmd_trap_off, "stop trapping a class or a device range" },
 	{ "hv catch", "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] imm=N fn=N value=V skip=N]",
 	  catch_cmd_add, "stop the guest when a trap of CLASS matches every filter given (turns the class on)" },
 	{ "hv catch list", "", catch_cmd_list, "the catchpoints, their filters and hits" },

@@ -23,6 +23,8 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 void debug_check_stop(struct trap_frame *f);
 /* Guest access to a debug register while GDB owns them: shadowed. */
 bool debug_owns_debug_registers(void);
+/* Every vCPU parked for GDB: the moment stage 2 may be changed. */
+bool debug_guest_stopped(void);
 struct sysreg_desc;
 bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, struct emul_access *acc);
 

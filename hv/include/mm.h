@@ -19,6 +19,8 @@ struct addr_range {
 };
 bool stage2_map_device_except(u64 start, u64 end, const struct addr_range *holes, unsigned n);
 void stage2_enable_on_this_cpu(void);
+/* Unmap (mapped = false) or identity-map back as device pages, page by page. */
+bool stage2_set_device_pages(u64 ipa, u64 size, bool mapped);
 /* Translation of an IPA to PA, or false if unmapped; used to check the map. */
 bool stage2_lookup(u64 ipa, u64 *pa);
 

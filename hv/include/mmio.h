@@ -16,5 +16,9 @@ bool mmio_region_add(const char *name, u64 base, u64 size,
 /* Perform acc on the real device at pa, with acc's width. */
 void mmio_forward(u64 pa, struct emul_access *acc);
 void mmio_init(void);
+/* Trap-and-forward a device range [base, last], page granular; NULL or why not. */
+const char *mmio_watch(u64 base, u64 last, bool on);
+struct text_sink;
+void mmio_watch_list(const struct text_sink *out);
 
 #endif

@@ -392,6 +392,30 @@ else
 	fi
 fi
 
+# 4e. Trap-and-forward of a device the hypervisor does not emulate: the guest's
+# console UART. A write to it is caught with its value, then still reaches it.
+if [ "$mode" = reference ]; then
+	skip "trapping a device range" "QEMU's own stub has no stage 2"
+else
+	session mmio 40 "$(mark on)" 'monitor hv trap on mmio 0x09000000-0x09000fff' \
+		"$(mark bad)" 'monitor hv trap on mmio 0x42000000' 'monitor hv trap on mmio 0x20-0x10' \
+		"$(mark list)" 'monitor hv trap list' 'monitor hv catch mmio addr=0x09000000 dir=w' \
+		"$(guard_on 15)" "$(mark cont)" 'continue' "$guard_off" "$(mark insn)" 'x/i $pc' \
+		"$(mark detach)" 'monitor hv catch delete all' 'detach'
+	grep -qE '^catchpoint [0-9]+: vCPU [01] wrote [14] bytes to 0x9000000: 0x[0-9a-f]+ at 0x[0-9a-f]+' <<<"$(part cont)" &&
+		grep -qE 'str' <<<"$(part insn)" && grep -q '^mmio 0x9000000-0x9000fff trapped and forwarded' <<<"$(part on)" &&
+		grep -q '0x9000000-0x9000fff (watched: forwarded)' <<<"$(part list)"
+	verdict $? "hv trap on mmio + catch mmio addr=0x09000000 dir=w: stops on the guest's UART write" "" \
+		"$(part on)"$'\n'"$(part cont)"$'\n'"$(part insn)"
+	grep -q 'not a device range the guest reaches directly' <<<"$(part bad)" &&
+		grep -q 'the range ends before it starts' <<<"$(part bad)"
+	verdict $? "hv trap on mmio refuses guest RAM and a reversed range" "" "$(part bad)"
+	before=$(last_tick)
+	detached && console_wait "^gdbtarget: tick $(((before / 50 + 2) * 50))\$" 15
+	verdict $? "the forwarded UART keeps printing the guest's console (tick $before and on)" "" \
+		"$(clean_console | tail -n 3)"
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \

@@ -112,6 +112,58 @@ bool stage2_map_device_except(u64 start, u64 end, const struct addr_range *holes
 	return true;
 }
 
+/*
+ * The level-3 entry for ipa, splitting any block on the way into a table of
+ * the same mapping one level down. Only called with every vCPU stopped: the
+ * block is removed and the TLBs invalidated before the table goes in
+ * (break-before-make), and nothing may touch the range meanwhile.
+ */
+static u64 *page_entry_splitting(u64 ipa)
+{
+	u64 *table = s2_root;
+	unsigned index = ipa >> 30;
+
+	for (int level = 1; level < 3; level++) {
+		u64 *e = &table[index], old = *e;
+		if (!(old & 1) || (old & 3) == S2_BLOCK) {
+			u64 *next = table_alloc();
+			u64 step = 1ULL << level_shift(level + 1);
+			if (!next)
+				return NULL;
+			if (old & 1) {
+				u64 attrs = old & ~S2_ADDR_MASK & ~3ULL;
+				u64 oa = old & S2_ADDR_MASK & ~((1ULL << level_shift(level)) - 1);
+				for (unsigned i = 0; i < 512; i++)
+					next[i] = (oa + i * step) | attrs | (level + 1 == 3 ? S2_PAGE : S2_BLOCK);
+				*e = 0;
+				dsb(ishst);
+				asm volatile("tlbi vmalls12e1is" ::: "memory");
+				dsb(ish);
+			}
+			*e = (u64)next | S2_TABLE;
+			dsb(ishst);
+		}
+		table = (u64 *)(*e & S2_ADDR_MASK);
+		index = (ipa >> level_shift(level + 1)) & 511;
+	}
+	return &table[index];
+}
+
+bool stage2_set_device_pages(u64 ipa, u64 size, bool mapped)
+{
+	for (u64 a = ALIGN_DOWN(ipa, SZ_4K); a < ipa + size; a += SZ_4K) {
+		u64 *e = page_entry_splitting(a);
+		if (!e)
+			return false;
+		*e = mapped ? a | S2_MEMATTR_DEVICE | S2_XN | S2AP_RW | S2_AF | S2_PAGE : 0;
+	}
+	dsb(ishst);
+	asm volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+	isb();
+	return true;
+}
+
 bool stage2_lookup(u64 ipa, u64 *pa)
 {
 	u64 *table = s2_root;
