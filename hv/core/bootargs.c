@@ -9,11 +9,28 @@
 #include "console.h"
 #include "platform.h"
 #include "sysreg.h"
+#include "catch.h"
 
 #define PREFIX "trapvisor."
 
 static char guest_cmdline[2048];
 u32 bootargs_trap_classes;
+bool bootargs_trace_off;
+
+/* Catchpoints named at boot are made once the vCPUs exist (bootargs_apply). */
+static struct {
+	const char *text;
+	size_t len;
+} pending_catch[16];
+static unsigned pending_catches;
+
+void bootargs_apply(void)
+{
+	for (unsigned i = 0; i < pending_catches; i++)
+		catch_from_bootargs(pending_catch[i].text, pending_catch[i].len);
+	if (bootargs_trace_off)
+		trace_set(false);
+}
 
 static void cmdline_append(const char *w, size_t len)
 {
@@ -114,6 +131,17 @@ static bool take_option(const char *key, size_t klen, const char *val, size_t vl
 	}
 	if (KEY("sysreg"))
 		return take_sysreg_value(val, vlen);
+	if (KEY("catch")) {
+		if (pending_catches == ARRAY_SIZE(pending_catch))
+			return false;
+		pending_catch[pending_catches].text = val;
+		pending_catch[pending_catches++].len = vlen;
+		return true;
+	}
+	if (KEY("trace")) {
+		bootargs_trace_off = vlen == 3 && !memcmp(val, "off", 3);
+		return bootargs_trace_off || (vlen == 2 && !memcmp(val, "on", 2));
+	}
 	if (KEY("trap"))
 		return for_each_item(val, vlen, take_trap_class, NULL);
 	if (KEY("hypercalls")) {

@@ -12,6 +12,7 @@
 #include "catch.h"
 #include "debug.h"
 #include "lib.h"
+#include "console.h"
 #include "sysreg.h"
 
 #define MAX_CATCHPOINTS 16
@@ -40,6 +41,55 @@ struct catchpoint {
 
 static struct catchpoint catchpoints[MAX_CATCHPOINTS];
 static unsigned next_number = 1;
+
+/*
+ * The enabled catchpoints, indexed for the trap path: one that names exactly
+ * one key (an SMCCC function id, a system register, an MMIO address) sits in a
+ * bucket chosen by that key, so a trap whose key matches none of them costs a
+ * hash and two loads; the others are checked one by one.
+ */
+struct catch_index catch_index;
+
+
+/* The key a catchpoint names, if it names exactly one. */
+static bool catch_key(const struct catchpoint *c, u64 *key)
+{
+	if (c->filters & F_FN) {
+		*key = c->fn;
+		return true;
+	}
+	if (c->filters & F_REG) {
+		*key = c->reg;
+		return true;
+	}
+	if ((c->filters & F_ADDR) && c->addr_lo == c->addr_hi && c->cls == TRAP_MMIO) {
+		*key = c->addr_lo;
+		return true;
+	}
+	return false;
+}
+
+static void index_build(void)
+{
+	memset(&catch_index, 0, sizeof(catch_index));
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
+		struct catchpoint *c = &catchpoints[i], **b;
+		u64 key;
+		if (!c->used || !c->enabled)
+			continue;
+		if (catch_key(c, &key)) {
+			b = catch_index.bucket[catch_bucket(key)];
+			for (unsigned w = 0; w < CATCH_BUCKET_WAYS; w++) {
+				if (!b[w]) {
+					b[w] = c;
+					goto placed;
+				}
+			}
+		}
+		catch_index.unkeyed[catch_index.unkeyed_count++] = c; /* no key, or its bucket is full */
+placed:;
+	}
+}
 static u32 classes_we_turned_on;
 
 static bool is_sysreg_class(unsigned cls)
@@ -101,23 +151,39 @@ static void describe(const struct catchpoint *c, const struct trap_event *ev, u6
 	}
 }
 
-void catch_check(struct trap_frame *f, struct trap_event *ev, u64 pc)
+static void __attribute__((noinline, cold)) fire(struct catchpoint *c, struct trap_frame *f, struct trap_event *ev, u64 pc)
 {
 	char text[192];
 
-	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
-		struct catchpoint *c = &catchpoints[i];
-		if (!c->used || !c->enabled || !matches(c, ev, pc))
-			continue;
-		if (c->skip) {
-			c->skip--;
-			continue;
-		}
-		c->hits++;
-		describe(c, ev, pc, text, sizeof(text));
-		debug_stop_for_event(f, ev, text, pc);
-		return;
+	c->hits++;
+	describe(c, ev, pc, text, sizeof(text));
+	debug_stop_for_event(f, ev, text, pc);
+}
+
+/* True if c matched (and fired, unless skipped): the search stops there. */
+static bool try_one(struct catchpoint *c, struct trap_frame *f, struct trap_event *ev, u64 pc)
+{
+	if (!matches(c, ev, pc))
+		return false;
+	if (c->skip) {
+		c->skip--;
+		return false;
 	}
+	fire(c, f, ev, pc);
+	return true;
+}
+
+void catch_check_slow(struct trap_frame *f, struct trap_event *ev, u64 pc_back)
+{
+	struct catchpoint *const *b = catch_index.bucket[catch_bucket(ev->addr)];
+	u64 pc = trap_pc() - pc_back;
+
+	for (unsigned w = 0; w < CATCH_BUCKET_WAYS; w++)
+		if (b[w] && try_one(b[w], f, ev, pc))
+			return;
+	for (unsigned i = 0; i < catch_index.unkeyed_count; i++)
+		if (try_one(catch_index.unkeyed[i], f, ev, pc))
+			return;
 }
 
 /* ---- monitor commands ---------------------------------------------------------- */
@@ -279,11 +345,19 @@ static void update_trap_classes(void)
  * check them are put into the exception-class table only then. */
 static void recount(void)
 {
-	bool any = false;
+	u32 classes = 0;
 
-	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
-		any |= catchpoints[i].used && catchpoints[i].enabled;
-	trap_catching(any);
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++) {
+		const struct catchpoint *c = &catchpoints[i];
+		if (!c->used || !c->enabled)
+			continue;
+		/* "sysreg" stands for every system-register class */
+		classes |= c->cls == TRAP_SYSREG ? BIT(TRAP_SYSREG) | BIT(TRAP_ID) | BIT(TRAP_VM) | BIT(TRAP_CACHE) |
+							   BIT(TRAP_DEBUG) | BIT(TRAP_PMU)
+						 : BIT(c->cls);
+	}
+	index_build();
+	trap_catching(classes);
 }
 
 void catch_delete_all(void)
@@ -329,6 +403,21 @@ int catch_cmd_add(const struct text_sink *out, const char *args)
 	recount();
 	sink_printf(out, "catchpoint %u: %s\n", c.number, trap_class_name(c.cls));
 	return 0;
+}
+
+/* "hvc,fn=0x1234": commas stand for the spaces of the monitor command. */
+void catch_from_bootargs(const char *spec, size_t len)
+{
+	char cmd[128];
+
+	if (len >= sizeof(cmd)) {
+		printk("trapvisor: trapvisor.catch too long\n");
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		cmd[i] = spec[i] == ',' ? ' ' : spec[i];
+	cmd[len] = '\0';
+	catch_cmd_add(&console_sink, cmd);
 }
 
 int catch_cmd_list(const struct text_sink *out, const char *args)

@@ -942,7 +942,6 @@ static void detach_all(void)
 			sw_remove(dbg.sw[i].va);
 	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
-	catch_delete_all();
 	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
 	for (unsigned i = 0; i < pcpu_count; i++)
 		pcpus[i].vcpu.dbg.guest_dbg_captured = false;

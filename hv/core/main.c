@@ -28,6 +28,7 @@ _Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "frame
 extern char __hv_slice_end[];
 extern u32 bootargs_trap_classes;
 void bootargs_parse(const char *args);
+void bootargs_apply(void);
 void secondary_entry(void);
 
 #define PSCI_CPU_ON_64 0xc4000003
@@ -183,8 +184,10 @@ void hv_cpu_main(unsigned id)
 	else
 		el2_early_init();
 	cpu_setup_for_guest(cpu);
-	if (id == 0)
+	if (id == 0) {
 		debug_init();
+		bootargs_apply();
+	}
 	/* vCPU 0 starts with the kernel (x0 = device tree); the others wait for CPU_ON. */
 	if (id == 0)
 		cpu->vcpu.state = VCPU_ON_PENDING;

@@ -155,21 +155,21 @@ static void catch_wfx(struct trap_frame *f, struct trap_event *ev)
 {
 	if (ESR_WFX_TI(ev->esr) & 1)
 		ev->cls = TRAP_WFE;
-	catch_check(f, ev, trap_pc());
+	catch_check(f, ev, 0);
 	trap_wfx(f, ev);
 }
 
 static void catch_hvc(struct trap_frame *f, struct trap_event *ev)
 {
 	ev->addr = f->x[0];
-	catch_check(f, ev, trap_pc() - 4);
+	catch_check(f, ev, 4); /* ELR_EL2 is past an HVC */
 	trap_hvc(f, ev);
 }
 
 static void catch_smc(struct trap_frame *f, struct trap_event *ev)
 {
 	ev->addr = f->x[0];
-	catch_check(f, ev, trap_pc());
+	catch_check(f, ev, 0);
 	trap_smc(f, ev);
 }
 
@@ -181,7 +181,6 @@ static bool completed(const struct trap_event *ev)
 static void catch_sysreg(struct trap_frame *f, struct trap_event *ev)
 {
 	struct emul_access acc;
-	u64 pc = trap_pc();
 
 	esr_decode_sys64(ev->esr, &acc);
 	if (acc.write) {
@@ -190,41 +189,43 @@ static void catch_sysreg(struct trap_frame *f, struct trap_event *ev)
 		ev->op = sysreg_event_op(d, true);
 		ev->addr = acc.addr;
 		ev->value = frame_get_reg(f, acc.reg);
-		catch_check(f, ev, pc);
+		catch_check(f, ev, 0);
 		trap_sysreg(f, ev);
 	} else {
 		trap_sysreg(f, ev);
 		if (completed(ev))
-			catch_check(f, ev, pc);
+			catch_check(f, ev, 4); /* the read is done: the PC moved on */
 	}
 }
 
 static void catch_mmio(struct trap_frame *f, struct trap_event *ev)
 {
-	u64 pc = trap_pc();
-
 	if (ev->esr & ESR_DABT_WNR && ev->esr & ESR_DABT_ISV) {
 		unsigned width = 1u << ESR_DABT_SAS(ev->esr);
 		ev->op = OP_WRITE;
 		ev->width = width;
 		ev->addr = (FIELD(sysreg_read(hpfar_el2), 43, 4) << 12) | (sysreg_read(far_el2) & 0xfff);
 		ev->value = frame_get_reg(f, ESR_DABT_SRT(ev->esr)) & (width == 8 ? ~0ULL : (1ULL << width * 8) - 1);
-		catch_check(f, ev, pc);
+		catch_check(f, ev, 0);
 		mmio_trap(f, ev);
 	} else {
 		mmio_trap(f, ev);
 		if (completed(ev) && ev->op == OP_READ)
-			catch_check(f, ev, pc);
+			catch_check(f, ev, 4);
 	}
 }
 
-void trap_catching(bool on)
+/* classes: the trap classes some catchpoint is on (bit per enum trap_class). */
+void trap_catching(u32 classes)
 {
-	exc_classes[EC_WFX].handle = on ? catch_wfx : trap_wfx;
-	exc_classes[EC_HVC64].handle = on ? catch_hvc : trap_hvc;
-	exc_classes[EC_SMC64].handle = on ? catch_smc : trap_smc;
-	exc_classes[EC_SYS64].handle = on ? catch_sysreg : trap_sysreg;
-	exc_classes[EC_DABT_LOW].handle = on ? catch_mmio : mmio_trap;
+	const u32 sysregs = BIT(TRAP_SYSREG) | BIT(TRAP_ID) | BIT(TRAP_VM) | BIT(TRAP_CACHE) |
+			    BIT(TRAP_DEBUG) | BIT(TRAP_PMU);
+
+	exc_classes[EC_WFX].handle = classes & (BIT(TRAP_WFI) | BIT(TRAP_WFE)) ? catch_wfx : trap_wfx;
+	exc_classes[EC_HVC64].handle = classes & BIT(TRAP_HVC) ? catch_hvc : trap_hvc;
+	exc_classes[EC_SMC64].handle = classes & BIT(TRAP_SMC) ? catch_smc : trap_smc;
+	exc_classes[EC_SYS64].handle = classes & sysregs ? catch_sysreg : trap_sysreg;
+	exc_classes[EC_DABT_LOW].handle = classes & BIT(TRAP_MMIO) ? catch_mmio : mmio_trap;
 	dsb(ish);
 }
 

@@ -5,10 +5,38 @@
 #include "hv.h"
 
 /*
- * Called by the catching handlers (trap.c) once the event says what the guest
- * does, before it takes effect; pc is the trapping instruction's address.
+ * The enabled catchpoints, indexed by the one key (function id, register,
+ * address) a catchpoint may name; catch.c builds it, the trap path reads it.
  */
-void catch_check(struct trap_frame *f, struct trap_event *ev, u64 pc);
+#define CATCH_BUCKETS 64
+#define CATCH_BUCKET_WAYS 2
+struct catchpoint;
+struct catch_index {
+	struct catchpoint *bucket[CATCH_BUCKETS][CATCH_BUCKET_WAYS];
+	struct catchpoint *unkeyed[16];
+	unsigned unkeyed_count;
+};
+extern struct catch_index catch_index;
+
+static inline unsigned catch_bucket(u64 key)
+{
+	return ((key ^ (key >> 17) ^ (key >> 31)) * 0x9e3779b1u >> 7) % CATCH_BUCKETS;
+}
+
+void catch_check_slow(struct trap_frame *f, struct trap_event *ev, u64 pc_back);
+
+/*
+ * Called by the catching handlers (trap.c) once the event says what the guest
+ * does, before it takes effect; the trapping instruction is pc_back bytes
+ * before ELR_EL2. A trap whose key no catchpoint names costs a hash and loads.
+ */
+static inline void catch_check(struct trap_frame *f, struct trap_event *ev, u64 pc_back)
+{
+	struct catchpoint *const *b = catch_index.bucket[catch_bucket(ev->addr)];
+
+	if (b[0] || b[1] || catch_index.unkeyed_count)
+		catch_check_slow(f, ev, pc_back);
+}
 void catch_delete_all(void);
 
 /* monitor hv catch ... */
@@ -18,7 +46,10 @@ int catch_cmd_delete(const struct text_sink *out, const char *args);
 int catch_cmd_enable(const struct text_sink *out, const char *args);
 int catch_cmd_disable(const struct text_sink *out, const char *args);
 
-/* trap.c: swap the checking handlers into the exception-class table, or out. */
-void trap_catching(bool on);
+/* trap.c: the checking handlers go into the exception-class table for the
+ * classes some catchpoint is on (bit per enum trap_class), the others stay. */
+void trap_catching(u32 classes);
+/* trapvisor.catch=... at boot: the same words as `monitor hv catch`. */
+void catch_from_bootargs(const char *spec, size_t len);
 
 #endif
