@@ -95,6 +95,12 @@ static int cmd_trace_off(const struct text_sink *out, const char *args)
 	return cmd_trace_switch(out, false);
 }
 
+static int cmd_trace_dump(const struct text_sink *out, const char *args)
+{
+	trace_dump(out);
+	return 0;
+}
+
 static int cmd_trace_clear(const struct text_sink *out, const char *args)
 {
 	trace_clear();
@@ -231,6 +237,8 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv trace on", "", cmd_trace_on, "record trap events in the rings (the default)" },
 	{ "hv trace off", "", cmd_trace_off, "stop recording them (statistics go on)" },
 	{ "hv trace clear", "", cmd_trace_clear, "forget the events recorded so far" },
+	{ "hv trace dump", "", cmd_trace_dump,
+	  "every recorded event, one hex line each, for scripts/trace2chrome (a Perfetto timeline)" },
 	{ "hv stats", "", cmd_stats, "traps per class and per vCPU: count and EL2 time" },
 	{ "hv stats reset", "", cmd_stats_reset, "start counting from zero" },
 	{ "hv sysreg value", "NAME VAL|reset", cmd_sysreg_value,

@@ -137,6 +137,31 @@ void event_print_recent(const struct text_sink *out, unsigned n)
 	}
 }
 
+/*
+ * The rings in a compact form for a host tool (scripts/trace2chrome): a header
+ * line, then one line per record, its 64 bytes as they are in memory (fields
+ * of include/trapvisor/event.h), hex, oldest first per pCPU.
+ *   trapvisor-trace 1 cntfrq=HZ pcpus=N
+ *   <pcpu> <seq> <time> <elr> <addr> <value> <esr> <el2_ticks> <meta>
+ */
+void trace_dump(const struct text_sink *out)
+{
+	sink_printf(out, "trapvisor-trace 1 cntfrq=%lu pcpus=%u\n", sysreg_read(cntfrq_el0), pcpu_count);
+	for (unsigned c = 0; c < pcpu_count; c++) {
+		struct event_ring *r = &pcpus[c].events;
+		u64 head = r->head, from = event_ring_oldest(r);
+		struct trap_event e;
+
+		from = from < pcpus[c].trace_from ? pcpus[c].trace_from : from;
+		for (u64 s = from; s < head; s++) {
+			if (!event_ring_get(r, s, &e) || e.time < trace_cleared_at)
+				continue;
+			sink_printf(out, "%u %lx %lx %lx %lx %lx %x %x %lx\n", c, e.seq, e.time, e.elr, e.addr, e.value,
+				    e.esr, e.el2_ticks, e.meta);
+		}
+	}
+}
+
 /* Shortest and longest EL2 time of class cls among the events still in the rings. */
 static bool ring_min_max(unsigned cls, u64 *min, u64 *max)
 {

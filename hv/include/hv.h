@@ -162,6 +162,8 @@ static inline bool guest_ram_contains(u64 ipa, u64 size)
 void trace_set(bool on);
 bool trace_is_on(void);
 void trace_clear(void);
+struct text_sink;
+void trace_dump(const struct text_sink *out);
 void stats_reset(void);
 
 /* ---- trap classes (vcpu.c) ---- */

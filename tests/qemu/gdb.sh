@@ -416,6 +416,38 @@ else
 		"$(clean_console | tail -n 3)"
 fi
 
+# 4f. The Python commands (what `make gdb` loads), and the trace turned into a
+# Perfetto timeline by scripts/trace2chrome.
+if [ "$mode" = reference ]; then
+	skip "the hv Python commands and the trace converter" "QEMU's own stub has no trap events"
+else
+	session python 40 "source $top/gdbstub/trapvisor.py" "$(mark comp1)" 'complete hv catch sy' \
+		"$(mark comp2)" 'complete hv catch sysreg CONTEXTID' "$(mark catch)" \
+		'hv catch sysreg CONTEXTIDR_EL1 w' "$(guard_on 15)" "$(mark cont)" 'continue' "$guard_off" \
+		"$(mark dump)" 'hv catch delete all' 'hv trace dump' "$(mark detach)" 'detach'
+	grep -qx 'hv catch sysreg' <<<"$(part comp1)" && grep -qx 'hv catch sysreg CONTEXTIDR_EL1' <<<"$(part comp2)"
+	verdict $? "tab completion of hv catch: classes and system-register names" "" "$(part comp1)"$'\n'"$(part comp2)"
+	grep -qE '^catchpoint [0-9]+: vCPU 0 wrote CONTEXTIDR_EL1 = ' <<<"$(part cont)" &&
+		grep -qE '^hv: last trap #[0-9]+: EC 0x18 \(MSR/MRS/SYS\), ESR 0x' <<<"$(part cont)"
+	verdict $? "hv catch sysreg CONTEXTIDR_EL1 w stops there, and the stop handler decodes the trap" "" "$(part cont)"
+	part dump >"$log_dir/gdb-trace-dump.txt"
+	if json=$("$top/scripts/trace2chrome" "$log_dir/gdb-trace-dump.txt" 2>&1); then
+		python3 - "$json" <<'PY'
+import json, sys
+t = json.loads(sys.argv[1])["traceEvents"]
+slices = [e for e in t if e["ph"] == "X"]
+tracks = {e["args"]["name"] for e in t if e["name"] == "thread_name"}
+assert slices and all(e["dur"] > 0 and e["name"] in ("wfi", "hvc", "smc", "sysreg", "vm", "mmio", "id") for e in slices), slices[:3]
+assert {"vCPU %d" % e["tid"] for e in slices} == tracks and "vCPU 0" in tracks, tracks
+assert any(e["name"] == "vm" and e["args"].get("register") == "S3_0_C13_C0_1" for e in slices)
+PY
+		verdict $? "trace2chrome turns hv trace dump into Chrome trace JSON (a track per vCPU that trapped, the CONTEXTIDR writes)" \
+			"" "$(head -c 600 <<<"$json")"
+	else
+		fail "trace2chrome" "it failed" "$json"$'\n'"$(head -5 "$log_dir/gdb-trace-dump.txt")"
+	fi
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
