@@ -37,7 +37,11 @@ struct catchpoint {
 	u32 reg;       /* SYSREG_ENC() */
 	bool write;    /* with F_DIR */
 	u64 skip, hits;
+	u8 action;     /* enum catch_action */
 };
+
+enum catch_action { ACT_STOP, ACT_LOG, ACT_COUNT };
+static const char *const action_names[] = { "stop", "log", "count" };
 
 static struct catchpoint catchpoints[MAX_CATCHPOINTS];
 static unsigned next_number = 1;
@@ -156,8 +160,13 @@ static void __attribute__((noinline, cold)) fire(struct catchpoint *c, struct tr
 	char text[192];
 
 	c->hits++;
+	if (c->action == ACT_COUNT)
+		return;
 	describe(c, ev, pc, text, sizeof(text));
-	debug_stop_for_event(f, ev, text, pc);
+	if (c->action == ACT_LOG)
+		debug_log(text);
+	else
+		debug_stop_for_event(f, ev, text, pc);
 }
 
 /* True if c matched (and fired, unless skipped): the search stops there. */
@@ -170,7 +179,7 @@ static bool try_one(struct catchpoint *c, struct trap_frame *f, struct trap_even
 		return false;
 	}
 	fire(c, f, ev, pc);
-	return true;
+	return c->action == ACT_STOP; /* a log or a count lets the others look too */
 }
 
 void catch_check_slow(struct trap_frame *f, struct trap_event *ev, u64 pc_back)
@@ -280,8 +289,14 @@ static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, cons
 		c->filters |= F_VALUE;
 	} else if (KEY("skip")) {
 		ok = parse_u64(v, vlen, &c->skip);
+	} else if (KEY("action")) {
+		for (unsigned a = 0; a < ARRAY_SIZE(action_names); a++)
+			if (strlen(action_names[a]) == vlen && !memcmp(v, action_names[a], vlen)) {
+				c->action = a;
+				ok = true;
+			}
 	} else {
-		sink_printf(out, "hv catch: unknown filter \"%.*s\" (vcpu pc reg dir addr imm fn value skip)\n",
+		sink_printf(out, "hv catch: unknown filter \"%.*s\" (vcpu pc reg dir addr imm fn value skip action)\n",
 			    (int)eq, tok);
 		return false;
 	}
@@ -430,8 +445,8 @@ int catch_cmd_list(const struct text_sink *out, const char *args)
 		if (!c->used)
 			continue;
 		any = true;
-		sink_printf(out, "%-3u %-6s %-8s hits %lu", c->number, trap_class_name(c->cls),
-			    c->enabled ? "enabled" : "disabled", c->hits);
+		sink_printf(out, "%-3u %-6s %-8s %-5s hits %lu", c->number, trap_class_name(c->cls),
+			    c->enabled ? "enabled" : "disabled", action_names[c->action], c->hits);
 		if (c->filters & F_VCPU)
 			sink_printf(out, " vcpu=%lu", c->vcpu);
 		if (c->filters & F_PC)

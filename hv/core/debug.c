@@ -588,6 +588,21 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 		trap_set_pstate(trap_pstate() & ~SPSR_SS); /* the step ends right after the eret */
 }
 
+/* A line for GDB's console while the guest runs (a catchpoint's log action),
+ * or for the hypervisor's console when no GDB listens. */
+void debug_log(const char *text)
+{
+	if (dbg.attached && gdbstub_is_running(&dbg.stub)) {
+		char line[200];
+		int n = snprintf(line, sizeof(line), "%s\n", text);
+		spin_lock(&dbg.stub_lock);
+		gdbstub_console_write(&dbg.stub, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		spin_unlock(&dbg.stub_lock);
+	} else {
+		printk("trapvisor: %s\n", text);
+	}
+}
+
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);

@@ -247,7 +247,9 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv trap on", "CLASS | mmio A-B", cmd_trap_on,
 	  "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp), or a device range (trap-and-forward)" },
 	{ "hv trap off", "CLASS | mmio A-B", cmd_trap_off, "stop trapping a class or a device range" },
-	{ "hv catch", "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] imm=N fn=N value=V skip=N]",
+	{ "hv catch",
+	  "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] imm=N fn=N value=V skip=N "
+	  "action=stop|log|count]",
 	  catch_cmd_add, "stop the guest when a trap of CLASS matches every filter given (turns the class on)" },
 	{ "hv catch list", "", catch_cmd_list, "the catchpoints, their filters and hits" },
 	{ "hv catch delete", "N|all", catch_cmd_delete, "delete catchpoint N, or all of them" },

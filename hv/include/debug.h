@@ -18,6 +18,7 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev);
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev);
 void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev);
 void debug_trap_watch(struct trap_frame *f, struct trap_event *ev);
+void debug_log(const char *text);
 void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const char *text, u64 pc);
 /* A trapped WFI woke: stop here if the debugger wants every vCPU stopped. */
 void debug_check_stop(struct trap_frame *f);

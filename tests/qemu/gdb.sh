@@ -448,6 +448,22 @@ PY
 	fi
 fi
 
+# 4g. Catchpoint actions: log (a line while the guest runs on) and count.
+if [ "$mode" = reference ]; then
+	skip "catchpoint actions" "QEMU's own stub has no trap events"
+else
+	session actions 40 'monitor hv catch sysreg reg=CONTEXTIDR_EL1 action=log' \
+		'monitor hv catch wfi action=count' "$(mark bad)" 'monitor hv catch hvc action=jump' \
+		'shell (sleep 1; kill -INT $PPID) &' "$(mark cont)" 'continue' "$(mark list)" 'monitor hv catch list' \
+		"$(mark detach)" 'monitor hv catch delete all' 'detach'
+	logged=$(grep -cE '^catchpoint [0-9]+: vCPU 0 wrote CONTEXTIDR_EL1 = 0x[0-9a-f]+ at ' <<<"$(part cont)")
+	counted=$(sed -n 's/^[0-9]* *wfi *enabled *count *hits \([0-9]*\)$/\1/p' <<<"$(part list)")
+	[ "$logged" -ge 2 ] && grep -q 'SIGINT' <<<"$(part cont)" && [ "${counted:-0}" -gt 0 ] &&
+		grep -q 'bad value in "action=jump"' <<<"$(part bad)"
+	verdict $? "catch actions: log prints while the guest runs ($logged lines), count counts ($counted WFIs)" "" \
+		"$(part bad)"$'\n'"$(part cont)"$'\n'"$(part list)"
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
