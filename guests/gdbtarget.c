@@ -18,6 +18,8 @@
  *   gdbt_exit_request     non-zero: vCPU 0 powers the machine off
  *   gdbt_brk_request      non-zero: vCPU 0 executes a BRK of its own and handles it
  *   gdbt_idreg_request    non-zero: vCPU 0 prints the ID_AA64ISAR0_EL1 it reads
+ *   gdbt_calls_request    non-zero: vCPU 0 makes an HVC #0x42 and an SMC (PSCI_VERSION) each tick
+ *                         (under trapvisor only: without EL2/EL3 they are UNDEFINED)
  *   gdbt_buffer[64 KiB]   byte i holds (i * 7 + 3) & 0xff (memory-read benchmarks)
  *
  * The GDB-facing functions are built without optimisation so that `step`,
@@ -41,6 +43,7 @@ volatile u64 gdbt_watched;
 volatile u64 gdbt_magic = GDBT_MAGIC_INIT;
 volatile u64 gdbt_pattern[4] = { 0x0123456789abcdef, 0xfedcba9876543210, 0x5555aaaa5555aaaa, 0xdeadbeef };
 volatile u64 gdbt_spin_request, gdbt_spins, gdbt_exit_request, gdbt_brk_request, gdbt_idreg_request;
+volatile u64 gdbt_calls_request, gdbt_psci_version;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -143,6 +146,11 @@ int main(u64 dtb)
 
 	for (unsigned n = 1; !gdbt_exit_request; n++) {
 		gdbt_idle(0);
+		if (gdbt_calls_request) {
+			/* Calls for catchpoints to catch by immediate and function id. */
+			asm volatile("mov x0, %0; hvc #0x42" ::"r"(0xc600abcdul) : "x0", "x1", "x2", "x3", "memory");
+			gdbt_psci_version = smc_call(0x84000000ul, 0, 0, 0);
+		}
 		if (gdbt_idreg_request) {
 			gdbt_idreg_request = 0;
 			gprintf("gdbtarget: ID_AA64ISAR0_EL1 = %#lx\n", read_sysreg(id_aa64isar0_el1));

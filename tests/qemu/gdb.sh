@@ -464,6 +464,36 @@ else
 		"$(part bad)"$'\n'"$(part cont)"$'\n'"$(part list)"
 fi
 
+# 4h. More filters: HVC by immediate, SMC by function id with a skip count, a
+# disabled catchpoint that stays quiet, a WFI by PC, a read by value.
+if [ "$mode" = reference ]; then
+	skip "catch filters imm, fn, skip, pc, value, disable" "QEMU's own stub has no trap events"
+else
+	wfi_pc=$(aarch64-linux-gnu-objdump -d "$elf" | awk '/<gdbt_idle>:/,/^$/' | awk '/\twfi/ { sub(":", "", $1); print "0x" $1; exit }')
+	session filters 60 'set var gdbt_calls_request = 1' 'monitor hv catch hvc imm=0x42' \
+		"$(guard_on 15)" "$(mark hvc)" 'continue' "$guard_off" "$(mark hvcinsn)" 'x/i $pc' 'p/x $x0' \
+		'monitor hv catch delete all' 'monitor hv catch smc fn=0x84000000 skip=2' \
+		"$(guard_on 15)" "$(mark smc)" 'continue' "$guard_off" "$(mark smclist)" 'monitor hv catch list' \
+		'python gdb.execute("monitor hv catch disable " + gdb.execute("monitor hv catch list", to_string=True).split()[0])' \
+		'shell (sleep 1; kill -INT $PPID) &' "$(mark quiet)" 'continue' \
+		'monitor hv catch delete all' 'set var gdbt_calls_request = 0' "monitor hv catch wfi vcpu=0 pc=$wfi_pc" \
+		"$(guard_on 15)" "$(mark wfi)" 'continue' "$guard_off" 'monitor hv catch delete all' \
+		'monitor hv catch id reg=ID_AA64ISAR0_EL1 dir=r value=0x1230' 'set var gdbt_idreg_request = 1' \
+		"$(guard_on 15)" "$(mark val)" 'continue' "$guard_off" "$(mark detach)" 'monitor hv catch delete all' 'detach'
+	grep -qE '^catchpoint [0-9]+: vCPU 0 called HVC #66 with x0 = 0xc600abcd at ' <<<"$(part hvc)" &&
+		grep -qE 'hvc[[:space:]]+#0x42' <<<"$(part hvcinsn)" && grep -q '= 0xc600abcd' <<<"$(part hvcinsn)"
+	verdict $? "catch hvc imm=0x42: stops on the HVC, x0 still the call's" "" "$(part hvc)"$'\n'"$(part hvcinsn)"
+	grep -qE '^catchpoint [0-9]+: vCPU 0 called SMC #0 with x0 = 0x84000000' <<<"$(part smc)" &&
+		grep -qE '^[0-9]+ +smc +enabled +stop +hits 1 fn=0x84000000$' <<<"$(part smclist)"
+	verdict $? "catch smc fn=0x84000000 skip=2: the third call stops (hits 1)" "" "$(part smc)"$'\n'"$(part smclist)"
+	grep -q 'SIGINT' <<<"$(part quiet)" && ! grep -q '^catchpoint [0-9]*: vCPU' <<<"$(part quiet)"
+	verdict $? "a disabled catchpoint does not stop the guest" "" "$(part quiet)"
+	grep -qE "^catchpoint [0-9]+: vCPU 0 executed WFI at $wfi_pc" <<<"$(part wfi)"
+	verdict $? "catch wfi vcpu=0 pc=$wfi_pc" "" "$(part wfi)"
+	grep -qE '^catchpoint [0-9]+: vCPU 0 read ID_AA64ISAR0_EL1 = 0x1230 at ' <<<"$(part val)"
+	verdict $? "catch id reg=ID_AA64ISAR0_EL1 dir=r value=0x1230 (the virtual value read)" "" "$(part val)"
+fi
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
