@@ -4,7 +4,7 @@
 Plain gdb without Python still has every feature through `monitor hv ...`.
 
     hv catch wfi [vcpu=N ...]             hv catch sysreg SCTLR_EL1 [r|w] [FILTER=...]
-    hv catch mmio 0x09000000 [r|w]        hv catch hvc|smc [fn=N] [imm=N]
+    hv catch mmio 0x09000000[-END] [r|w]        hv catch hvc|smc [fn=N] [imm=N]
     hv catch list|delete N|delete all|enable N|disable N
     hv trace [N]   hv trace on|off|clear   hv stats [reset]   hv status   hv trap ...
 
@@ -71,7 +71,7 @@ class HvCatch(gdb.Command):
     """Stop the guest on a trap: hv catch CLASS [what] [r|w] [FILTER=VALUE ...]
   hv catch wfi vcpu=1                  a WFI on vCPU 1
   hv catch sysreg SCTLR_EL1 w          a write of SCTLR_EL1 (any system-register class)
-  hv catch mmio 0x09000000 w           a write to that address (the page is trapped first)
+  hv catch mmio 0x09000000 w           a write to that address (its page is trapped while caught)
   hv catch hvc fn=0x84000000           a PSCI_VERSION call
   hv catch list | delete N | delete all | enable N | disable N
 Filters: vcpu= pc= reg= dir= addr= imm= fn= value= skip= (docs/monitor.md)."""
@@ -92,31 +92,12 @@ Filters: vcpu= pc= reg= dir= addr= imm= fn= value= skip= (docs/monitor.md)."""
             if cls in SYSREG_CLASSES:
                 filters.append("reg=" + what)
             elif cls == "mmio":
-                filters.append("addr=" + what)
-                # A device the hypervisor does not emulate must be trapped to be caught.
-                out = gdb.execute("monitor hv trap on mmio " + what.split("-")[0], to_string=True) \
-                    if self._needs_trap(what) else ""
-                gdb.write(out)
+                filters.append("addr=" + what)  # the hypervisor traps the range if need be
             else:
                 raise gdb.GdbError("hv catch %s: say what with FILTER=VALUE (e.g. fn=0x84000000)" % cls)
         if rest and rest[0] in ("r", "w"):
             filters.append("dir=" + rest.pop(0))
         monitor("hv catch " + " ".join([cls] + filters + rest))
-
-    @staticmethod
-    def _needs_trap(what):
-        listing = gdb.execute("monitor hv trap list", to_string=True)
-        try:
-            addr = int(what.split("-")[0], 0)
-        except ValueError:
-            return False
-        for line in listing.splitlines():
-            words = line.split()
-            if len(words) >= 2 and words[0] == "mmio" and "-" in words[1]:
-                lo, hi = (int(x, 16) for x in words[1].split("-"))
-                if lo <= addr <= hi:
-                    return False
-        return True
 
     def complete(self, text, word):
         args = gdb.string_to_argv(text)

@@ -14,6 +14,7 @@
 #include "lib.h"
 #include "console.h"
 #include "sysreg.h"
+#include "mmio.h"
 
 #define MAX_CATCHPOINTS 16
 
@@ -38,6 +39,7 @@ struct catchpoint {
 	bool write;    /* with F_DIR */
 	u64 skip, hits;
 	u8 action;     /* enum catch_action */
+	bool watching; /* its addr= range was trapped for it: untrap on delete */
 };
 
 enum catch_action { ACT_STOP, ACT_LOG, ACT_COUNT };
@@ -324,6 +326,18 @@ static bool filters_fit(const struct catchpoint *c, const struct text_sink *out)
 	return true;
 }
 
+/*
+ * A catchpoint's trapped range goes back to the guest with it, if the guest is
+ * stopped (stage 2 changes only then); otherwise the range stays trapped and
+ * forwarded, which the guest cannot tell apart, until `hv trap off mmio`.
+ */
+static void forget(struct catchpoint *c)
+{
+	if (c->watching && debug_guest_stopped())
+		mmio_watch(c->addr_lo, c->addr_hi, false);
+	c->used = false;
+}
+
 /* A class caught is trapped; when its last catchpoint goes, it is switched
  * back off if it was off before. */
 static void update_trap_classes(void)
@@ -377,7 +391,9 @@ static void recount(void)
 
 void catch_delete_all(void)
 {
-	memset(catchpoints, 0, sizeof(catchpoints));
+	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
+		if (catchpoints[i].used)
+			forget(&catchpoints[i]);
 	update_trap_classes();
 	recount();
 }
@@ -404,6 +420,17 @@ int catch_cmd_add(const struct text_sink *out, const char *args)
 	}
 	if (!filters_fit(&c, out))
 		return 1;
+	/* An MMIO catchpoint on a device nothing traps yet traps its range for as
+	 * long as it exists (stage 2 changes only with the guest stopped). */
+	if (c.cls == TRAP_MMIO && (c.filters & F_ADDR) && !mmio_is_trapped(c.addr_lo, c.addr_hi)) {
+		const char *why = debug_guest_stopped() ? mmio_watch(c.addr_lo, c.addr_hi, true)
+							: "stop the guest first (Ctrl-C) so the range can be trapped";
+		if (why) {
+			sink_printf(out, "hv catch mmio: %s\n", why);
+			return 1;
+		}
+		c.watching = true;
+	}
 	for (unsigned i = 0; i < MAX_CATCHPOINTS && !slot; i++)
 		if (!catchpoints[i].used)
 			slot = &catchpoints[i];
@@ -494,11 +521,13 @@ int catch_cmd_delete(const struct text_sink *out, const char *args)
 	struct catchpoint *c;
 
 	if (token_len(args) == 3 && !memcmp(args, "all", 3)) {
-		memset(catchpoints, 0, sizeof(catchpoints));
+		for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
+			if (catchpoints[i].used)
+				forget(&catchpoints[i]);
 		sink_printf(out, "all catchpoints deleted\n");
 	} else if ((c = find_numbered(args, out, "delete"))) {
 		sink_printf(out, "catchpoint %u deleted\n", c->number);
-		c->used = false;
+		forget(c);
 	} else {
 		return 1;
 	}

@@ -119,6 +119,14 @@ const char *mmio_watch(u64 base, u64 last, bool on)
 	return NULL;
 }
 
+bool mmio_is_trapped(u64 base, u64 last)
+{
+	for (u64 a = ALIGN_DOWN(base, SZ_4K); a <= last; a += SZ_4K)
+		if (!region_find(a))
+			return false;
+	return true;
+}
+
 void mmio_watch_list(const struct text_sink *out)
 {
 	for (unsigned i = 0; i < region_count; i++)

@@ -18,6 +18,8 @@ void mmio_forward(u64 pa, struct emul_access *acc);
 void mmio_init(void);
 /* Trap-and-forward a device range [base, last], page granular; NULL or why not. */
 const char *mmio_watch(u64 base, u64 last, bool on);
+/* Every page of [base, last] traps (emulated or watched). */
+bool mmio_is_trapped(u64 base, u64 last);
 struct text_sink;
 void mmio_watch_list(const struct text_sink *out);
 
