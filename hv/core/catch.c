@@ -199,17 +199,6 @@ void catch_check_slow(struct trap_frame *f, struct trap_event *ev, u64 pc_back)
 
 /* ---- monitor commands ---------------------------------------------------------- */
 
-static bool parse_range(const char *v, size_t len, u64 *lo, u64 *hi)
-{
-	size_t dash = 0;
-
-	while (dash < len && v[dash] != '-')
-		dash++;
-	if (dash == len)
-		return parse_u64(v, len, lo) && (*hi = *lo, true);
-	return parse_u64(v, dash, lo) && parse_u64(v + dash + 1, len - dash - 1, hi) && *lo <= *hi;
-}
-
 /* op0:op1:CRn:CRm:op2, as the Arm ARM spells an encoding. */
 static bool parse_encoding(const char *v, size_t len, u32 *enc)
 {
@@ -228,22 +217,6 @@ static bool parse_encoding(const char *v, size_t len, u32 *enc)
 		return false;
 	*enc = SYSREG_ENC(f[0], f[1], f[2], f[3], f[4]);
 	return true;
-}
-
-static size_t token_len(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] && s[n] != ' ' && s[n] != '\t')
-		n++;
-	return n;
-}
-
-static const char *skip_blank(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
 }
 
 /* One key=value filter; false (with the reason printed) if it is not valid. */
@@ -267,10 +240,10 @@ static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, cons
 		ok = parse_u64(v, vlen, &c->vcpu) && c->vcpu < pcpu_count;
 		c->filters |= F_VCPU;
 	} else if (KEY("pc")) {
-		ok = parse_range(v, vlen, &c->pc_lo, &c->pc_hi);
+		ok = parse_u64_range(v, vlen, &c->pc_lo, &c->pc_hi);
 		c->filters |= F_PC;
 	} else if (KEY("addr")) {
-		ok = parse_range(v, vlen, &c->addr_lo, &c->addr_hi);
+		ok = parse_u64_range(v, vlen, &c->addr_lo, &c->addr_hi);
 		c->filters |= F_ADDR;
 	} else if (KEY("reg")) {
 		const struct sysreg_desc *d = sysreg_find_name(v, vlen);
@@ -401,7 +374,7 @@ void catch_delete_all(void)
 int catch_cmd_add(const struct text_sink *out, const char *args)
 {
 	struct catchpoint c = { 0 }, *slot = NULL;
-	size_t n = token_len(args);
+	size_t n = word_len(args);
 	int cls = trap_class_by_name(args, n);
 
 	if (!n) {
@@ -413,8 +386,8 @@ int catch_cmd_add(const struct text_sink *out, const char *args)
 		return 1;
 	}
 	c.cls = cls;
-	for (args = skip_blank(args + n); *args; args = skip_blank(args + n)) {
-		n = token_len(args);
+	for (args = skip_spaces(args + n); *args; args = skip_spaces(args + n)) {
+		n = word_len(args);
 		if (!parse_filter(&c, args, n, out))
 			return 1;
 	}
@@ -503,7 +476,7 @@ int catch_cmd_list(const struct text_sink *out, const char *args)
 static struct catchpoint *find_numbered(const char *args, const struct text_sink *out, const char *verb)
 {
 	u64 n;
-	size_t len = token_len(args);
+	size_t len = word_len(args);
 
 	if (!parse_u64(args, len, &n)) {
 		sink_printf(out, "hv catch %s: \"%.*s\" is not a catchpoint number\n", verb, (int)len, args);
@@ -520,7 +493,7 @@ int catch_cmd_delete(const struct text_sink *out, const char *args)
 {
 	struct catchpoint *c;
 
-	if (token_len(args) == 3 && !memcmp(args, "all", 3)) {
+	if (word_len(args) == 3 && !memcmp(args, "all", 3)) {
 		for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
 			if (catchpoints[i].used)
 				forget(&catchpoints[i]);

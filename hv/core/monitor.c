@@ -19,22 +19,6 @@ struct monitor_cmd {
 
 static const struct monitor_cmd monitor_cmds[];
 
-static const char *skip_spaces(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
-static size_t word_len(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] && s[n] != ' ' && s[n] != '\t')
-		n++;
-	return n;
-}
-
 static int cmd_help(const struct text_sink *out, const char *args)
 {
 	for (const struct monitor_cmd *c = monitor_cmds; c->words; c++)
@@ -162,18 +146,6 @@ static int cmd_trap_list(const struct text_sink *out, const char *args)
 	return 0;
 }
 
-/* A-B or A (one byte), as the catch filters take it. */
-static bool parse_addr_range(const char *s, size_t len, u64 *lo, u64 *hi)
-{
-	size_t dash = 0;
-
-	while (dash < len && s[dash] != '-')
-		dash++;
-	if (dash == len)
-		return parse_u64(s, len, lo) && (*hi = *lo, true);
-	return parse_u64(s, dash, lo) && parse_u64(s + dash + 1, len - dash - 1, hi);
-}
-
 /* hv trap on|off mmio A-B: stage 2 changes only while every vCPU is stopped. */
 static int mmio_switch(const struct text_sink *out, const char *args, bool on)
 {
@@ -181,7 +153,7 @@ static int mmio_switch(const struct text_sink *out, const char *args, bool on)
 	u64 lo, hi;
 	const char *why;
 
-	if (!n || !parse_addr_range(args, n, &lo, &hi)) {
+	if (!n || !parse_u64_range(args, n, &lo, &hi)) {
 		sink_printf(out, "hv trap %s mmio: give the range as ADDR-ADDR (or one ADDR)\n", on ? "on" : "off");
 		return 1;
 	}

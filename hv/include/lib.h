@@ -23,6 +23,11 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 
 /* Parse an unsigned number (0x hex or decimal) of exactly len chars. */
 bool parse_u64(const char *s, size_t len, u64 *out);
+/* "A-B" (lo <= hi) or "A" (lo = hi), each a number as parse_u64 takes it. */
+bool parse_u64_range(const char *s, size_t len, u64 *lo, u64 *hi);
+/* Words of a command line: the length of the one at s, and the next one. */
+size_t word_len(const char *s);
+const char *skip_spaces(const char *s);
 
 typedef struct {
 	volatile u32 locked;

@@ -163,6 +163,35 @@ bool parse_u64(const char *s, size_t len, u64 *out)
 	return true;
 }
 
+bool parse_u64_range(const char *s, size_t len, u64 *lo, u64 *hi)
+{
+	size_t dash = 0;
+
+	while (dash < len && s[dash] != '-')
+		dash++;
+	if (dash == len) {
+		*hi = 0;
+		return parse_u64(s, len, lo) && ((*hi = *lo), true);
+	}
+	return parse_u64(s, dash, lo) && parse_u64(s + dash + 1, len - dash - 1, hi) && *lo <= *hi;
+}
+
+size_t word_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && s[n] != ' ' && s[n] != '\t')
+		n++;
+	return n;
+}
+
+const char *skip_spaces(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
 void spin_lock(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))

@@ -408,7 +408,7 @@ else
 	verdict $? "hv trap on mmio + catch mmio addr=0x09000000 dir=w: stops on the guest's UART write" "" \
 		"$(part on)"$'\n'"$(part cont)"$'\n'"$(part insn)"
 	grep -q 'not a device range the guest reaches directly' <<<"$(part bad)" &&
-		grep -q 'the range ends before it starts' <<<"$(part bad)"
+		grep -q 'give the range as ADDR-ADDR' <<<"$(part bad)"
 	verdict $? "hv trap on mmio refuses guest RAM and a reversed range" "" "$(part bad)"
 	before=$(last_tick)
 	detached && console_wait "^gdbtarget: tick $(((before / 50 + 2) * 50))\$" 15
