@@ -377,6 +377,26 @@ static void cancel_step(struct pcpu *cpu)
  * Wait here, serving remote calls, until GDB resumes the guest. The wait is a
  * WFI (an emulator's host thread sleeps); the stopper's SGI wakes it.
  */
+/*
+ * Stay parked, serving remote calls, until a resume whose action for this vCPU
+ * is not "stay stopped" (a vCont that names other threads only). gen: the
+ * resume generation already seen.
+ */
+static void wait_until_resumed(struct pcpu *cpu, u32 gen)
+{
+	for (;;) {
+		while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen) {
+			serve_remote_call(cpu);
+			if (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen &&
+			    __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE) == cpu->call.done)
+				gic_wait_for_fiq();
+		}
+		gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
+		if (dbg.actions[cpu->id].kind != GDB_ACTION_STOP)
+			return;
+	}
+}
+
 static void park(struct pcpu *cpu, bool in_wfi)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
@@ -386,12 +406,7 @@ static void park(struct pcpu *cpu, bool in_wfi)
 	snapshot(cpu);
 	d->stopped_in_wfi = in_wfi;
 	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen) {
-		serve_remote_call(cpu);
-		if (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen &&
-		    __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE) == cpu->call.done)
-			gic_wait_for_fiq();
-	}
+	wait_until_resumed(cpu, gen);
 	apply_resume_action(cpu);
 	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
 }
@@ -465,6 +480,8 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
 	spin_unlock(&dbg.stub_lock);
 	serve_uart_while_stopped(cpu);
 	gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
+	if (dbg.actions[cpu->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
+		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
 	apply_resume_action(cpu);
 	cpu->vcpu.dbg.parked = false;
 }
@@ -828,6 +845,8 @@ static size_t target_mem_write(void *ctx, unsigned vcpu, uint64_t addr, const ui
 	return mem_access(vcpu, addr, (u8 *)buf, len, true);
 }
 
+/* Each vCPU does what GDB says: continue, step, or stay stopped (a vCont that
+ * names other threads only, e.g. with scheduler-locking on). */
 static void target_resume(void *ctx, const struct gdb_action *actions, unsigned count)
 {
 	for (unsigned i = 0; i < count && i < MAX_CPUS; i++)

@@ -494,6 +494,14 @@ else
 	verdict $? "catch id reg=ID_AA64ISAR0_EL1 dir=r value=0x1230 (the virtual value read)" "" "$(part val)"
 fi
 
+# 4i. scheduler-locking on: resuming one thread leaves the other vCPU stopped.
+session schedlock 40 'set scheduler-locking on' 'thread 1' "$(mark before)" 'p gdbt_counter[1]' \
+	'break gdbt_tick' "$(guard_on 15)" 'continue' "$guard_off" 'continue' "$guard_off" \
+	"$(mark after)" 'p gdbt_counter[1]' "$(mark detach)" 'delete' 'set scheduler-locking off' 'detach'
+b=$(value <<<"$(part before)") a=$(value <<<"$(part after)")
+[[ $b =~ ^[0-9]+$ ]] && [ "$a" = "$b" ] && detached
+verdict $? "scheduler-locking on: vCPU 1 stays stopped while vCPU 0 runs to a breakpoint twice ($b -> $a)" "" "$out"
+
 # 5. Detach while stopped at a breakpoint: the guest runs on past it.
 session detach 30 'set var gdbt_spin_request = 0' 'break gdbt_tick' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark n)" 'p n' "$(mark counter)" 'p gdbt_counter[0]' \
