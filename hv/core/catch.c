@@ -362,15 +362,6 @@ static void recount(void)
 	trap_catching(classes);
 }
 
-void catch_delete_all(void)
-{
-	for (unsigned i = 0; i < MAX_CATCHPOINTS; i++)
-		if (catchpoints[i].used)
-			forget(&catchpoints[i]);
-	update_trap_classes();
-	recount();
-}
-
 int catch_cmd_add(const struct text_sink *out, const char *args)
 {
 	struct catchpoint c = { 0 }, *slot = NULL;

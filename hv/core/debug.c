@@ -68,7 +68,6 @@ static struct {
 	struct gdbstub stub;
 	spinlock_t stub_lock; /* one caller in the stub at a time */
 	volatile u32 state;   /* enum dbg_state */
-	volatile unsigned stopper;
 	volatile u32 resume_gen;
 	volatile bool interrupt_requested;
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
@@ -76,7 +75,6 @@ static struct {
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
 	struct hw_slot hw_bp[HW_SLOTS], hw_wp[HW_SLOTS];
 	unsigned hw_bp_count, hw_wp_count; /* what this CPU implements */
-	char stop_text[192];
 	/* The system registers GDB sees: indexes into sysreg_table, and names. */
 	unsigned sysreg_count;
 	u16 sysreg_index[DEBUG_MAX_SYSREGS];
@@ -453,7 +451,7 @@ static void serve_uart_while_stopped(struct pcpu *cpu)
  * Stop every vCPU and tell GDB why; return when GDB resumes. Called on the
  * pCPU whose vCPU saw the reason, in its trap (guest registers saved).
  */
-static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
+static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 {
 	u32 running = DBG_RUNNING;
 	u64 deadline;
@@ -462,13 +460,12 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop, bool in_wfi)
 					 __ATOMIC_ACQUIRE)) {
 		/* Another vCPU is already stopping the guest: be stopped with it. A
 		 * breakpoint hit here is hit again after the resume. */
-		park(cpu, in_wfi);
+		park(cpu, false);
 		return;
 	}
-	dbg.stopper = cpu->id;
 	dbg.interrupt_requested = false;
 	snapshot(cpu);
-	cpu->vcpu.dbg.stopped_in_wfi = in_wfi;
+	cpu->vcpu.dbg.stopped_in_wfi = false;
 	cpu->vcpu.dbg.parked = true;
 	gic_send_kick_to_others();
 	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
@@ -504,7 +501,7 @@ static void stop_for_interrupt(struct pcpu *cpu)
 {
 	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
 
-	stop_all(cpu, &stop, false);
+	stop_all(cpu, &stop);
 }
 
 /* Feed what GDB sent to the stub; true if it asked for a stop (Ctrl-C, '?'). */
@@ -579,7 +576,7 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 		reinject(f, ev);
 		return;
 	}
-	stop_all(pcpu_of_frame(f), &stop, false);
+	stop_all(pcpu_of_frame(f), &stop);
 }
 
 /*
@@ -597,7 +594,7 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 		return;
 	trap_set_pc(pc);
 	cpu->vcpu.dbg.event = ev;
-	stop_all(cpu, &stop, false);
+	stop_all(cpu, &stop);
 	cpu->vcpu.dbg.event = NULL;
 	if (trap_pc() == pc)
 		trap_set_pc(elr); /* GDB left the PC alone: carry on where the trap would */
@@ -633,7 +630,7 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
 	gic_mask_guest_interrupts(false);
-	stop_all(cpu, &stop, false);
+	stop_all(cpu, &stop);
 }
 
 /* While GDB is attached the debug registers hold only its breakpoints. */
@@ -645,7 +642,7 @@ void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 		reinject(f, ev);
 		return;
 	}
-	stop_all(pcpu_of_frame(f), &stop, false);
+	stop_all(pcpu_of_frame(f), &stop);
 }
 
 void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
@@ -668,7 +665,7 @@ void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 			break;
 		}
 	}
-	stop_all(pcpu_of_frame(f), &stop, false);
+	stop_all(pcpu_of_frame(f), &stop);
 }
 
 /* Guest accesses to debug registers while GDB owns the hardware ones. */

@@ -51,7 +51,6 @@ void trap_class_set(unsigned cls, bool on)
 		__atomic_or_fetch(&trap_config.enabled, 1u << cls, __ATOMIC_RELAXED);
 	else
 		__atomic_and_fetch(&trap_config.enabled, ~(1u << cls), __ATOMIC_RELAXED);
-	__atomic_add_fetch(&trap_config.gen, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < pcpu_count; i++)
 		__atomic_or_fetch(&pcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
 }

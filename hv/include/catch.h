@@ -37,7 +37,6 @@ static inline void catch_check(struct trap_frame *f, struct trap_event *ev, u64 
 	if (b[0] || b[1] || catch_index.unkeyed_count)
 		catch_check_slow(f, ev, pc_back);
 }
-void catch_delete_all(void);
 
 /* monitor hv catch ... */
 int catch_cmd_add(const struct text_sink *out, const char *args);

@@ -168,8 +168,7 @@ void stats_reset(void);
 
 /* ---- trap classes (vcpu.c) ---- */
 struct trap_config {
-	u32 enabled;	 /* bit per enum trap_class */
-	volatile u32 gen; /* bumped on each change; pCPUs re-apply at their next exit */
+	u32 enabled; /* bit per enum trap_class; pCPUs re-apply it via EXIT_WORK_TRAPS */
 };
 extern struct trap_config trap_config;
 void trap_class_set(unsigned cls, bool on);
@@ -191,7 +190,6 @@ void vcpu_wait_for_interrupt(struct vcpu *v);
 void __attribute__((noreturn)) vcpu_run(struct pcpu *cpu);
 /* Drop this pCPU's stack and wait in vcpu_run() for CPU_ON (arch). */
 void __attribute__((noreturn)) cpu_restart_idle(struct pcpu *cpu);
-void vcpu_save_el1(struct vcpu *v);
 void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0);
 
 /* ---- guest address translation and caches (arch) ---- */
@@ -222,8 +220,6 @@ static inline bool hypercall_is_ours(u64 fid)
 void hypercall_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
 
 /* ---- system registers (sysreg.c) ---- */
-void sysreg_trap(struct vcpu *v, struct trap_frame *f, struct trap_event *ev);
-void sysreg_init_virtual_values(void);
 
 /* ---- MMIO (mmio.c) ---- */
 void mmio_trap(struct trap_frame *f, struct trap_event *ev);

@@ -11,7 +11,6 @@ void mmu_enable(void);
 
 /* Stage 2 (IPA -> PA), 4 KiB granule, 40-bit IPA. */
 enum s2_kind { S2_NORMAL, S2_DEVICE };
-void stage2_init(void);
 bool stage2_map(u64 ipa, u64 pa, u64 size, enum s2_kind kind);
 /* Identity-map [start, end) as device memory, leaving the sorted holes unmapped. */
 struct addr_range {

@@ -36,11 +36,6 @@ static u64 *table_alloc(void)
 	return s2_pool[s2_pool_used++];
 }
 
-void stage2_init(void)
-{
-	/* tables are in .bss, already zero */
-}
-
 static unsigned level_shift(int level)
 {
 	return 39 - 9 * level; /* level 1: 30, level 2: 21, level 3: 12 */
