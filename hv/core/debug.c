@@ -395,10 +395,14 @@ static void wait_until_resumed(struct pcpu *cpu, u32 gen)
 	}
 }
 
-static void park(struct pcpu *cpu, bool in_wfi)
+/*
+ * gen is the resume generation read *before* the caller saw that a stop is
+ * under way: if GDB resumed in between, the wait ends at once instead of
+ * lasting until the next resume (a vCPU left parked while the guest runs).
+ */
+static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
-	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
 
 	cancel_step(cpu);
 	snapshot(cpu);
@@ -453,14 +457,14 @@ static void serve_uart_while_stopped(struct pcpu *cpu)
  */
 static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 {
-	u32 running = DBG_RUNNING;
+	u32 running = DBG_RUNNING, gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
 	u64 deadline;
 
 	if (!__atomic_compare_exchange_n(&dbg.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
 		/* Another vCPU is already stopping the guest: be stopped with it. A
 		 * breakpoint hit here is hit again after the resume. */
-		park(cpu, false);
+		park(cpu, false, gen);
 		return;
 	}
 	dbg.interrupt_requested = false;
@@ -486,8 +490,10 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 /* A stop requested elsewhere (the SGI, or a wake from WFI): park if so. */
 static void park_if_stopping(struct pcpu *cpu, bool in_wfi)
 {
+	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
+
 	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
-		park(cpu, in_wfi);
+		park(cpu, in_wfi, gen);
 }
 
 void debug_check_stop(struct trap_frame *f)

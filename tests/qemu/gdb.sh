@@ -414,6 +414,11 @@ else
 	detached && console_wait "^gdbtarget: tick $(((before / 50 + 2) * 50))\$" 15
 	verdict $? "the forwarded UART keeps printing the guest's console (tick $before and on)" "" \
 		"$(clean_console | tail -n 3)"
+	session mmio-off 30 "$(mark off)" 'monitor hv trap off mmio 0x09000000-0x09000fff' \
+		"$(mark list)" 'monitor hv trap list' "$(mark detach)" 'detach'
+	grep -q '^mmio 0x9000000-0x9000fff passed through again' <<<"$(part off)" &&
+		! grep -q '0x9000000' <<<"$(part list)" && detached
+	verdict $? "hv trap off mmio gives the range back to the guest" "" "$(part off)"$'\n'"$(part list)"
 fi
 
 # 4f. The Python commands (what `make gdb` loads), and the trace turned into a
@@ -530,7 +535,7 @@ verdict $? "re-attach: 2 threads, vCPU 0 ran on (ticks $counter -> $c0), vCPU 1 
 out=$(timeout --kill-after=5 30 "$top/scripts/gdb" --port "$port" --guest "$bin" -- -nx -batch \
 	-ex "$(mark threads)" -ex 'info threads' -ex "$(mark detach)" -ex 'detach' </dev/null 2>&1 | tr -d '\r')
 printf '%s\n' "$out" >"$log_dir/gdb-$mode-scripts-gdb.out"
-[ "$(grep -cE '^[* ] +[0-9]+ +Thread .* gdbt_' <<<"$(part threads)")" = 2 ] && detached
+[ "$(grep -cE '^[* ] +[0-9]+ +Thread .*\) +(0x[0-9a-f]+ in )?[a-z_]+ \(.*\) at guests/' <<<"$(part threads)")" = 2 ] && detached
 verdict $? "scripts/gdb --guest gdbtarget.bin attaches with gdbtarget.elf's symbols" "" "$out"
 closed=$(free_port)
 out=$(timeout 30 "$top/scripts/gdb" --port "$closed" --elf "$elf" -- -nx -batch </dev/null 2>&1)
