@@ -39,7 +39,7 @@ static int cmd_status(const struct text_sink *out, const char *args)
 		    guest.ram_end);
 	for (unsigned i = 0; i < pcpu_count; i++) {
 		const struct vcpu *v = &pcpus[i].vcpu;
-		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", i, i, v->vmpidr & MPIDR_AFF_MASK,
+		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", i, i, v->vmpidr,
 			    vcpu_state_name(v));
 	}
 	sink_printf(out, "  trapping:");
