@@ -31,28 +31,33 @@ void gprintf(const char *fmt, ...)
 	spin_unlock(&print_lock);
 }
 
-void check(bool ok, const char *fmt, ...)
+/* One verdict line, "PASS: ...", "FAIL: ..." or "SKIP: ...", for tests/run to count. */
+static void verdict(const char *word, const char *fmt, va_list ap)
 {
 	char buf[200];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	gprintf("%s: %s\n", word, buf);
+}
+
+void check(bool ok, const char *fmt, ...)
+{
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	if (!ok)
 		__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-	gprintf("%s: %s\n", ok ? "PASS" : "FAIL", buf);
+	va_start(ap, fmt);
+	verdict(ok ? "PASS" : "FAIL", fmt, ap);
+	va_end(ap);
 }
 
 void skip(const char *fmt, ...)
 {
-	char buf[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	verdict("SKIP", fmt, ap);
 	va_end(ap);
-	gprintf("SKIP: %s\n", buf);
 }
 
 unsigned guest_failures(void)
