@@ -257,7 +257,7 @@ void trap_lower_sync(struct trap_frame *f)
 	const struct exc_class ec = exc_classes[ESR_EC(esr)]; /* one ldp */
 	struct event_cursor cur = cpu->event_cursor;
 	u64 seq = cur.ring->head;
-	struct trap_event *ev = &cur.ring->slots[seq & (EVENT_RING_SIZE - 1)];
+	struct trap_event *ev = event_ring_slot(cur.ring, seq);
 	u64 ticks;
 
 	ev->seq = seq;
@@ -271,8 +271,7 @@ void trap_lower_sync(struct trap_frame *f)
 	ticks = sysreg_read(cntpct_el0) - t0;
 	ev->el2_ticks = ticks;
 	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
-	/* Publishes the record: a release store, so readers see it whole. */
-	__atomic_store_n(&cur.ring->head, seq + 1, __ATOMIC_RELEASE);
+	event_ring_publish(cur.ring, seq);
 	if (cpu->exit_work)
 		trap_exit_work(f);
 }

@@ -102,17 +102,29 @@ struct trap_stat {
 };
 
 /*
- * The slot the next event goes to. The trap path fills it in place and then
- * publishes it with event_ring_commit(), so a record is written exactly once.
+ * The writer's side, the same for the trap path and the tests: the record for
+ * sequence seq is filled in place in its slot and published with a release
+ * store of the head, so a record is written exactly once and readers see it
+ * whole (see event_ring_get()).
  */
+static inline struct trap_event *event_ring_slot(struct event_ring *r, u64 seq)
+{
+	return &r->slots[seq & (EVENT_RING_SIZE - 1)];
+}
+
+static inline void event_ring_publish(struct event_ring *r, u64 seq)
+{
+	__atomic_store_n(&r->head, seq + 1, __ATOMIC_RELEASE);
+}
+
 static inline struct trap_event *event_ring_next(struct event_ring *r)
 {
-	return &r->slots[r->head & (EVENT_RING_SIZE - 1)];
+	return event_ring_slot(r, r->head);
 }
 
 static inline void event_ring_commit(struct event_ring *r)
 {
-	__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
+	event_ring_publish(r, r->head);
 }
 
 void event_ring_reset(struct event_ring *r);
