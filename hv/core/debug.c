@@ -188,6 +188,7 @@ static void snapshot(struct pcpu *cpu)
 		d->esr = head ? ring->slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
 		d->seq = head ? head - 1 : 0;
 	}
+	d->ec = ESR_EC(d->esr);
 }
 
 static void write_back(struct pcpu *cpu)
@@ -773,7 +774,7 @@ static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, bool *is
 	case 2:
 		return &d->hpfar;
 	case 3:
-		return NULL; /* ec: computed */
+		return &d->ec;
 	case 4:
 		return &d->seq;
 	}
@@ -790,11 +791,6 @@ static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *b
 
 	if (!v->dbg.parked)
 		return false; /* off: it has no registers */
-	if (regno == GDB_REG_FIRST_EXTRA + dbg.sysreg_count + 3) {
-		u64 ec = ESR_EC(v->dbg.esr);
-		memcpy(buf, &ec, size < 8 ? size : 8);
-		return true;
-	}
 	p = reg_location(v, regno, &width, &is_sys, &sys);
 	if (!p)
 		return false;

@@ -44,7 +44,7 @@ struct vcpu_debug {
 	u64 sysregs[DEBUG_MAX_SYSREGS]; /* in debug.c's GDB order */
 	u64 sysregs_dirty[DEBUG_MAX_SYSREGS / 64];
 	u64 sysregs_valid[DEBUG_MAX_SYSREGS / 64];
-	u64 esr, far, hpfar, seq; /* the last trap's syndrome: GDB's hypervisor registers */
+	u64 esr, far, hpfar, ec, seq; /* the last trap's syndrome: GDB's hypervisor registers */
 	const struct trap_event *event; /* the event a catchpoint stopped on, if any */
 	/* The guest's own debug registers while GDB owns the real ones:
 	 * [breakpoint 0 / watchpoint 1][n][value 0 / control 1], and MDSCR_EL1. */
