@@ -2,17 +2,17 @@
  * The debugger: gdbstub's target, implemented once.
  *
  * All-stop. A vCPU that must stop for GDB (a breakpoint, the end of a step,
- * Ctrl-C from the UART) becomes the *stopper*: it sends SGI 15 (Group 0, a FIQ
+ * Ctrl-C from the debug line) becomes the *stopper*: it sends SGI 15 (Group 0, a FIQ
  * at EL2) to every other pCPU, waits until each running vCPU has *parked*
  * (snapshotted the registers only its pCPU can read, then waits in WFI), reports
- * the stop to GDB, and then serves the debug UART itself until GDB resumes.
+ * the stop to GDB, and then serves the debug line itself until GDB resumes.
  * Registers come from the snapshots; guest memory is read by the parked pCPU of
  * the vCPU GDB names (a remote call), through that vCPU's own translation.
  *
- * While the guest runs, the debug UART's receive interrupt (its PCI INTx,
+ * While the guest runs, the debug line's receive interrupt (its PCI INTx,
  * made a Group 0 FIQ for pCPU 0) brings what GDB sends to EL2, so Ctrl-C stops
  * even a guest that never traps. Where the device tree names no line for it,
- * the EL2 timer polls the UART instead.
+ * the EL2 timer polls the line instead.
  */
 #include "debug.h"
 #include "gdbstub.h"
@@ -332,21 +332,50 @@ static void apply_debug_registers(struct pcpu *cpu)
 	isb();
 }
 
+/* MSR or MRS of ICC_IGRPEN1_EL1, whatever the register Xt. */
+#define INSN_IGRPEN1_MASK 0xffdfffe0u
+#define INSN_IGRPEN1 0xd518cce0u
+
+static bool insn_at_is_grpen1_access(u64 va)
+{
+	u64 pa;
+
+	return guest_va_to_pa(va, &pa) && guest_ram_contains(pa, 4) &&
+	       (*(volatile u32 *)pa & INSN_IGRPEN1_MASK) == INSN_IGRPEN1;
+}
+
+/*
+ * A step is one instruction, with the guest's interrupts held off so it does
+ * not land in the guest's interrupt handler; except when that instruction
+ * reads or writes the very switch the hold turns off (gic.c), which must see
+ * and keep the guest's own value.
+ */
+static void set_stepping(struct pcpu *cpu, bool step)
+{
+	struct vcpu_debug *d = &cpu->vcpu.dbg;
+
+	if (d->irq_held)
+		gic_release_guest_interrupts(d->irq_held_grpen1);
+	d->irq_held = false;
+	d->stepping = step;
+	if (step && !insn_at_is_grpen1_access(trap_pc())) {
+		d->irq_held_grpen1 = gic_hold_guest_interrupts();
+		d->irq_held = true;
+	}
+}
+
 static void apply_resume_action(struct pcpu *cpu)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
-	struct gdb_action a = dbg.actions[cpu->id];
+	bool step = dbg.actions[cpu->id].kind == GDB_ACTION_STEP;
 
 	apply_debug_registers(cpu);
-	d->stepping = a.kind == GDB_ACTION_STEP;
-	/* A step is one instruction, with the guest's interrupts held off so it
-	 * does not land in the guest's interrupt handler. */
-	gic_mask_guest_interrupts(d->stepping);
-	if (d->stepping) {
+	if (step) {
 		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
 		d->pstate |= SPSR_SS;
 	}
 	write_back(cpu);
+	set_stepping(cpu, step); /* after write_back: at the PC GDB left */
 	trap_apply(cpu);
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
 	 * it, and trap.c completes it at once (WFI may always complete early). */
@@ -366,10 +395,9 @@ static void cancel_step(struct pcpu *cpu)
 
 	if (!d->stepping)
 		return;
-	d->stepping = false;
+	set_stepping(cpu, false);
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
-	gic_mask_guest_interrupts(false);
 }
 
 /*
@@ -426,15 +454,15 @@ static bool others_parked(unsigned me)
 
 /*
  * The stopper serves GDB until it resumes the guest. Between packets it sleeps
- * in WFI: the UART's interrupt, moved to this pCPU for the stop, wakes it (a
- * 10 ms timer too, for a UART without one). Spinning on the UART instead keeps
+ * in WFI: the line's interrupt, moved to this pCPU for the stop, wakes it (a
+ * 10 ms timer too, for a line without one). Spinning on the device instead keeps
  * an emulator's device lock so busy that each packet takes ~100 ms.
  */
-static void serve_uart_while_stopped(struct pcpu *cpu)
+static void serve_line_while_stopped(struct pcpu *cpu)
 {
-	gic_route_spi(plat.dbg_uart_intid, cpu->mpidr);
+	gic_route_spi(plat.dbg_line_intid, cpu->mpidr);
 	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
-		int c = dbg_uart_getc();
+		int c = dbg_line_getc();
 		if (c >= 0) {
 			spin_lock(&dbg.stub_lock);
 			gdbstub_handle_byte(&dbg.stub, (u8)c);
@@ -447,9 +475,9 @@ static void serve_uart_while_stopped(struct pcpu *cpu)
 		gic_wait_for_fiq();
 	}
 	sysreg_write(CNTHP_CTL_EL2, 0);
-	if (!plat.dbg_uart_intid && cpu->id == 0)
-		timer_rearm(); /* pCPU 0 polls the UART again while the guest runs */
-	gic_route_spi(plat.dbg_uart_intid, pcpus[0].mpidr);
+	if (!plat.dbg_line_intid && cpu->id == 0)
+		timer_rearm(); /* pCPU 0 polls the line again while the guest runs */
+	gic_route_spi(plat.dbg_line_intid, pcpus[0].mpidr);
 }
 
 /*
@@ -480,7 +508,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	spin_lock(&dbg.stub_lock);
 	gdbstub_report_stop(&dbg.stub, stop);
 	spin_unlock(&dbg.stub_lock);
-	serve_uart_while_stopped(cpu);
+	serve_line_while_stopped(cpu);
 	gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
 	if (dbg.actions[cpu->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
 		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
@@ -502,7 +530,7 @@ void debug_check_stop(struct trap_frame *f)
 	park_if_stopping(pcpu_of_frame(f), true);
 }
 
-/* ---- the UART while the guest runs ---------------------------------------- */
+/* ---- the debug line while the guest runs ----------------------------------- */
 
 static void stop_for_interrupt(struct pcpu *cpu)
 {
@@ -512,12 +540,12 @@ static void stop_for_interrupt(struct pcpu *cpu)
 }
 
 /* Feed what GDB sent to the stub; true if it asked for a stop (Ctrl-C, '?'). */
-static bool drain_uart(void)
+static bool drain_line(void)
 {
 	int c;
 
 	spin_lock(&dbg.stub_lock);
-	while ((c = dbg_uart_getc()) >= 0) {
+	while ((c = dbg_line_getc()) >= 0) {
 		dbg.attached = true;
 		gdbstub_handle_byte(&dbg.stub, (u8)c);
 	}
@@ -536,15 +564,15 @@ void trap_lower_fiq(struct trap_frame *f)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
 	unsigned intid = gic_ack_fiq();
-	bool uart = intid == GIC_PPI_HV_TIMER || (plat.dbg_uart_intid && intid == plat.dbg_uart_intid);
+	bool line = intid == GIC_PPI_HV_TIMER || (plat.dbg_line_intid && intid == plat.dbg_line_intid);
 	bool stop = false;
 
 	if (intid == GIC_SPURIOUS)
 		return;
 	if (intid == GIC_PPI_HV_TIMER)
 		timer_rearm();
-	if (uart)
-		stop = drain_uart(); /* before the EOI: the UART's line is level */
+	if (line)
+		stop = drain_line(); /* before the EOI: the INTx is level */
 	gic_eoi_fiq(intid);
 	if (stop)
 		stop_for_interrupt(cpu);
@@ -554,7 +582,7 @@ void trap_lower_fiq(struct trap_frame *f)
 
 void debug_poll_idle(void)
 {
-	if (drain_uart())
+	if (drain_line())
 		dbg.interrupt_requested = false; /* nothing runs here to stop */
 }
 
@@ -633,10 +661,9 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 		reinject(f, ev);
 		return;
 	}
-	cpu->vcpu.dbg.stepping = false;
+	set_stepping(cpu, false);
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
-	gic_mask_guest_interrupts(false);
 	stop_all(cpu, &stop);
 }
 
@@ -700,7 +727,7 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 
 static void target_write(void *ctx, const uint8_t *buf, size_t len)
 {
-	dbg_uart_write(buf, len);
+	dbg_line_write(buf, len);
 }
 
 static unsigned target_vcpu_count(void *ctx)
@@ -1045,11 +1072,11 @@ void debug_init(void)
 	dbg.hw_wp_count = FIELD(dfr0, 23, 20) + 1;
 	list_sysregs();
 	gdbstub_init(&dbg.stub, &target_ops, NULL, true);
-	if (!plat.dbg_uart_found)
+	if (!plat.dbg_line)
 		return;
-	if (plat.dbg_uart_intid) {
-		gic_take_spi(plat.dbg_uart_intid, pcpus[0].mpidr);
-		dbg_uart_enable_rx_interrupt();
+	if (plat.dbg_line_intid) {
+		gic_take_spi(plat.dbg_line_intid, pcpus[0].mpidr);
+		plat.dbg_line->enable_rx_interrupt();
 	} else {
 		timer_rearm(); /* no interrupt line known: poll at POLL_HZ */
 	}

@@ -1,7 +1,7 @@
 /*
  * Device tree: what the machine is (read once at boot) and the guest's own copy
  * (memory shrunk by the hypervisor's slice, its bootargs and initrd, the PCI I/O
- * window without the debug UART's page). libfdt may use SIMD registers, so it is
+ * window without the debug line's page). libfdt may use SIMD registers, so it is
  * only ever called here, at boot, before any guest state exists.
  */
 #include <libfdt.h>
@@ -162,15 +162,15 @@ static int set_reg(void *fdt, int node, u64 base, u64 size)
 	return fdt_setprop(fdt, node, "reg", cells, sizeof(cells));
 }
 
-/* Take the debug UART's page out of the I/O window the guest may allocate from. */
-static int hide_debug_uart_window(void *fdt)
+/* Take the debug line's page out of the I/O window the guest may allocate from. */
+static int hide_debug_line_window(void *fdt)
 {
 	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
 	int len, ac = root_cells(fdt, "#address-cells", 2);
 	const fdt32_t *r;
 	fdt32_t ranges[64];
 
-	if (node < 0 || !plat.dbg_uart_found)
+	if (node < 0 || !plat.dbg_line)
 		return 0;
 	r = fdt_getprop(fdt, node, "ranges", &len);
 	if (!r || len > (int)sizeof(ranges))
@@ -181,8 +181,8 @@ static int hide_debug_uart_window(void *fdt)
 			continue;
 		u64 base = read_cells(&ranges[i + 3], ac);
 		u64 size = read_cells(&ranges[i + 3 + ac], 2);
-		if (plat.dbg_uart_page >= base && plat.dbg_uart_page < base + size) {
-			size = plat.dbg_uart_page - base;
+		if (plat.dbg_line_page >= base && plat.dbg_line_page < base + size) {
+			size = plat.dbg_line_page - base;
 			ranges[i + 3 + ac] = cpu_to_fdt32(size >> 32);
 			ranges[i + 4 + ac] = cpu_to_fdt32(size);
 		}
@@ -232,7 +232,7 @@ bool fdt_build_guest(void)
 			err = fdt_setprop_u64(fdt, chosen, "linux,initrd-end", guest.initrd + guest.initrd_size);
 	}
 	if (!err)
-		err = hide_debug_uart_window(fdt);
+		err = hide_debug_line_window(fdt);
 	if (!err)
 		err = set_cpu_ids(fdt);
 	if (!err)

@@ -106,12 +106,12 @@ static bool stage2_build(void)
 
 	/* Below RAM: devices, less the GIC frames the hypervisor must watch (the
 	 * distributor, each redistributor's SGI frame: mmio.c forwards them) and
-	 * the debug UART's page; above RAM: high GIC, ECAM (emulated), PCIe. */
+	 * the debug line's page; above RAM: high GIC, ECAM (emulated), PCIe. */
 	holes[n++] = (struct addr_range){ plat.gicd_base, SZ_64K };
 	for (unsigned i = 0; i < pcpu_count; i++)
 		holes[n++] = (struct addr_range){ plat.gicr_base + i * 0x20000ull + SZ_64K, SZ_64K };
-	if (plat.dbg_uart_found)
-		holes[n++] = (struct addr_range){ plat.dbg_uart_page, SZ_4K };
+	if (plat.dbg_line)
+		holes[n++] = (struct addr_range){ plat.dbg_line_page, SZ_4K };
 	if (!stage2_map_device_except(0, plat.ram_base, holes, n))
 		return false;
 	n = 0;
@@ -158,18 +158,18 @@ static void primary_boot(struct pcpu *cpu)
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))
 			trap_class_set(c, true);
-	if (!platform_debug_uart_init())
-		printk("trapvisor: no debug UART (add -device pci-serial); GDB cannot attach\n");
+	if (!platform_debug_line_init())
+		printk("trapvisor: no debug line (a virtio console or a 16550 on PCI: scripts/run-qemu); GDB cannot attach\n");
 	mmio_init();
 	gic_init();
 	if (!guest_prepare() || !stage2_build())
 		boot_failed();
 	printk("trapvisor: %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",
 	       pcpu_count, guest.ram_base, guest.ram_end, guest.image, guest.dtb);
-	if (plat.dbg_uart_found)
-		printk("trapvisor: debug UART at PCI %02x:%02x.%u, I/O %#lx, INTID %u (hidden from the guest)\n",
-		       plat.dbg_uart_bdf >> 8, (plat.dbg_uart_bdf >> 3) & 31, plat.dbg_uart_bdf & 7,
-		       plat.dbg_uart_base, plat.dbg_uart_intid);
+	if (plat.dbg_line)
+		printk("trapvisor: debug line: %s at PCI %02x:%02x.%u, I/O %#lx, INTID %u (hidden from the guest)\n",
+		       plat.dbg_line->name, plat.dbg_line_bdf >> 8, (plat.dbg_line_bdf >> 3) & 31, plat.dbg_line_bdf & 7,
+		       plat.dbg_line_base, plat.dbg_line_intid);
 	start_secondaries();
 	cpu->vcpu.entry = guest.image;
 	cpu->vcpu.context_id = guest.dtb;

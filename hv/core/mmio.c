@@ -52,7 +52,7 @@ void mmio_forward(u64 pa, struct emul_access *acc)
 
 /*
  * PCI configuration space: every function the guest may see is forwarded;
- * the debug UART's function reads as absent (all ones), writes to it vanish.
+ * the debug line's function reads as absent (all ones), writes to it vanish.
  */
 static void ecam_access(const struct mmio_region *r, struct emul_access *acc)
 {

@@ -236,7 +236,7 @@ void vcpu_run(struct pcpu *cpu)
 	struct vcpu *v = &cpu->vcpu;
 
 	/* Acquire: the entry point written before the state must be seen after it. */
-	/* CPU_ON's SGI wakes this WFI; on pCPU 0 so does the debug UART. */
+	/* CPU_ON's SGI wakes this WFI; on pCPU 0 so does the debug line. */
 	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING) {
 		if (cpu->id == 0)
 			debug_poll_idle();

@@ -1,6 +1,6 @@
 /*
  * The hypervisor's console: the guest's PL011, shared, used for the boot banner,
- * fatal reports and the event dumps a test guest asks for. The debug UART is
+ * fatal reports and the event dumps a test guest asks for. The debug line is
  * the GDB stub's and never carries text.
  */
 #ifndef HV_CONSOLE_H

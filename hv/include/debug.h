@@ -1,6 +1,6 @@
 /*
  * The debugger: the one module of the hypervisor that knows GDB exists. It owns
- * the debug UART, implements gdbstub's target interface, and stops and resumes
+ * the debug line, implements gdbstub's target interface, and stops and resumes
  * every vCPU together (all-stop).
  */
 #ifndef HV_DEBUG_H
@@ -11,7 +11,7 @@
 void debug_init(void);
 /* A Group 0 FIQ reached EL2 while the guest ran (vectors.S). */
 void trap_lower_fiq(struct trap_frame *f);
-/* Poll the debug UART when no FIQ can (pCPU 0 with its vCPU off). */
+/* Poll the debug line when no FIQ can (pCPU 0 with its vCPU off). */
 void debug_poll_idle(void);
 /* Exception-class handlers for the guest's debug exceptions (trap.c's table). */
 void debug_trap_brk(struct trap_frame *f, struct trap_event *ev);

@@ -1,43 +1,38 @@
 /*
  * QEMU's virt machine (virtualization=on, gic-version=3).
  *
- * Debug UART: `-device pci-serial` is a 16550 (vendor 0x1b36 device 0x0002,
- * Red Hat's QEMU PCI serial). It has no firmware to set it up, so we give its
- * BAR0 an address at the top of the PCI I/O window and take that page out of
- * the window the guest's device tree describes, so a guest that re-assigns PCI
- * resources never puts one of its devices there.
+ * Debug line: a PCI device with an I/O BAR and no firmware to set it up: a
+ * virtio console (`-device virtio-serial-pci,disable-modern=on,vectors=0`
+ * with a `virtconsole`, what scripts/run-qemu gives) or else a 16550
+ * (`-device pci-serial`). We give its BAR0 an address at the top of the PCI
+ * I/O window and take that page out of the window the guest's device tree
+ * describes, so a guest that re-assigns PCI resources never puts one of its
+ * devices there.
  */
 #include "platform.h"
 #include "lib.h"
 #include "console.h"
 #include "arch/sysreg.h"
 
-#define DBG_UART_VENDOR 0x1b36
-#define DBG_UART_DEVICE 0x0002
-/* Offset of the debug UART's I/O BAR in the PCI I/O window: its last page. */
-#define DBG_UART_PIO_OFFSET 0xf000
+/* Offset of the debug line's I/O BAR in the PCI I/O window: its last page. */
+#define DBG_LINE_PIO_OFFSET 0xf000
 
 /* PCI configuration header offsets */
 #define PCI_VENDOR_ID 0x00
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_IO BIT(0)
+#define PCI_COMMAND_MASTER BIT(2) /* a virtio device reads and writes its rings */
 #define PCI_BAR0 0x10
 #define PCI_INTERRUPT_PIN 0x3d /* 1 = INTA */
 
-/* 16550 registers (byte-wide, I/O space) */
-#define UART_RBR 0 /* receive buffer (read) / transmit holding (write) */
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_DLL 0 /* with LCR.DLAB */
-#define UART_DLM 1
-#define LCR_8N1 0x03
-#define LCR_DLAB 0x80
-#define LSR_DR 0x01
-#define LSR_THRE 0x20
-#define MCR_DTR_RTS 0x03
+/* What can be the debug line, best first. */
+static const struct {
+	u16 vendor, device;
+	const struct debug_line *line;
+} dbg_line_devices[] = {
+	{ 0x1af4, 0x1003, &virtio_console_line }, /* legacy virtio console */
+	{ 0x1b36, 0x0002, &uart16550_line },	   /* QEMU's PCI 16550 */
+};
 
 struct platform plat;
 
@@ -74,17 +69,7 @@ static void ecam_write32(unsigned bdf, unsigned off, u32 v)
 	*(volatile u32 *)ecam_cfg(bdf, off) = v;
 }
 
-static void uart_out(unsigned reg, u8 v)
-{
-	*(volatile u8 *)(plat.dbg_uart_base + reg) = v;
-}
-
-static u8 uart_in(unsigned reg)
-{
-	return *(volatile u8 *)(plat.dbg_uart_base + reg);
-}
-
-bool platform_debug_uart_init(void)
+static bool find_device(u16 vendor, u16 device, unsigned *bdf_out)
 {
 	unsigned buses = plat.ecam_size >> 20;
 
@@ -92,25 +77,36 @@ bool platform_debug_uart_init(void)
 		buses = 256;
 	for (unsigned bdf = 0; bdf < buses * 256; bdf++) {
 		u32 id = ecam_read32(bdf, PCI_VENDOR_ID);
-		if ((id & 0xffff) != DBG_UART_VENDOR || (id >> 16) != DBG_UART_DEVICE)
+		if ((id & 0xffff) == vendor && (id >> 16) == device) {
+			*bdf_out = bdf;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool platform_debug_line_init(void)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(dbg_line_devices); i++) {
+		unsigned bdf;
+		if (!find_device(dbg_line_devices[i].vendor, dbg_line_devices[i].device, &bdf))
 			continue;
-		plat.dbg_uart_found = true;
-		plat.dbg_uart_bdf = bdf;
-		ecam_write32(bdf, PCI_BAR0, DBG_UART_PIO_OFFSET);
-		ecam_write32(bdf, PCI_COMMAND, ecam_read32(bdf, PCI_COMMAND) | PCI_COMMAND_IO);
-		plat.dbg_uart_base = plat.pio_cpu_base + DBG_UART_PIO_OFFSET;
-		plat.dbg_uart_page = ALIGN_DOWN(plat.dbg_uart_base, SZ_4K);
-		/* 115200 8N1 from the 1.8432 MHz clock; QEMU ignores the rate anyway. */
-		uart_out(UART_LCR, LCR_DLAB);
-		uart_out(UART_DLL, 1);
-		uart_out(UART_DLM, 0);
-		uart_out(UART_LCR, LCR_8N1);
-		uart_out(UART_FCR, 0x07); /* enable and reset both FIFOs */
-		uart_out(UART_MCR, MCR_DTR_RTS);
-		uart_out(UART_IER, 0);
+		ecam_write32(bdf, PCI_BAR0, DBG_LINE_PIO_OFFSET);
+		ecam_write32(bdf, PCI_COMMAND,
+			     ecam_read32(bdf, PCI_COMMAND) | PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+		plat.dbg_line_base = plat.pio_cpu_base + DBG_LINE_PIO_OFFSET;
+		if (!dbg_line_devices[i].line->init(plat.dbg_line_base)) {
+			printk("trapvisor: the %s at PCI %02x:%02x.%u did not start\n", dbg_line_devices[i].line->name,
+			       bdf >> 8, (bdf >> 3) & 31, bdf & 7);
+			ecam_write32(bdf, PCI_COMMAND, 0);
+			continue;
+		}
+		plat.dbg_line = dbg_line_devices[i].line;
+		plat.dbg_line_bdf = bdf;
+		plat.dbg_line_page = ALIGN_DOWN(plat.dbg_line_base, SZ_4K);
 		/* Its INTx line, which the hypervisor takes as a Group 0 FIQ. */
-		if (!fdt_pci_intx_intid(bdf, *ecam_cfg(bdf, PCI_INTERRUPT_PIN), &plat.dbg_uart_intid))
-			plat.dbg_uart_intid = 0;
+		if (!fdt_pci_intx_intid(bdf, *ecam_cfg(bdf, PCI_INTERRUPT_PIN), &plat.dbg_line_intid))
+			plat.dbg_line_intid = 0;
 		return true;
 	}
 	return false;
@@ -118,41 +114,7 @@ bool platform_debug_uart_init(void)
 
 bool platform_ecam_device_is_hidden(unsigned bdf)
 {
-	return plat.dbg_uart_found && bdf == plat.dbg_uart_bdf;
-}
-
-#define IER_RDI 0x01 /* received data available */
-
-void dbg_uart_enable_rx_interrupt(void)
-{
-	if (plat.dbg_uart_found)
-		uart_out(UART_IER, IER_RDI);
-}
-
-#define UART_FIFO_SIZE 16
-
-/* THRE says the transmit FIFO is empty: then 16 bytes fit without asking again,
- * which matters in an emulator where every register access is an exit. */
-void dbg_uart_write(const u8 *buf, size_t len)
-{
-	if (!plat.dbg_uart_found)
-		return;
-	while (len) {
-		size_t n = len < UART_FIFO_SIZE ? len : UART_FIFO_SIZE;
-		while (!(uart_in(UART_LSR) & LSR_THRE))
-			;
-		for (size_t i = 0; i < n; i++)
-			uart_out(UART_RBR, buf[i]);
-		buf += n;
-		len -= n;
-	}
-}
-
-int dbg_uart_getc(void)
-{
-	if (!plat.dbg_uart_found || !(uart_in(UART_LSR) & LSR_DR))
-		return -1;
-	return uart_in(UART_RBR);
+	return plat.dbg_line && bdf == plat.dbg_line_bdf;
 }
 
 u64 firmware_psci_call(u64 fid, u64 a1, u64 a2, u64 a3)

@@ -14,6 +14,7 @@
 #define GICD_CTLR 0x0000
 #define GICD_CTLR_ENABLE_G0 BIT(0) /* with DS = 1 */
 #define GICD_CTLR_ARE BIT(4)
+#define GICD_TYPER 0x0004
 #define GICD_IGROUPR 0x0080	/* the bitmap registers, 0x80 bytes each, up to ICACTIVER */
 #define GICD_ISENABLER 0x0100
 #define GICD_ICACTIVER_END 0x0400
@@ -38,10 +39,17 @@
 
 #define HV_INTIDS (BIT(GIC_SGI_KICK) | BIT(GIC_PPI_HV_TIMER))
 
-static unsigned hv_spi; /* the debug UART's line, 0 if none */
+static unsigned hv_spi; /* the debug line's INTx, 0 if none */
 #define HV_PRIORITY 0x00      /* highest: preempts anything the guest runs */
+/*
+ * The guest's interrupts get no higher priority than this (a lower value is
+ * raised to it): on an equal priority the lower INTID wins, so a guest
+ * interrupt at 0x00 (the reset value) would hide the debug line's from the
+ * CPU, and one active at 0x00 would keep the hypervisor's from preempting.
+ */
+#define GUEST_PRIORITY_MIN 0x10
+#define PRIORITY_BYTES(p) ((p) * 0x01010101u)
 #define PMR_ALL 0xff
-#define PMR_HV_ONLY 0x10      /* only priorities 0x00-0x0f: the hypervisor's */
 
 /* ICC_* as the hypervisor sees them at EL2 (always the physical interface). */
 #define ICC_SRE_EL2 S3_4_C12_C9_5
@@ -50,6 +58,7 @@ static unsigned hv_spi; /* the debug UART's line, 0 if none */
 #define ICC_IAR0_EL1 S3_0_C12_C8_0
 #define ICC_EOIR0_EL1 S3_0_C12_C8_1
 #define ICC_IGRPEN0_EL1 S3_0_C12_C12_6
+#define ICC_IGRPEN1_EL1 S3_0_C12_C12_7 /* the guest's (HCR_EL2.IMO = 0) */
 #define ICC_SGI0R_EL1 S3_0_C12_C11_7
 #define SGIR_INTID_SHIFT 24
 #define SGIR_IRM BIT(40)	/* every PE but this one */
@@ -69,6 +78,9 @@ void gic_init(void)
 	volatile u32 *ctlr = reg32(plat.gicd_base + GICD_CTLR);
 
 	*ctlr |= GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+	unsigned spis = 32 * ((*reg32(plat.gicd_base + GICD_TYPER) & 0x1f) + 1);
+	for (unsigned intid = 32; intid < spis && intid < 1020; intid += 4)
+		*reg32(plat.gicd_base + GICD_IPRIORITYR + intid) = PRIORITY_BYTES(GUEST_PRIORITY_MIN);
 }
 
 void gic_take_spi(unsigned intid, u64 mpidr)
@@ -94,6 +106,8 @@ void gic_cpu_init(unsigned cpu)
 
 	*reg32(sgi + GICR_IGROUPR0) &= ~(u32)HV_INTIDS;
 	*reg32(sgi + GICR_IGRPMODR0) &= ~(u32)HV_INTIDS;
+	for (unsigned intid = 0; intid < 32; intid += 4)
+		*reg32(sgi + GICR_IPRIORITYR + intid) = PRIORITY_BYTES(GUEST_PRIORITY_MIN);
 	prio[GIC_SGI_KICK] = HV_PRIORITY;
 	prio[GIC_PPI_HV_TIMER] = HV_PRIORITY;
 	*reg32(sgi + GICR_ISENABLER0) = HV_INTIDS;
@@ -134,13 +148,20 @@ void gic_send_sgi(u64 mpidr, unsigned intid)
  * level interrupt whose cause remains (the UART with bytes in its FIFO) is
  * pending again right after its EOI: acknowledge each INTID once, or this
  * loop would never end; the caller removes the cause.
+ *
+ * The guest's interrupts are held off for the WFI: one pending for a stopped
+ * guest (its timer, say) would end every WFI at once, and the caller's loop
+ * would spin on the UART's registers, which under QEMU holds the device lock
+ * the I/O thread needs (milliseconds a packet).
  */
 void gic_wait_for_fiq(void)
 {
+	u64 held = gic_hold_guest_interrupts();
 	u32 seen_sgi_ppi = 0;
 	unsigned intid, spis = 0;
 
 	wfi();
+	gic_release_guest_interrupts(held);
 	while ((intid = gic_ack_fiq()) != GIC_SPURIOUS) {
 		gic_eoi_fiq(intid);
 		if (intid < 32) {
@@ -166,9 +187,23 @@ void gic_send_kick_to_others(void)
 	isb();
 }
 
-void gic_mask_guest_interrupts(bool masked)
+/*
+ * Group 1 signalling off, not a priority mask: the guest may give its
+ * interrupts any priority, 0 included, which no mask can hold off; and a guest
+ * that masks with ICC_PMR_EL1 (Linux's pseudo-NMIs) keeps its value.
+ */
+u64 gic_hold_guest_interrupts(void)
 {
-	sysreg_write(ICC_PMR_EL1, masked ? PMR_HV_ONLY : PMR_ALL);
+	u64 grpen1 = sysreg_read(ICC_IGRPEN1_EL1);
+
+	sysreg_write(ICC_IGRPEN1_EL1, 0);
+	isb();
+	return grpen1;
+}
+
+void gic_release_guest_interrupts(u64 held)
+{
+	sysreg_write(ICC_IGRPEN1_EL1, held);
 	isb();
 }
 
@@ -203,7 +238,7 @@ static u32 hv_bits_of(u64 off)
 	return 0;
 }
 
-/* The same for a word of the distributor: the bits of the debug UART's SPI. */
+/* The same for a word of the distributor: the bits of the debug line's SPI. */
 static u32 dist_hv_bits_of(u64 off)
 {
 	unsigned m = hv_spi;
@@ -249,11 +284,24 @@ static void sgi_frame_access32(u64 word_addr, u64 off, unsigned shift, u32 lanes
 			lanes, acc);
 }
 
+/* A guest write of priorities (a byte each), each raised to GUEST_PRIORITY_MIN. */
+static void floor_priorities(struct emul_access *acc)
+{
+	for (unsigned b = 0; b < acc->width; b++) {
+		u64 byte = 0xffull << 8 * b, min = (u64)GUEST_PRIORITY_MIN << 8 * b;
+		if ((acc->value & byte) < min)
+			acc->value = (acc->value & ~byte) | min;
+	}
+}
+
 void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc)
 {
 	u64 frame_off = (acc->addr - r->base) % GICR_STRIDE;
 	u64 base = acc->addr - frame_off + GICR_SGI_FRAME;
 	u64 off = frame_off - GICR_SGI_FRAME;
+
+	if (acc->write && off >= GICR_IPRIORITYR && off < GICR_IPRIORITYR + 32)
+		floor_priorities(acc);
 
 	if (acc->width == 8) { /* no 64-bit register here: two words, same rules */
 		struct emul_access half = *acc;
@@ -279,6 +327,8 @@ void gicd_access(const struct mmio_region *r, struct emul_access *acc)
 {
 	u64 off = acc->addr - r->base;
 
+	if (acc->write && off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 1020)
+		floor_priorities(acc);
 	/* The guest may configure the distributor as it likes, except turning
 	 * off Group 0 or affinity routing, which the hypervisor relies on. Any
 	 * write that touches GICD_CTLR becomes a whole-word write with them set. */
@@ -304,7 +354,7 @@ void gicd_access(const struct mmio_region *r, struct emul_access *acc)
 			acc->value = lo | half.value << 32;
 		return;
 	}
-	/* The debug UART's SPI: its routing is not the guest's to change. */
+	/* The debug line's SPI: its routing is not the guest's to change. */
 	if (hv_spi && off + acc->width > GICD_IROUTER + 8 * hv_spi && off < GICD_IROUTER + 8 * hv_spi + 8) {
 		if (!acc->write)
 			acc->value = 0;
