@@ -18,6 +18,10 @@
  *   gdbt_exit_request     non-zero: vCPU 0 powers the machine off
  *   gdbt_brk_request      non-zero: vCPU 0 executes a BRK of its own and handles it
  *   gdbt_idreg_request    non-zero: vCPU 0 prints the ID_AA64ISAR0_EL1 it reads
+ *   gdbt_irq_spin_request non-zero: vCPU 0 gives its timer interrupt the highest priority
+ *                         (0x00; gdbt_timer_priority: what reads back), takes it, and spins
+ *                         in gdbt_irq_spin() with it active: only a higher-priority
+ *                         interrupt (the hypervisor's) stops that
  *   gdbt_calls_request    non-zero: vCPU 0 makes an HVC #0x42 and an SMC (PSCI_VERSION) each tick
  *                         (under trapvisor only: without EL2/EL3 they are UNDEFINED)
  *   gdbt_buffer[64 KiB]   byte i holds (i * 7 + 3) & 0xff (memory-read benchmarks)
@@ -44,6 +48,7 @@ volatile u64 gdbt_magic = GDBT_MAGIC_INIT;
 volatile u64 gdbt_pattern[4] = { 0x0123456789abcdef, 0xfedcba9876543210, 0x5555aaaa5555aaaa, 0xdeadbeef };
 volatile u64 gdbt_spin_request, gdbt_spins, gdbt_exit_request, gdbt_brk_request, gdbt_idreg_request;
 volatile u64 gdbt_calls_request, gdbt_psci_version;
+volatile u64 gdbt_irq_spin_request, gdbt_irq_spins, gdbt_timer_priority;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -89,6 +94,38 @@ void gdbt_spin(void)
 {
 	while (gdbt_spin_request)
 		gdbt_spins++;
+}
+
+/* Inside the timer's interrupt handler, the interrupt active: no trap either. */
+void gdbt_irq_spin(void)
+{
+	while (gdbt_irq_spin_request)
+		gdbt_irq_spins++;
+}
+
+static void gdbt_timer_irq(void)
+{
+	u64 intid = read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
+
+	timer_disarm();
+	gdbt_irq_spin();
+	write_sysreg(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
+	isb();
+}
+
+static void gdbt_spin_in_interrupt(void)
+{
+	*gic_ppi_priority(TIMER_PPI) = 0x00;
+	gdbt_timer_priority = *gic_ppi_priority(TIMER_PPI);
+	gprintf("gdbtarget: spinning in the timer's interrupt (priority %#lx)\n", gdbt_timer_priority);
+	guest_irq_handler = gdbt_timer_irq;
+	timer_arm_ticks(1);
+	asm volatile("msr daifclr, #2; isb" ::: "memory");
+	while (gdbt_irq_spin_request)
+		;
+	asm volatile("msr daifset, #2; isb" ::: "memory");
+	guest_irq_handler = 0;
+	gprintf("gdbtarget: interrupt spin done after %lu iterations\n", gdbt_irq_spins);
 }
 
 /* Prints what GDB (or anybody) wrote into the watched-for-changes variables. */
@@ -167,6 +204,8 @@ int main(u64 dtb)
 		}
 		gdbt_tick(n);
 		gdbt_check_memory();
+		if (gdbt_irq_spin_request)
+			gdbt_spin_in_interrupt();
 		if (gdbt_spin_request) {
 			gprintf("gdbtarget: spinning in gdbt_spin\n");
 			gdbt_spin();

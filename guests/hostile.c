@@ -1,5 +1,5 @@
 /*
- * A guest that tries to get out: the hypervisor's memory, the debug UART, PCI
+ * A guest that tries to get out: the hypervisor's memory, the debug line, PCI
  * config space, EL2 registers, unknown calls, bad PSCI requests, jumps into
  * nothing, storms of set/way maintenance. Each attempt must fail the way
  * hardware fails, and the hypervisor must still answer afterwards.
@@ -9,7 +9,7 @@
 #define HV_BASE 0x40000000ul
 #define HV_IMAGE 0x40200000ul
 #define GUEST_RAM_END 0x80000000ul /* with -m 1G */
-#define DEBUG_UART_PAGE 0x3efff000ul
+#define DEBUG_LINE_PAGE 0x3efff000ul
 #define ECAM 0x4010000000ul
 #define PSCI_VERSION 0x84000000ul
 #define PSCI_CPU_ON64 0xc4000003ul
@@ -62,16 +62,16 @@ int main(u64 dtb)
 	expect_abort(HV_IMAGE, true, "hypervisor code");
 	expect_abort(HV_BASE + 0x1ff0000, true, "hypervisor slice top");
 	expect_abort(GUEST_RAM_END, false, "past the end of RAM");
-	expect_abort(DEBUG_UART_PAGE, false, "the debug UART's registers");
-	expect_abort(DEBUG_UART_PAGE, true, "the debug UART's registers");
+	expect_abort(DEBUG_LINE_PAGE, false, "the debug line's registers");
+	expect_abort(DEBUG_LINE_PAGE, true, "the debug line's registers");
 
-	/* The debug UART's config space: absent, and writes do not bring it back. */
+	/* The debug line's config space: absent, and writes do not bring it back. */
 	for (i = 0; i < 32 && *(volatile u32 *)(ECAM + ((u64)i << 15)) != 0xffffffffu; i++)
 		;
 	*(volatile u32 *)(ECAM + 0x8000 + 0x10) = 0x0; /* BAR0 of 00:01.0 */
 	*(volatile u16 *)(ECAM + 0x8000 + 0x04) = 0x7; /* COMMAND */
 	check_eq(*(volatile u32 *)(ECAM + 0x8000), 0xffffffffu, "the hidden function stays absent after writes");
-	expect_abort(DEBUG_UART_PAGE, false, "the debug UART after BAR writes");
+	expect_abort(DEBUG_LINE_PAGE, false, "the debug line after BAR writes");
 
 	/* Jumping into the hypervisor: an instruction abort, not its code. */
 	fault_expect();

@@ -126,12 +126,18 @@ bool fault_taken(void)
 	return t;
 }
 
+void (*volatile guest_irq_handler)(void);
+
 /* Called from the vectors (head.S). kind: vector number 0-15. */
 void guest_exception(unsigned kind, u64 *regs)
 {
 	struct fault_record *f = &faults[cpu_index()];
 	u64 esr = read_sysreg(esr_el1), elr = read_sysreg(elr_el1);
 
+	if ((kind & 3) == 1 && guest_irq_handler) { /* an IRQ, and a test that takes them */
+		guest_irq_handler();
+		return;
+	}
 	if (f->armed && (kind & 3) == 0) {
 		f->esr = esr;
 		f->far = read_sysreg(far_el1);
@@ -181,15 +187,20 @@ bool probe_write(u64 addr, unsigned width, u64 value)
 	return !fault_taken();
 }
 
-/* GICv3, just enough for the virtual timer's PPI to wake a WFI (never taken:
- * the guests keep PSTATE.I set). */
+/* GICv3, just enough for the virtual timer's PPI to wake a WFI (taken only by
+ * a test that sets guest_irq_handler and clears PSTATE.I). */
 #define GICD_CTLR 0x0
 #define GICR_FRAME_SIZE 0x20000ul
 #define GICR_WAKER 0x14
 #define GICR_SGI 0x10000ul
 #define GICR_IGROUPR0 0x80
 #define GICR_ISENABLER0 0x100
-#define TIMER_PPI 27
+#define GICR_IPRIORITYR 0x400
+
+volatile u8 *gic_ppi_priority(unsigned intid)
+{
+	return (volatile u8 *)(GICR_BASE + cpu_index() * GICR_FRAME_SIZE + GICR_SGI + GICR_IPRIORITYR + intid);
+}
 
 void gic_init_cpu(void)
 {

@@ -48,8 +48,13 @@ bool probe_write(u64 addr, unsigned width, u64 value);
 #define ESR_EC_OF(esr) (((esr) >> 26) & 0x3f)
 
 /* Wake-up source for WFI tests: the EL1 virtual timer, PPI 27, through the GIC. */
+#define TIMER_PPI 27
 void gic_init_cpu(void);
 void timer_arm_ticks(u64 ticks);
 void timer_disarm(void);
+/* This vCPU's priority byte of SGI/PPI intid (its redistributor). */
+volatile u8 *gic_ppi_priority(unsigned intid);
+/* Set: IRQs (once PSTATE.I is clear) go here instead of failing the test. */
+extern void (*volatile guest_irq_handler)(void);
 
 #endif

@@ -4,27 +4,34 @@
 # console shows. Several small gdb sessions, each one a check or a few; every gdb
 # and the QEMU run under a timeout, and the QEMU started here is always killed.
 #
-#   bash tests/qemu/gdb.sh               trapvisor's GDB stub on its debug UART (make test)
+#   bash tests/qemu/gdb.sh               trapvisor's GDB stub on its debug line, a virtio
+#                                        console (make test)
+#   bash tests/qemu/gdb.sh --debug-line 16550
+#                                        the same on a 16550 UART (make test, gdb_16550.sh)
 #   bash tests/qemu/gdb.sh --reference   the same checks against QEMU's own gdbstub, with the
 #                                        guest at EL1 and no hypervisor (hypervisor-only
 #                                        checks are SKIPped)
 #
 # Output: one "PASS: gdb: <what>" / "FAIL: gdb: <what>: <why>" / "SKIP: ..." line per
-# check. Logs: build/test-logs/gdb-<mode>-*.out (gdb) and gdb-<mode>.console (guest).
+# check. Logs: build/test-logs/gdb-<run>-*.out (gdb) and gdb-<run>.console (guest), where
+# <run> is hv, hv-16550 or reference.
 source "$(dirname "$0")/lib.sh"
-mode=hv
+mode=hv line=virtio
 case "${1:-}" in
 --reference) mode=reference ;;
+--debug-line) line=${2:-} ;;
 "") ;;
-*) echo "usage: $0 [--reference]" >&2; exit 2 ;;
+*) echo "usage: $0 [--reference | --debug-line virtio|16550]" >&2; exit 2 ;;
 esac
+run=$mode
+[ "$line" = virtio ] || run=$mode-$line
 
 elf=$top/build/guests/gdbtarget.elf
 bin=$top/build/guests/gdbtarget.bin
 src=$top/guests/gdbtarget.c
 GDB=${GDB:-gdb-multiarch}
-console=$log_dir/gdb-$mode.console
-guard=$log_dir/gdb-$mode.guard
+console=$log_dir/gdb-$run.console
+guard=$log_dir/gdb-$run.guard
 budget=140 # seconds: past this, stop rather than pile up timeouts (tests/run allows 300)
 failures=0
 
@@ -63,7 +70,7 @@ trap stop_qemu EXIT
 trap 'stop_qemu; exit 1' INT TERM
 
 if [ $mode = hv ]; then
-	qemu=("$top/scripts/run-qemu" --quiet --smp 2 --gdb-port "$port" --guest "$bin")
+	qemu=("$top/scripts/run-qemu" --quiet --smp 2 --gdb-port "$port" --guest "$bin" --debug-line "$line")
 	sysreg='$sctlr_el1' # the hypervisor's system-register table, lower-case in gdb
 else
 	# QEMU loads the ELF at its link address (0x42200000) and starts it at _start at EL1;
@@ -94,6 +101,12 @@ if ! console_wait '^gdbtarget: ready, 2 vCPUs' 60; then
 	exit 1
 fi
 console_wait '^gdbtarget: tick [0-9]+' 20 || true
+if [ $mode = hv ]; then
+	want=$([ "$line" = 16550 ] && echo "16550 UART" || echo "virtio console")
+	clean_console | grep -q "^trapvisor: debug line: $want at PCI .*(hidden from the guest)"
+	verdict $? "the debug line is the $want" "the hypervisor's banner says otherwise" \
+		"$(clean_console | grep -m 3 '^trapvisor')"
+fi
 
 # Before any gdb: does anything answer a packet on the debug line? (gdb itself would
 # take half a minute of retries to say no.) A qSupported neither stops nor resumes
@@ -145,7 +158,7 @@ session() {
 		fail "$name" "not run: the test has used up its $budget s"
 		exit 1
 	fi
-	session_log=$log_dir/gdb-$mode-$name.out
+	session_log=$log_dir/gdb-$run-$name.out
 	# gdb runs `shell` commands with $SHELL: the guards below are sh syntax.
 	SHELL=/bin/sh timeout --kill-after=5 "$limit" "$GDB" -nx -batch "${args[@]}" "$elf" </dev/null >"$session_log" 2>&1
 	session_rc=$?
@@ -297,6 +310,25 @@ grep -qE 'received signal SIGINT' <<<"$(part cont)" && grep -qE '^#[0-9]+ .*gdbt
 verdict $? "Ctrl-C stops a guest spinning in gdbt_spin (SIGINT, $spins iterations)" "" "$out"
 detached && console_wait '^gdbtarget: spin done after' 10
 verdict $? "detach lets the guest leave gdbt_spin (console: spin done)" "" "$(part detach)"$'\n'"$(clean_console | tail -n 3)"
+
+# 4a. Ctrl-C while vCPU 0 spins inside its timer's interrupt handler, the interrupt
+# active at the highest priority the guest could give it (0x00). The hypervisor keeps
+# the levels above 0x10 for itself, so its debug line's interrupt still preempts.
+session irqspin 30 'set var gdbt_irq_spin_request = 1' \
+	'shell (sleep 3; kill -INT $PPID) &' "$(mark cont)" 'continue' \
+	"$(mark bt)" 'thread 1' 'bt 1' "$(mark prio)" 'p gdbt_timer_priority' \
+	"$(mark detach)" 'set var gdbt_irq_spin_request = 0' 'detach'
+prio=$(value <<<"$(part prio)")
+grep -qE 'received signal SIGINT' <<<"$(part cont)" && grep -qE '^#0 .*gdbt_irq_spin \(\)' <<<"$(part bt)"
+verdict $? "Ctrl-C stops a guest spinning in an interrupt handler it gave priority 0x00" "" "$out"
+if [ $mode = hv ]; then
+	[ "$prio" = 16 ]
+	verdict $? "the guest's priority 0x00 reads back as 0x10, the highest a guest gets" \
+		"gdbt_timer_priority = $prio" "$(part prio)"
+fi
+detached && console_wait '^gdbtarget: interrupt spin done after' 10
+verdict $? "detach lets the guest finish the interrupt (console: interrupt spin done)" "" \
+	"$(part detach)"$'\n'"$(clean_console | tail -n 3)"
 
 # 4b. A hardware breakpoint; the guest's own BRK goes to the guest while gdb is
 # attached; the hypervisor's memory is out of gdb's reach.
@@ -534,7 +566,7 @@ verdict $? "re-attach: 2 threads, vCPU 0 ran on (ticks $counter -> $c0), vCPU 1 
 # so plainly when nothing listens.
 out=$(timeout --kill-after=5 30 "$top/scripts/gdb" --port "$port" --guest "$bin" -- -nx -batch \
 	-ex "$(mark threads)" -ex 'info threads' -ex "$(mark detach)" -ex 'detach' </dev/null 2>&1 | tr -d '\r')
-printf '%s\n' "$out" >"$log_dir/gdb-$mode-scripts-gdb.out"
+printf '%s\n' "$out" >"$log_dir/gdb-$run-scripts-gdb.out"
 [ "$(grep -cE '^[* ] +[0-9]+ +Thread .*\) +(0x[0-9a-f]+ in )?[a-z_]+ \(.*\) at guests/' <<<"$(part threads)")" = 2 ] && detached
 verdict $? "scripts/gdb --guest gdbtarget.bin attaches with gdbtarget.elf's symbols" "" "$out"
 closed=$(free_port)

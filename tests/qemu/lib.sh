@@ -4,7 +4,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 log_dir=${TEST_LOG_DIR:-$top/build/test-logs}
 mkdir -p "$log_dir"
 
-# A free TCP port for the debug UART, so tests never collide with a `make run`.
+# A free TCP port for the debug line, so tests never collide with a `make run`.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
