@@ -332,36 +332,19 @@ static void apply_debug_registers(struct pcpu *cpu)
 	isb();
 }
 
-/* MSR or MRS of ICC_IGRPEN1_EL1, whatever the register Xt. */
-#define INSN_IGRPEN1_MASK 0xffdfffe0u
-#define INSN_IGRPEN1 0xd518cce0u
-
-static bool insn_at_is_grpen1_access(u64 va)
-{
-	u64 pa;
-
-	return guest_va_to_pa(va, &pa) && guest_ram_contains(pa, 4) &&
-	       (*(volatile u32 *)pa & INSN_IGRPEN1_MASK) == INSN_IGRPEN1;
-}
-
 /*
  * A step is one instruction, with the guest's interrupts held off so it does
- * not land in the guest's interrupt handler; except when that instruction
- * reads or writes the very switch the hold turns off (gic.c), which must see
- * and keep the guest's own value.
+ * not land in the guest's interrupt handler.
  */
 static void set_stepping(struct pcpu *cpu, bool step)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
 
-	if (d->irq_held)
-		gic_release_guest_interrupts(d->irq_held_grpen1);
-	d->irq_held = false;
+	if (d->stepping)
+		gic_release_guest_interrupts(d->irq_hold);
 	d->stepping = step;
-	if (step && !insn_at_is_grpen1_access(trap_pc())) {
-		d->irq_held_grpen1 = gic_hold_guest_interrupts();
-		d->irq_held = true;
-	}
+	if (step)
+		d->irq_hold = gic_hold_guest_interrupts();
 }
 
 static void apply_resume_action(struct pcpu *cpu)
@@ -375,7 +358,7 @@ static void apply_resume_action(struct pcpu *cpu)
 		d->pstate |= SPSR_SS;
 	}
 	write_back(cpu);
-	set_stepping(cpu, step); /* after write_back: at the PC GDB left */
+	set_stepping(cpu, step);
 	trap_apply(cpu);
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
 	 * it, and trap.c completes it at once (WFI may always complete early). */

@@ -37,8 +37,7 @@ struct vcpu_debug {
 	volatile bool parked;
 	bool stopped_in_wfi;
 	bool stepping;
-	bool irq_held;	     /* the guest's interrupts held off for the step */
-	u64 irq_held_grpen1; /* what to give back */
+	u64 irq_hold;	/* while stepping: what gic_release_guest_interrupts() gives back */
 	bool fp_valid, fp_dirty, sp_dirty;
 	u64 pc, pstate, sp_el0, sp_el1;
 	u8 vregs[32][16];

@@ -58,7 +58,6 @@ static unsigned hv_spi; /* the debug line's INTx, 0 if none */
 #define ICC_IAR0_EL1 S3_0_C12_C8_0
 #define ICC_EOIR0_EL1 S3_0_C12_C8_1
 #define ICC_IGRPEN0_EL1 S3_0_C12_C12_6
-#define ICC_IGRPEN1_EL1 S3_0_C12_C12_7 /* the guest's (HCR_EL2.IMO = 0) */
 #define ICC_SGI0R_EL1 S3_0_C12_C11_7
 #define SGIR_INTID_SHIFT 24
 #define SGIR_IRM BIT(40)	/* every PE but this one */
@@ -188,22 +187,23 @@ void gic_send_kick_to_others(void)
 }
 
 /*
- * Group 1 signalling off, not a priority mask: the guest may give its
- * interrupts any priority, 0 included, which no mask can hold off; and a guest
- * that masks with ICC_PMR_EL1 (Linux's pseudo-NMIs) keeps its value.
+ * The physical priority mask is the hypervisor's alone (with HCR_EL2.FMO set
+ * the guest's ICC_PMR_EL1 is the virtual one), and every guest interrupt is at
+ * GUEST_PRIORITY_MIN or lower: a mask of that value holds them all off and
+ * lets the hypervisor's through. Pending ones stay pending.
  */
 u64 gic_hold_guest_interrupts(void)
 {
-	u64 grpen1 = sysreg_read(ICC_IGRPEN1_EL1);
+	u64 pmr = sysreg_read(ICC_PMR_EL1);
 
-	sysreg_write(ICC_IGRPEN1_EL1, 0);
+	sysreg_write(ICC_PMR_EL1, GUEST_PRIORITY_MIN);
 	isb();
-	return grpen1;
+	return pmr;
 }
 
 void gic_release_guest_interrupts(u64 held)
 {
-	sysreg_write(ICC_IGRPEN1_EL1, held);
+	sysreg_write(ICC_PMR_EL1, held);
 	isb();
 }
 
