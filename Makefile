@@ -1,6 +1,7 @@
 # trapvisor: a GDB-integrated debugging hypervisor for AArch64.
 #
 #   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [MEM=size] [GDB_PORT=n]
+#              [DEBUG_LINE=virtio|16550]: the GDB stub's line (docs/architecture.md)
 #   make test  every test; ends with "N passed, N failed, N skipped"
 #   make gdb   [GDB_PORT=n] [GUEST_ELF=file]: gdb-multiarch attached to `make run`
 #   make bench instructions per trap, deterministic (QEMU -icount), and GDB
@@ -22,6 +23,7 @@ Q          ?= @
 SMP        ?= 2
 MEM        ?= 1G
 GDB_PORT   ?= 1234
+DEBUG_LINE ?= virtio
 CMDLINE    ?=
 GUEST      ?=
 INITRD     ?=
@@ -84,7 +86,7 @@ deps:
 	@scripts/deps
 
 run: deps $(B)/trapvisor.elf guests
-	@scripts/run-qemu --smp $(SMP) --mem $(MEM) --gdb-port $(GDB_PORT) \
+	@scripts/run-qemu --smp $(SMP) --mem $(MEM) --gdb-port $(GDB_PORT) --debug-line $(DEBUG_LINE) \
 		$(if $(GUEST),--guest $(GUEST)) $(if $(INITRD),--initrd $(INITRD)) \
 		--cmdline "$(CMDLINE)"
 

@@ -36,6 +36,7 @@
 /* CNTHP, the EL2 physical timer (D11.2.4) */
 #define CNTHP_CTL_EL2 S3_4_C14_C2_1
 #define CNTHP_TVAL_EL2 S3_4_C14_C2_0
+#define CNTHP_CVAL_EL2 S3_4_C14_C2_2
 #define CNT_CTL_ENABLE BIT(0)
 
 enum dbg_state { DBG_RUNNING, DBG_STOPPING, DBG_STOPPED };
@@ -70,6 +71,7 @@ static struct {
 	volatile u32 state;   /* enum dbg_state */
 	volatile u32 resume_gen;
 	volatile bool interrupt_requested;
+	volatile u32 stopper; /* the pCPU stopping the guest: parking vCPUs wake it */
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_CPUS];
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
@@ -416,13 +418,25 @@ static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
 
-	cancel_step(cpu);
-	snapshot(cpu);
-	d->stopped_in_wfi = in_wfi;
-	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
-	wait_until_resumed(cpu, gen);
-	apply_resume_action(cpu);
-	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
+	for (;;) {
+		cancel_step(cpu);
+		snapshot(cpu);
+		d->stopped_in_wfi = in_wfi;
+		__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
+		/* Against stop_all's fence: if this reads a stopper from before,
+		 * that stopper's own look at `parked` comes after and sees it. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		gic_send_sgi(pcpus[__atomic_load_n(&dbg.stopper, __ATOMIC_RELAXED)].mpidr, GIC_SGI_KICK);
+		wait_until_resumed(cpu, gen);
+		apply_resume_action(cpu);
+		__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
+		/* The next stop may have begun already (a step ends within
+		 * microseconds), and its SGI was taken by the wait above: nothing
+		 * else would bring this vCPU back for it. */
+		gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_RUNNING)
+			return;
+	}
 }
 
 static bool others_parked(unsigned me)
@@ -463,6 +477,8 @@ static void serve_line_while_stopped(struct pcpu *cpu)
 	gic_route_spi(plat.dbg_line_intid, pcpus[0].mpidr);
 }
 
+static void park_if_stopping(struct pcpu *cpu, bool in_wfi);
+
 /*
  * Stop every vCPU and tell GDB why; return when GDB resumes. Called on the
  * pCPU whose vCPU saw the reason, in its trap (guest registers saved).
@@ -483,10 +499,20 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	snapshot(cpu);
 	cpu->vcpu.dbg.stopped_in_wfi = false;
 	cpu->vcpu.dbg.parked = true;
+	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	gic_send_kick_to_others();
+	/* Each vCPU that parks kicks us back: sleep rather than spin, so an
+	 * emulator's host thread for that vCPU gets a host CPU to park on
+	 * (spinning here cost milliseconds a stop on a 2-core host). */
 	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
-	while (!others_parked(cpu->id) && sysreg_read(cntpct_el0) < deadline)
-		;
+	while (!others_parked(cpu->id) && sysreg_read(cntpct_el0) < deadline) {
+		sysreg_write(CNTHP_CVAL_EL2, deadline);
+		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
+		isb();
+		gic_wait_for_fiq();
+	}
+	sysreg_write(CNTHP_CTL_EL2, 0);
 	__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
 	spin_lock(&dbg.stub_lock);
 	gdbstub_report_stop(&dbg.stub, stop);
@@ -497,6 +523,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
 	apply_resume_action(cpu);
 	cpu->vcpu.dbg.parked = false;
+	park_if_stopping(cpu, false); /* as in park(): a stop that began meanwhile */
 }
 
 /* A stop requested elsewhere (the SGI, or a wake from WFI): park if so. */
