@@ -1,13 +1,19 @@
 /*
  * A virtio console as the debug line: QEMU's `virtio-serial-pci` with
  * `disable-modern=on,vectors=0` (the legacy interface: registers at I/O BAR 0,
- * no MSI-X, INTx) and one `virtconsole` port, number 0. Without the MULTIPORT
- * feature port 0 is the whole device: queue 0 receives, queue 1 transmits.
+ * no MSI-X, INTx) and one `virtserialport`.
  *
  * Why not only the 16550: QEMU sends each byte a UART transmits with its own
  * write() to the socket (4.4 µs a byte here), and each register access is an
  * exit. A virtio buffer is one write() however long, and the receive queue
  * takes what GDB sent in one read(). docs/performance.md has the figures.
+ *
+ * Why a serial port and not a console port (`virtconsole`, the only kind that
+ * works without the MULTIPORT feature): when the socket takes less than a
+ * whole buffer, QEMU drops the rest for a console port, and keeps it for a
+ * serial port until the socket drains. A stub must not lose a reply, so we
+ * speak the multiport control protocol: DEVICE_READY, the device names its
+ * ports (PORT_ADD), and we take the first one: PORT_READY, PORT_OPEN.
  *
  * The rings live in the hypervisor's memory (identity-mapped, PA = VA), which
  * the device reaches by DMA: there is no IOMMU on the machine, and the guest
@@ -16,6 +22,7 @@
 #include "platform.h"
 #include "lib.h"
 #include "arch/sysreg.h"
+#include "gdbstub.h"
 
 /* Legacy virtio-pci registers (no MSI-X: the device's config starts at 0x14). */
 #define VIRTIO_HOST_FEATURES 0x00
@@ -32,15 +39,24 @@
 #define STATUS_FAILED 0x80
 #define VRING_ALIGN 4096
 
+#define VIRTIO_CONSOLE_F_MULTIPORT BIT(1)
+/* Control messages (struct console_control.event) */
+#define CTRL_DEVICE_READY 0
+#define CTRL_PORT_ADD 1
+#define CTRL_PORT_READY 3
+#define CTRL_PORT_OPEN 6
+
 #define VRING_DESC_F_WRITE 2	     /* the device writes this buffer */
 #define VRING_AVAIL_F_NO_INTERRUPT 1 /* no interrupt when this queue's buffers are used */
 
-#define QUEUE_RX 0
-#define QUEUE_TX 1
-#define QUEUE_MAX 256 /* QEMU's virtio-serial queues have 128 entries */
+/* Our queues; the device numbers them: port 0 has 0 and 1, the control queues
+ * are 2 (to us) and 3 (from us), port p > 0 has 2p + 2 and 2p + 3. */
+enum { Q_RX, Q_TX, Q_CTRL_RX, Q_CTRL_TX, QUEUES };
+#define QUEUE_MAX 256 /* QEMU's: 128 a port, 32 a control queue */
 #define RX_BUFS 8
 #define RX_BUF_SIZE 512
-#define TX_BUF_SIZE 4096
+#define TX_BUF_SIZE (GDBSTUB_PACKET_SIZE + 16) /* a whole framed packet: one write() */
+#define CTRL_RX_BUFS 8
 
 struct vring_desc {
 	u64 addr;
@@ -61,6 +77,7 @@ struct vring_used {
 };
 
 struct vq {
+	unsigned number; /* the device's queue number */
 	unsigned size;
 	volatile struct vring_desc *desc;
 	volatile struct vring_avail *avail;
@@ -68,14 +85,20 @@ struct vq {
 	u16 avail_idx, used_seen;
 };
 
+struct console_control {
+	u32 id;
+	u16 event, value;
+};
+
 /* Descriptors and available ring, then the used ring on the next 4 KiB. */
 #define VRING_BYTES ALIGN_UP(ALIGN_UP(QUEUE_MAX * 16 + 6 + 2 * QUEUE_MAX, VRING_ALIGN) + 6 + 8 * QUEUE_MAX, VRING_ALIGN)
-static u8 rings[2][VRING_BYTES] __attribute__((aligned(VRING_ALIGN)));
+static u8 rings[QUEUES][VRING_BYTES] __attribute__((aligned(VRING_ALIGN)));
 static u8 rx_bufs[RX_BUFS][RX_BUF_SIZE];
 static u8 tx_buf[TX_BUF_SIZE];
+static struct console_control ctrl_rx_bufs[CTRL_RX_BUFS], ctrl_tx_buf;
 
 static u64 io_base;
-static struct vq queues[2];
+static struct vq queues[QUEUES];
 /* The receive buffer being read: its descriptor, bytes in it, bytes taken. */
 static struct {
 	bool held;
@@ -88,13 +111,15 @@ static void io_write16(unsigned reg, u16 v) { *(volatile u16 *)(io_base + reg) =
 static void io_write32(unsigned reg, u32 v) { *(volatile u32 *)(io_base + reg) = v; }
 static u8 io_read8(unsigned reg) { return *(volatile u8 *)(io_base + reg); }
 static u16 io_read16(unsigned reg) { return *(volatile u16 *)(io_base + reg); }
+static u32 io_read32(unsigned reg) { return *(volatile u32 *)(io_base + reg); }
 
-static bool vq_setup(unsigned index)
+static bool vq_setup(unsigned role, unsigned number)
 {
-	struct vq *q = &queues[index];
-	u8 *mem = rings[index];
+	struct vq *q = &queues[role];
+	u8 *mem = rings[role];
 
-	io_write16(VIRTIO_QUEUE_SEL, index);
+	io_write16(VIRTIO_QUEUE_SEL, number);
+	q->number = number;
 	q->size = io_read16(VIRTIO_QUEUE_NUM);
 	if (!q->size || q->size > QUEUE_MAX || (q->size & (q->size - 1)))
 		return false;
@@ -103,6 +128,9 @@ static bool vq_setup(unsigned index)
 	q->avail = (volatile struct vring_avail *)(mem + 16 * q->size);
 	q->used = (volatile struct vring_used *)(mem + ALIGN_UP(16 * q->size + 6 + 2 * q->size, VRING_ALIGN));
 	q->avail_idx = q->used_seen = 0;
+	/* Transmits are waited for, not signalled; receives signal once GDB
+	 * attaches (enable_rx_interrupt). */
+	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	io_write32(VIRTIO_QUEUE_PFN, (u32)((u64)mem / VRING_ALIGN));
 	return true;
 }
@@ -116,66 +144,132 @@ static void vq_offer(struct vq *q, u16 id)
 	dsb(sy);
 }
 
-static void rx_post(u16 id)
+static void vq_notify(struct vq *q)
 {
-	vq_offer(&queues[QUEUE_RX], id);
+	io_write16(VIRTIO_QUEUE_NOTIFY, q->number);
+}
+
+static bool vq_has_used(struct vq *q)
+{
+	return q->used->idx != q->used_seen;
+}
+
+/* The next used descriptor (vq_has_used first): its id, and its length. */
+static u16 vq_take_used(struct vq *q, u32 *len)
+{
+	u16 slot = q->used_seen++ % q->size;
+
+	dsb(sy);
+	*len = q->used->ring[slot].len;
+	return (u16)q->used->ring[slot].id;
+}
+
+static void post_in(struct vq *q, u16 id, void *buf, u32 len)
+{
+	q->desc[id].addr = (u64)buf;
+	q->desc[id].len = len;
+	q->desc[id].flags = VRING_DESC_F_WRITE;
+	vq_offer(q, id);
+}
+
+/*
+ * One buffer at a time, each waited for. With ioeventfd off QEMU writes it to
+ * the socket before the notify returns; when the socket is full it keeps the
+ * buffer (a serial port is throttled, not truncated) and hands it back once
+ * GDB has read. With nobody connected the device drops what it is given.
+ */
+static void send_out(struct vq *q, void *buf, u32 len)
+{
+	u32 ignored;
+
+	q->desc[0].addr = (u64)buf;
+	q->desc[0].len = len;
+	q->desc[0].flags = 0;
+	vq_offer(q, 0);
+	vq_notify(q);
+	while (!vq_has_used(q))
+		;
+	vq_take_used(q, &ignored);
+}
+
+static void send_control(u32 port, u16 event, u16 value)
+{
+	ctrl_tx_buf = (struct console_control){ .id = port, .event = event, .value = value };
+	send_out(&queues[Q_CTRL_TX], &ctrl_tx_buf, sizeof(ctrl_tx_buf));
+}
+
+/* What the device told us since last time (port added, GDB connected or gone),
+ * each buffer given back. Returns the first port it added, or -1. */
+static int drain_control(void)
+{
+	struct vq *q = &queues[Q_CTRL_RX];
+	int added = -1;
+
+	while (vq_has_used(q)) {
+		u32 len;
+		u16 id = vq_take_used(q, &len);
+		if (id >= CTRL_RX_BUFS)
+			continue;
+		if (len >= sizeof(struct console_control) && ctrl_rx_bufs[id].event == CTRL_PORT_ADD && added < 0)
+			added = (int)ctrl_rx_bufs[id].id;
+		post_in(q, id, &ctrl_rx_bufs[id], sizeof(ctrl_rx_bufs[id]));
+	}
+	return added;
+}
+
+static bool start_port(unsigned port)
+{
+	unsigned rxq = port == 0 ? 0 : 2 * port + 2;
+
+	if (!vq_setup(Q_RX, rxq) || !vq_setup(Q_TX, rxq + 1))
+		return false;
+	for (u16 i = 0; i < RX_BUFS; i++)
+		post_in(&queues[Q_RX], i, rx_bufs[i], RX_BUF_SIZE);
+	send_control(port, CTRL_PORT_READY, 1);
+	send_control(port, CTRL_PORT_OPEN, 1);
+	vq_notify(&queues[Q_RX]);
+	return true;
 }
 
 static bool console_init(u64 base)
 {
+	int port;
+
 	io_base = base;
 	io_write8(VIRTIO_STATUS, 0); /* reset */
 	io_write8(VIRTIO_STATUS, STATUS_ACKNOWLEDGE);
 	io_write8(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
-	(void)*(volatile u32 *)(io_base + VIRTIO_HOST_FEATURES);
-	io_write32(VIRTIO_GUEST_FEATURES, 0); /* no MULTIPORT: port 0 only */
-	if (!vq_setup(QUEUE_RX) || !vq_setup(QUEUE_TX)) {
-		io_write8(VIRTIO_STATUS, STATUS_FAILED);
-		return false;
-	}
-	/* Transmits are waited for, not signalled; receives signal once GDB
-	 * attaches (enable_rx_interrupt). */
-	queues[QUEUE_TX].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
-	queues[QUEUE_RX].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
-	for (u16 i = 0; i < RX_BUFS; i++) {
-		volatile struct vring_desc *d = &queues[QUEUE_RX].desc[i];
-		d->addr = (u64)rx_bufs[i];
-		d->len = RX_BUF_SIZE;
-		d->flags = VRING_DESC_F_WRITE;
-		rx_post(i);
-	}
+	if (!(io_read32(VIRTIO_HOST_FEATURES) & VIRTIO_CONSOLE_F_MULTIPORT))
+		goto failed;
+	io_write32(VIRTIO_GUEST_FEATURES, VIRTIO_CONSOLE_F_MULTIPORT);
+	if (!vq_setup(Q_CTRL_RX, 2) || !vq_setup(Q_CTRL_TX, 3))
+		goto failed;
+	/* The device drops control messages it has no buffer for. */
+	for (u16 i = 0; i < CTRL_RX_BUFS; i++)
+		post_in(&queues[Q_CTRL_RX], i, &ctrl_rx_bufs[i], sizeof(ctrl_rx_bufs[i]));
 	io_write8(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK);
-	io_write16(VIRTIO_QUEUE_NOTIFY, QUEUE_RX);
-	return true;
+	vq_notify(&queues[Q_CTRL_RX]);
+	send_control(0, CTRL_DEVICE_READY, 1); /* answered at once: no ioeventfd */
+	port = drain_control();
+	if (port >= 0 && port < 64 && start_port((unsigned)port))
+		return true;
+failed:
+	io_write8(VIRTIO_STATUS, STATUS_FAILED);
+	return false;
 }
 
 static void console_enable_rx_interrupt(void)
 {
-	queues[QUEUE_RX].avail->flags = 0;
+	queues[Q_RX].avail->flags = 0;
 	dsb(sy);
 }
 
-/*
- * One buffer at a time, each waited for: QEMU passes it to the socket before
- * the notify returns (TCG handles the write in the vCPU's thread), or later
- * if the socket is full. A GDB that went away does not block it: with nobody
- * connected the device drops what it is given.
- */
 static void console_write(const u8 *buf, size_t len)
 {
-	struct vq *q = &queues[QUEUE_TX];
-
 	while (len) {
 		size_t n = len < TX_BUF_SIZE ? len : TX_BUF_SIZE;
 		memcpy(tx_buf, buf, n);
-		q->desc[0].addr = (u64)tx_buf;
-		q->desc[0].len = (u32)n;
-		q->desc[0].flags = 0;
-		vq_offer(q, 0);
-		io_write16(VIRTIO_QUEUE_NOTIFY, QUEUE_TX);
-		while (q->used->idx == q->used_seen)
-			;
-		q->used_seen++;
+		send_out(&queues[Q_TX], tx_buf, (u32)n);
 		buf += n;
 		len -= n;
 	}
@@ -186,24 +280,22 @@ static void console_write(const u8 *buf, size_t len)
  * more: a buffer used in between raised it again, and is taken now. */
 static int console_getc(void)
 {
-	struct vq *q = &queues[QUEUE_RX];
+	struct vq *q = &queues[Q_RX];
 
 	while (!rx.held || rx.pos == rx.len) {
 		if (rx.held) {
 			rx.held = false;
-			rx_post(rx.id);
-			io_write16(VIRTIO_QUEUE_NOTIFY, QUEUE_RX);
+			post_in(q, rx.id, rx_bufs[rx.id], RX_BUF_SIZE);
+			vq_notify(q);
 		}
-		if (q->used->idx == q->used_seen) {
+		if (!vq_has_used(q)) {
 			(void)io_read8(VIRTIO_ISR);
 			dsb(sy);
-			if (q->used->idx == q->used_seen)
+			drain_control();
+			if (!vq_has_used(q))
 				return -1;
 		}
-		dsb(sy);
-		u16 slot = q->used_seen++ % q->size;
-		rx.id = (u16)q->used->ring[slot].id;
-		rx.len = q->used->ring[slot].len;
+		rx.id = vq_take_used(q, &rx.len);
 		rx.pos = 0;
 		rx.held = rx.id < RX_BUFS;
 		if (rx.len > RX_BUF_SIZE)
