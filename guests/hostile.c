@@ -11,6 +11,7 @@
 #define GUEST_RAM_END 0x80000000ul /* with -m 1G */
 #define DEBUG_LINE_PAGE 0x3efff000ul
 #define ECAM 0x4010000000ul
+#define GICD_IPRIORITYR 0x400 /* a byte per INTID; the same offset in a GICR SGI frame */
 #define PSCI_VERSION 0x84000000ul
 #define PSCI_CPU_ON64 0xc4000003ul
 #define NOT_SUPPORTED ((u64)-1)
@@ -72,6 +73,17 @@ int main(u64 dtb)
 	*(volatile u16 *)(ECAM + 0x8000 + 0x04) = 0x7; /* COMMAND */
 	check_eq(*(volatile u32 *)(ECAM + 0x8000), 0xffffffffu, "the hidden function stays absent after writes");
 	expect_abort(DEBUG_LINE_PAGE, false, "the debug line after BAR writes");
+
+	/* Interrupt priorities above 0x10 are the hypervisor's: a guest asking for
+	 * more gets 0x10, and the debug line's own SPI (36) is not the guest's. */
+	volatile u32 *prio_word = (volatile u32 *)(GICD_BASE + GICD_IPRIORITYR + 40);
+	*prio_word = 0xa0200800u; /* SPIs 40-43: 0x00, 0x08, 0x20, 0xa0 */
+	check_eq(*prio_word, 0xa0201010u, "guest SPI priorities above 0x10 become 0x10");
+	*(volatile u8 *)(GICD_BASE + GICD_IPRIORITYR + 36) = 0xf0;
+	check_eq(*(volatile u8 *)(GICD_BASE + GICD_IPRIORITYR + 36), 0, "the debug line's SPI priority is hidden");
+	*(volatile u8 *)(GICR_BASE + 0x10000 + GICD_IPRIORITYR + 27) = 0x00;
+	check_eq(*(volatile u8 *)(GICR_BASE + 0x10000 + GICD_IPRIORITYR + 27), 0x10,
+		 "a PPI priority above 0x10 becomes 0x10");
 
 	/* Jumping into the hypervisor: an instruction abort, not its code. */
 	fault_expect();

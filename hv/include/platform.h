@@ -44,7 +44,7 @@ u64 firmware_psci_call(u64 fid, u64 a1, u64 a2, u64 a3);
  * A debug line: bytes to and from GDB. Two kinds of device can be one, both
  * at an I/O BAR (base): a virtio console (fast: a packet is one transfer) and
  * a 16550 UART (what real boards have; under QEMU each byte is an exit and a
- * host write(), docs/performance.md).
+ * host write(), docs/architecture.md). write() returns when all of it is sent.
  */
 struct debug_line {
 	const char *name;

@@ -2,8 +2,8 @@
  * QEMU's virt machine (virtualization=on, gic-version=3).
  *
  * Debug line: a PCI device with an I/O BAR and no firmware to set it up: a
- * virtio console (`-device virtio-serial-pci,disable-modern=on,vectors=0`
- * with a `virtconsole`, what scripts/run-qemu gives) or else a 16550
+ * virtio console (`-device virtio-serial-pci,disable-modern=on,vectors=0` with
+ * a `virtserialport`, what scripts/run-qemu gives) or else a 16550
  * (`-device pci-serial`). We give its BAR0 an address at the top of the PCI
  * I/O window and take that page out of the window the guest's device tree
  * describes, so a guest that re-assigns PCI resources never puts one of its
@@ -30,7 +30,7 @@ static const struct {
 	u16 vendor, device;
 	const struct debug_line *line;
 } dbg_line_devices[] = {
-	{ 0x1af4, 0x1003, &virtio_console_line }, /* legacy virtio console */
+	{ 0x1af4, 0x1003, &virtio_console_line }, /* virtio-serial, legacy interface */
 	{ 0x1b36, 0x0002, &uart16550_line },	   /* QEMU's PCI 16550 */
 };
 

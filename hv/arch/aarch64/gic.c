@@ -150,7 +150,7 @@ void gic_send_sgi(u64 mpidr, unsigned intid)
  *
  * The guest's interrupts are held off for the WFI: one pending for a stopped
  * guest (its timer, say) would end every WFI at once, and the caller's loop
- * would spin on the UART's registers, which under QEMU holds the device lock
+ * would spin on the debug line's registers, which under QEMU holds the device lock
  * the I/O thread needs (milliseconds a packet).
  */
 void gic_wait_for_fiq(void)
