@@ -459,13 +459,14 @@ static void serve_line_while_stopped(struct pcpu *cpu)
 {
 	gic_route_spi(plat.dbg_line_intid, cpu->mpidr);
 	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
+		/* The lock also keeps the line's receive state to one reader. */
+		spin_lock(&dbg.stub_lock);
 		int c = dbg_line_getc();
-		if (c >= 0) {
-			spin_lock(&dbg.stub_lock);
+		if (c >= 0)
 			gdbstub_handle_byte(&dbg.stub, (u8)c);
-			spin_unlock(&dbg.stub_lock);
+		spin_unlock(&dbg.stub_lock);
+		if (c >= 0)
 			continue;
-		}
 		sysreg_write(CNTHP_TVAL_EL2, sysreg_read(cntfrq_el0) / 100);
 		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
 		isb();
@@ -590,8 +591,12 @@ void trap_lower_fiq(struct trap_frame *f)
 		park_if_stopping(cpu, false);
 }
 
+/* pCPU 0 with its vCPU off. While the guest is stopped the stopper reads the
+ * line. */
 void debug_poll_idle(void)
 {
+	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
+		return;
 	if (drain_line())
 		dbg.interrupt_requested = false; /* nothing runs here to stop */
 }
