@@ -55,6 +55,14 @@
 	eret
 .endm
 
+/* An exception from the guest: the frame, the C handler, back to the guest. */
+.macro guest_entry handler
+	save_guest_frame
+	mov	x0, sp
+	bl	\handler
+	b	guest_return
+.endm
+
 /* Anything the hypervisor does not expect: report it, never hang silently. */
 .macro unexpected kind
 	sub	sp, sp, #FRAME_SIZE
@@ -87,33 +95,21 @@ el2_vectors:
 	unexpected 7
 	/* Lower EL, AArch64: the guest. */
 	.balign 0x80
-	save_guest_frame
-	mov	x0, sp
-	bl	trap_lower_sync
-	b	guest_return
+	guest_entry trap_lower_sync
 	.balign 0x80
 	unexpected 9
 	.balign 0x80
 	/* Lower EL FIQ: the hypervisor's own Group 0 interrupts (HCR_EL2.FMO). */
-	save_guest_frame
-	mov	x0, sp
-	bl	trap_lower_fiq
-	b	guest_return
+	guest_entry trap_lower_fiq
 	.balign 0x80
 	unexpected 11
 	/* Lower EL, AArch32: a 32-bit guest EL0 task; same path, the ESR tells. */
 	.balign 0x80
-	save_guest_frame
-	mov	x0, sp
-	bl	trap_lower_sync
-	b	guest_return
+	guest_entry trap_lower_sync
 	.balign 0x80
 	unexpected 13
 	.balign 0x80
-	save_guest_frame
-	mov	x0, sp
-	bl	trap_lower_fiq
-	b	guest_return
+	guest_entry trap_lower_fiq
 	.balign 0x80
 	unexpected 15
 
