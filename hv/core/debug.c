@@ -334,33 +334,21 @@ static void apply_debug_registers(struct pcpu *cpu)
 	isb();
 }
 
-/*
- * A step is one instruction, with the guest's interrupts held off so it does
- * not land in the guest's interrupt handler.
- */
-static void set_stepping(struct pcpu *cpu, bool step)
-{
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
-
-	if (d->stepping)
-		gic_release_guest_interrupts(d->irq_hold);
-	d->stepping = step;
-	if (step)
-		d->irq_hold = gic_hold_guest_interrupts();
-}
-
 static void apply_resume_action(struct pcpu *cpu)
 {
 	struct vcpu_debug *d = &cpu->vcpu.dbg;
-	bool step = dbg.actions[cpu->id].kind == GDB_ACTION_STEP;
+	struct gdb_action a = dbg.actions[cpu->id];
 
 	apply_debug_registers(cpu);
-	if (step) {
+	d->stepping = a.kind == GDB_ACTION_STEP;
+	/* A step is one instruction, with the guest's interrupts held off so it
+	 * does not land in the guest's interrupt handler. */
+	gic_mask_guest_interrupts(d->stepping);
+	if (d->stepping) {
 		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
 		d->pstate |= SPSR_SS;
 	}
 	write_back(cpu);
-	set_stepping(cpu, step);
 	trap_apply(cpu);
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
 	 * it, and trap.c completes it at once (WFI may always complete early). */
@@ -380,9 +368,10 @@ static void cancel_step(struct pcpu *cpu)
 
 	if (!d->stepping)
 		return;
-	set_stepping(cpu, false);
+	d->stepping = false;
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
+	gic_mask_guest_interrupts(false);
 }
 
 /*
@@ -676,9 +665,10 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 		reinject(f, ev);
 		return;
 	}
-	set_stepping(cpu, false);
+	cpu->vcpu.dbg.stepping = false;
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
+	gic_mask_guest_interrupts(false);
 	stop_all(cpu, &stop);
 }
 

@@ -24,10 +24,8 @@ void gic_send_kick_to_others(void);	 /* SGI 15 to every other pCPU */
 void gic_send_sgi(u64 mpidr, unsigned intid); /* a Group 0 SGI to one pCPU */
 void gic_wait_for_fiq(void);		 /* WFI, then acknowledge what woke it */
 void gic_route_spi(unsigned intid, u64 mpidr); /* move the hypervisor's SPI */
-/* Keep the guest's interrupts from reaching this pCPU (a step, a wait at EL2)
- * and let them through again, given what the hold returned. */
-u64 gic_hold_guest_interrupts(void);
-void gic_release_guest_interrupts(u64 held);
+/* Hold the guest's interrupts off this pCPU (physical priority mask) while stepping. */
+void gic_mask_guest_interrupts(bool masked);
 
 /* MMIO regions for the trapped GIC frames (mmio.c registers them). */
 struct mmio_region;

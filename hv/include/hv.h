@@ -37,7 +37,6 @@ struct vcpu_debug {
 	volatile bool parked;
 	bool stopped_in_wfi;
 	bool stepping;
-	u64 irq_hold;	/* while stepping: what gic_release_guest_interrupts() gives back */
 	bool fp_valid, fp_dirty, sp_dirty;
 	u64 pc, pstate, sp_el0, sp_el1;
 	u8 vregs[32][16];

@@ -33,6 +33,7 @@
 #define VIRTIO_QUEUE_NOTIFY 0x10
 #define VIRTIO_STATUS 0x12
 #define VIRTIO_ISR 0x13 /* reading it lowers INTx */
+#define VIRTIO_CONSOLE_MAX_NR_PORTS 0x18 /* in the device's config (cols, rows, this) */
 #define STATUS_ACKNOWLEDGE 1
 #define STATUS_DRIVER 2
 #define STATUS_DRIVER_OK 4
@@ -251,7 +252,7 @@ static bool console_init(u64 base)
 	vq_notify(&queues[Q_CTRL_RX]);
 	send_control(0, CTRL_DEVICE_READY, 1); /* answered at once: no ioeventfd */
 	port = drain_control();
-	if (port >= 0 && port < 64 && start_port((unsigned)port))
+	if (port >= 0 && (u32)port < io_read32(VIRTIO_CONSOLE_MAX_NR_PORTS) && start_port((unsigned)port))
 		return true;
 failed:
 	io_write8(VIRTIO_STATUS, STATUS_FAILED);

@@ -155,12 +155,14 @@ void gic_send_sgi(u64 mpidr, unsigned intid)
  */
 void gic_wait_for_fiq(void)
 {
-	u64 held = gic_hold_guest_interrupts();
+	u64 pmr = sysreg_read(ICC_PMR_EL1); /* masked already while stepping */
 	u32 seen_sgi_ppi = 0;
 	unsigned intid, spis = 0;
 
+	gic_mask_guest_interrupts(true);
 	wfi();
-	gic_release_guest_interrupts(held);
+	sysreg_write(ICC_PMR_EL1, pmr);
+	isb();
 	while ((intid = gic_ack_fiq()) != GIC_SPURIOUS) {
 		gic_eoi_fiq(intid);
 		if (intid < 32) {
@@ -192,18 +194,9 @@ void gic_send_kick_to_others(void)
  * GUEST_PRIORITY_MIN or lower: a mask of that value holds them all off and
  * lets the hypervisor's through. Pending ones stay pending.
  */
-u64 gic_hold_guest_interrupts(void)
+void gic_mask_guest_interrupts(bool masked)
 {
-	u64 pmr = sysreg_read(ICC_PMR_EL1);
-
-	sysreg_write(ICC_PMR_EL1, GUEST_PRIORITY_MIN);
-	isb();
-	return pmr;
-}
-
-void gic_release_guest_interrupts(u64 held)
-{
-	sysreg_write(ICC_PMR_EL1, held);
+	sysreg_write(ICC_PMR_EL1, masked ? GUEST_PRIORITY_MIN : PMR_ALL);
 	isb();
 }
 
