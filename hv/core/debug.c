@@ -32,6 +32,11 @@
 #define SPSR_SS BIT(21)
 #define MDSCR_SS BIT(0)
 #define MDSCR_MDE BIT(15)
+#define OSLSR_OSLK BIT(1) /* OSLSR_EL1: the OS Lock is locked */
+#define OSDLR_DLK BIT(0)  /* OSDLR_EL1: the OS Double Lock */
+#define ENC_OSLAR_EL1 SYSREG_ENC(2, 0, 1, 0, 4)
+#define ENC_OSLSR_EL1 SYSREG_ENC(2, 0, 1, 1, 4)
+#define ENC_OSDLR_EL1 SYSREG_ENC(2, 0, 1, 3, 4)
 
 /* CNTHP, the EL2 physical timer (D11.2.4) */
 #define CNTHP_CTL_EL2 S3_4_C14_C2_1
@@ -177,6 +182,8 @@ static void snapshot(struct pcpu *cpu)
 			d->guest_dbg[1][n][1] = debug_reg(7, n)->hw_read();
 		}
 		d->mdscr_guest = sysreg_read(mdscr_el1);
+		d->oslk_guest = sysreg_read(oslsr_el1) & OSLSR_OSLK;
+		d->osdlk_guest = sysreg_read(osdlr_el1) & OSDLR_DLK;
 		d->guest_dbg_captured = true;
 	}
 	d->far = sysreg_read(far_el2);
@@ -327,10 +334,13 @@ static void apply_debug_registers(struct pcpu *cpu)
 
 	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1);
 	/* MDSCR_EL1.MDE makes the hardware check breakpoints and watchpoints. */
-	if (dbg.attached)
+	if (dbg.attached) {
 		sysreg_write(mdscr_el1, (sysreg_read(mdscr_el1) & ~MDSCR_MDE) | (any ? MDSCR_MDE : 0));
-	else
+	} else {
 		sysreg_write(mdscr_el1, d->mdscr_guest);
+		sysreg_write(osdlr_el1, d->osdlk_guest ? OSDLR_DLK : 0);
+		sysreg_write(oslar_el1, d->oslk_guest ? 1 : 0);
+	}
 	isb();
 }
 
@@ -530,6 +540,11 @@ void debug_check_stop(struct trap_frame *f)
 	park_if_stopping(pcpu_of_frame(f), true);
 }
 
+void debug_park_if_stopping(struct pcpu *cpu)
+{
+	park_if_stopping(cpu, false);
+}
+
 /* ---- the debug line while the guest runs ----------------------------------- */
 
 static void stop_for_interrupt(struct pcpu *cpu)
@@ -719,6 +734,22 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 		shadow = &v->dbg.guest_dbg[1][n][op2 == 7];
 	else if (d->enc == SYSREG_ENC(2, 0, 0, 2, 2)) /* MDSCR_EL1 */
 		shadow = &v->dbg.mdscr_guest;
+	/* The locks: OSLAR_EL1 sets the lock that OSLSR_EL1.OSLK shows. */
+	if (d->enc == ENC_OSLAR_EL1 && acc->write) {
+		v->dbg.oslk_guest = acc->value & 1;
+		return true;
+	}
+	if (d->enc == ENC_OSLSR_EL1 && !acc->write) {
+		acc->value = (d->hw_read() & ~OSLSR_OSLK) | (v->dbg.oslk_guest ? OSLSR_OSLK : 0);
+		return true;
+	}
+	if (d->enc == ENC_OSDLR_EL1) {
+		if (acc->write)
+			v->dbg.osdlk_guest = acc->value & OSDLR_DLK;
+		else
+			acc->value = v->dbg.osdlk_guest ? OSDLR_DLK : 0;
+		return true;
+	}
 	if (!shadow)
 		return false;
 	if (acc->write)

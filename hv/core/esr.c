@@ -63,3 +63,64 @@ u64 emul_access_load_result(const struct emul_access *acc, u64 raw)
 		v &= 0xffffffffULL;
 	return v;
 }
+
+u64 emul_access_byte_swap(u64 value, unsigned width)
+{
+	u64 out = 0;
+
+	for (unsigned i = 0; i < width; i++)
+		out |= ((value >> (8 * i)) & 0xff) << (8 * (width - 1 - i));
+	return out;
+}
+
+static u64 sign_extend(u64 v, unsigned bits)
+{
+	return (u64)((s64)(v << (64 - bits)) >> (64 - bits));
+}
+
+/*
+ * Encodings from the Arm ARM's "Loads and stores" index (C4.1.66): op0 bits
+ * [31:28], bit 26 (V: SIMD&FP, never with a valid syndrome) and the bits
+ * that select each class below.
+ */
+bool insn_ls_address(u32 insn, const u64 *x, u64 sp, u64 *va)
+{
+	unsigned size = FIELD(insn, 31, 30), rn = FIELD(insn, 9, 5);
+	u64 base = rn == 31 ? sp : x[rn];
+
+	if ((insn & 0x3f000000) == 0x39000000) { /* unsigned immediate, scaled: LDR Xt, [Xn, #imm] */
+		*va = base + (FIELD(insn, 21, 10) << size);
+		return true;
+	}
+	/* Unscaled (LDUR, [11:10] = 00) and unprivileged (LDTR, 10) immediates;
+	 * 01 and 11 are the writeback forms, which have no syndrome. */
+	if ((insn & 0x3f200400) == 0x38000000) {
+		*va = base + sign_extend(FIELD(insn, 20, 12), 9);
+		return true;
+	}
+	if ((insn & 0x3f200c00) == 0x38200800) { /* register offset: LDR Xt, [Xn, Xm{, ext #s}] */
+		unsigned rm = FIELD(insn, 20, 16), option = FIELD(insn, 15, 13);
+		u64 off = rm == 31 ? 0 : x[rm];
+		switch (option) {
+		case 2: off = (u32)off; break;		   /* UXTW */
+		case 6: off = sign_extend(off, 32); break; /* SXTW */
+		case 3: case 7: break;			   /* LSL / SXTX */
+		default: return false;			   /* reserved */
+		}
+		*va = base + (FIELD(insn, 12, 12) ? off << size : off);
+		return true;
+	}
+	if ((insn & 0x3f000000) == 0x08000000) { /* load/store exclusive and ordered: [Xn] */
+		*va = base;
+		return true;
+	}
+	if ((insn & 0x3f200c00) == 0x19000000) { /* LDAPUR/STLUR: [Xn, #simm9] */
+		*va = base + sign_extend(FIELD(insn, 20, 12), 9);
+		return true;
+	}
+	if ((insn & 0x3fe0fc00) == 0x38a0c000) { /* LDAPR: [Xn] */
+		*va = base;
+		return true;
+	}
+	return false;
+}

@@ -106,6 +106,7 @@ bool fdt_read_platform(void)
 	reg_of_compatible(fdt, "arm,pl011", 0, &plat.console_base, NULL);
 	reg_of_compatible(fdt, "arm,gic-v3", 0, &plat.gicd_base, NULL);
 	reg_of_compatible(fdt, "arm,gic-v3", 1, &plat.gicr_base, &plat.gicr_size);
+	reg_of_compatible(fdt, "arm,gic-v3-its", 0, &plat.its_base, &plat.its_size);
 	read_pci(fdt);
 	node = fdt_path_offset(fdt, "/chosen");
 	plat.bootargs = node >= 0 ? fdt_getprop(fdt, node, "bootargs", NULL) : NULL;
@@ -190,6 +191,27 @@ static int hide_debug_line_window(void *fdt)
 	return fdt_setprop(fdt, node, "ranges", ranges, len);
 }
 
+/*
+ * The guest's GIC has no ITS (gic.c: no LPIs for the guest): its node goes,
+ * and so does every reference to it, so PCI devices fall back to INTx.
+ */
+static int remove_its(void *fdt)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3-its"), err;
+	fdt32_t phandle;
+
+	if (node < 0)
+		return 0;
+	phandle = cpu_to_fdt32(fdt_get_phandle(fdt, node));
+	err = fdt_del_node(fdt, node);
+	while (!err && (node = fdt_node_offset_by_prop_value(fdt, -1, "msi-parent", &phandle, 4)) >= 0)
+		err = fdt_delprop(fdt, node, "msi-parent");
+	while (!err && (node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic")) >= 0 &&
+	       fdt_getprop(fdt, node, "msi-map", NULL))
+		err = fdt_delprop(fdt, node, "msi-map");
+	return err;
+}
+
 static int set_cpu_ids(void *fdt)
 {
 	int node, i = 0, err;
@@ -233,6 +255,8 @@ bool fdt_build_guest(void)
 	}
 	if (!err)
 		err = hide_debug_line_window(fdt);
+	if (!err)
+		err = remove_its(fdt);
 	if (!err)
 		err = set_cpu_ids(fdt);
 	if (!err)

@@ -101,15 +101,17 @@ static bool guest_prepare(void)
 
 static bool stage2_build(void)
 {
-	struct addr_range holes[MAX_CPUS + 2];
+	struct addr_range holes[4];
 	unsigned n = 0;
 
-	/* Below RAM: devices, less the GIC frames the hypervisor must watch (the
-	 * distributor, each redistributor's SGI frame: mmio.c forwards them) and
-	 * the debug line's page; above RAM: high GIC, ECAM (emulated), PCIe. */
+	/* Below RAM: devices, less what the hypervisor emulates or keeps (the
+	 * distributor and the redistributors, which mmio.c and gic.c police, the
+	 * ITS, which the guest does not get, and the debug line's page); above
+	 * RAM: high GIC, ECAM (emulated), PCIe. The holes are in address order. */
 	holes[n++] = (struct addr_range){ plat.gicd_base, SZ_64K };
-	for (unsigned i = 0; i < pcpu_count; i++)
-		holes[n++] = (struct addr_range){ plat.gicr_base + i * 0x20000ull + SZ_64K, SZ_64K };
+	if (plat.its_size)
+		holes[n++] = (struct addr_range){ plat.its_base, plat.its_size };
+	holes[n++] = (struct addr_range){ plat.gicr_base, plat.gicr_size };
 	if (plat.dbg_line)
 		holes[n++] = (struct addr_range){ plat.dbg_line_page, SZ_4K };
 	if (!stage2_map_device_except(0, plat.ram_base, holes, n))

@@ -18,59 +18,52 @@ static u64 width_mask(unsigned width)
 	return width >= 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
 }
 
-/* Do the access on the real device at the same address. */
-void mmio_forward(u64 pa, struct emul_access *acc)
+/*
+ * Do the access on the real device at the same address. A device that answers
+ * with an abort (a hole in a device frame, say) fails the access instead of
+ * the hypervisor: the caller hands the guest the abort it would have had.
+ */
+bool mmio_forward(u64 pa, struct emul_access *acc)
 {
 	volatile void *p = (volatile void *)pa;
+	u64 value = acc->value;
 
+	el2_probe_begin();
 	switch (acc->width) {
 	case 1:
 		if (acc->write)
-			*(volatile u8 *)p = acc->value;
+			*(volatile u8 *)p = value;
 		else
-			acc->value = *(volatile u8 *)p;
+			value = *(volatile u8 *)p;
 		break;
 	case 2:
 		if (acc->write)
-			*(volatile u16 *)p = acc->value;
+			*(volatile u16 *)p = value;
 		else
-			acc->value = *(volatile u16 *)p;
+			value = *(volatile u16 *)p;
 		break;
 	case 4:
 		if (acc->write)
-			*(volatile u32 *)p = acc->value;
+			*(volatile u32 *)p = value;
 		else
-			acc->value = *(volatile u32 *)p;
+			value = *(volatile u32 *)p;
 		break;
 	default:
 		if (acc->write)
-			*(volatile u64 *)p = acc->value;
+			*(volatile u64 *)p = value;
 		else
-			acc->value = *(volatile u64 *)p;
+			value = *(volatile u64 *)p;
 	}
-}
-
-/*
- * PCI configuration space: every function the guest may see is forwarded;
- * the debug line's function reads as absent (all ones), writes to it vanish.
- */
-static void ecam_access(const struct mmio_region *r, struct emul_access *acc)
-{
-	unsigned bdf = (acc->addr - r->base) >> 12;
-
-	if (platform_ecam_device_is_hidden(bdf)) {
-		if (!acc->write)
-			acc->value = width_mask(acc->width);
-		return;
-	}
-	mmio_forward(acc->addr, acc);
+	if (!el2_probe_end())
+		return false;
+	acc->value = value;
+	return true;
 }
 
 static struct mmio_region regions[12];
 static unsigned region_count;
 
-bool mmio_region_add(const char *name, u64 base, u64 size,
-		     void (*access)(const struct mmio_region *, struct emul_access *))
+bool mmio_region_add(const char *name, u64 base, u64 size, mmio_access_fn *access)
 {
 	if (region_count == ARRAY_SIZE(regions))
 		return false;
@@ -78,9 +71,9 @@ bool mmio_region_add(const char *name, u64 base, u64 size,
 	return true;
 }
 
-static void forward_access(const struct mmio_region *r, struct emul_access *acc)
+static bool forward_access(const struct mmio_region *r, struct emul_access *acc)
 {
-	mmio_forward(acc->addr, acc);
+	return mmio_forward(acc->addr, acc);
 }
 
 static const struct mmio_region *region_find(u64 ipa);
@@ -136,9 +129,9 @@ void mmio_watch_list(const struct text_sink *out)
 
 void mmio_init(void)
 {
-	mmio_region_add("pci-ecam", plat.ecam_base, plat.ecam_size, ecam_access);
+	mmio_region_add("pci-ecam", plat.ecam_base, plat.ecam_size, pci_ecam_access);
 	mmio_region_add("gic-distributor", plat.gicd_base, SZ_64K, gicd_access);
-	mmio_region_add("gic-redistributors", plat.gicr_base, plat.gicr_size, gicr_sgi_access);
+	mmio_region_add("gic-redistributors", plat.gicr_base, plat.gicr_size, gicr_access);
 }
 
 static const struct mmio_region *region_find(u64 ipa)
@@ -149,19 +142,70 @@ static const struct mmio_region *region_find(u64 ipa)
 	return NULL;
 }
 
+#define SPSR_M_AARCH32 BIT(4)
+#define SPSR_M_EL(spsr) FIELD(spsr, 3, 2)
+#define SPSR_M_SP BIT(0)
+#define SPSR_E BIT(9)	     /* AArch32 PSTATE.E: big-endian data */
+#define SCTLR_E0E BIT(24)    /* EL0 data accesses are big-endian */
+#define SCTLR_EE BIT(25)     /* EL1 data accesses (and table walks) are big-endian */
+
+static bool guest_data_big_endian(void)
+{
+	u64 spsr = trap_pstate();
+
+	if (spsr & SPSR_M_AARCH32)
+		return spsr & SPSR_E;
+	return sysreg_read(sctlr_el1) & (SPSR_M_EL(spsr) == 0 ? SCTLR_E0E : SCTLR_EE);
+}
+
+/*
+ * The virtual address the access really starts at. FAR is exact for an access
+ * within one page; one that crosses from a directly mapped page into a trapped
+ * one is faulted by QEMU on the second page, with FAR at that page's first
+ * byte (docs/architecture.md, QEMU facts). So an access that seems to begin a
+ * page is checked against the address its instruction computes.
+ */
+static u64 access_start(struct trap_frame *f, u64 far, const struct emul_access *acc)
+{
+	u64 spsr = trap_pstate(), ipa, fsc, va, sp;
+
+	if ((far & 0xfff) || acc->width == 1 || (spsr & SPSR_M_AARCH32))
+		return far;
+	if (!guest_va_to_ipa(f, trap_pc(), false, &ipa, &fsc) || !guest_ram_contains(ipa, 4))
+		return far;
+	sp = SPSR_M_EL(spsr) && (spsr & SPSR_M_SP) ? sysreg_read(sp_el1) : sysreg_read(sp_el0);
+	return insn_ls_address(*(const u32 *)ipa, f->x, sp, &va) ? va : far;
+}
+
+static void inject_abort(struct trap_frame *f, struct trap_event *ev, u64 va, unsigned fsc)
+{
+	ev->outcome = OUT_ABORT_INJECTED;
+	vcpu_inject_dabt(f, va, (ev->esr & (ESR_IL | ESR_DABT_WNR)) | fsc);
+}
+
+/*
+ * The rule for every emulated or forwarded region (docs/architecture.md,
+ * "Trapped device accesses"): it behaves as Device memory, so an access must be
+ * naturally aligned, and any other one takes the alignment fault the
+ * architecture gives for Device memory; an aligned access lies within one
+ * page, so within one region, and the region splits it per register. A device
+ * that aborts is the guest's external abort, never the hypervisor's fault.
+ */
 void mmio_trap(struct trap_frame *f, struct trap_event *ev)
 {
 	u64 far = sysreg_read(far_el2);
 	u64 ipa = (FIELD(sysreg_read(hpfar_el2), 43, 4) << 12) | (far & 0xfff);
 	const struct mmio_region *r = region_find(ipa);
 	struct emul_access acc;
+	bool big_endian;
+	u64 start;
 
 	ev->addr = ipa;
 	ev->cls = TRAP_MMIO;
 	if (ev->esr & ESR_DABT_CM) {
 		/* Cache maintenance on a device or an unbacked IPA: nothing to do. */
 		ev->op = OP_MAINT;
-		vcpu_skip_instr();
+		vcpu_skip_instr(ev->esr);
 		return;
 	}
 	ev->op = (ev->esr & ESR_DABT_WNR) ? OP_WRITE : OP_READ;
@@ -169,20 +213,31 @@ void mmio_trap(struct trap_frame *f, struct trap_event *ev)
 	 * (a load/store form the hardware cannot describe, e.g. with writeback). */
 	if (!r || (ev->esr & ESR_DABT_S1PTW) || !esr_decode_dabt(ev->esr, ipa, &acc)) {
 		ev->cls = r ? TRAP_MMIO : TRAP_ABORT;
-		ev->outcome = OUT_ABORT_INJECTED;
-		vcpu_inject_dabt(f, far, ev->esr & ESR_DABT_WNR);
+		inject_abort(f, ev, far, FSC_SYNC_EXTERNAL);
 		return;
 	}
-	if (acc.write)
+	start = access_start(f, far, &acc);
+	if (start & (acc.width - 1)) {
+		inject_abort(f, ev, start, FSC_ALIGNMENT);
+		return;
+	}
+	big_endian = guest_data_big_endian();
+	if (acc.write) {
 		acc.value = frame_get_reg(f, acc.reg) & width_mask(acc.width);
-	r->access(r, &acc);
+		if (big_endian)
+			acc.value = emul_access_byte_swap(acc.value, acc.width);
+	}
+	if (!r->access(r, &acc)) {
+		inject_abort(f, ev, far, FSC_SYNC_EXTERNAL);
+		return;
+	}
 	if (!acc.write) {
-		acc.value = emul_access_load_result(&acc, acc.value);
-		frame_set_reg(f, acc.reg, acc.value);
+		u64 raw = big_endian ? emul_access_byte_swap(acc.value, acc.width) : acc.value;
+		frame_set_reg(f, acc.reg, emul_access_load_result(&acc, raw));
 	}
 	ev->value = acc.value;
 	ev->width = acc.width;
 	ev->reg = acc.reg;
 	ev->outcome = OUT_EMULATED;
-	vcpu_skip_instr();
+	vcpu_skip_instr(ev->esr);
 }

@@ -167,7 +167,7 @@ static unsigned dc_by_guest_va(struct vcpu *v, struct trap_frame *f, const struc
 	u64 ipa, pa, fault;
 
 	if (!guest_va_to_ipa(f, va, false, &ipa, &fault)) {
-		vcpu_inject_dabt_fsc(f, va, fault, true);
+		vcpu_inject_dabt(f, va, ESR_IL | ESR_DABT_CM | ESR_DABT_WNR | fault); /* an A64 DC: 32 bits */
 		return OUT_ABORT_INJECTED;
 	}
 	/* Maintenance of device memory or of an unmapped IPA has nothing to do. */
@@ -211,6 +211,20 @@ static unsigned sgi_forward(const struct sysreg_desc *d, u64 value)
 			    (FIELD(aff, 7, 0) / 16) << 44 | FIELD(aff, 39, 32) << 48);
 	}
 	return OUT_FORWARDED;
+}
+
+#define ENC_DC_ISW SYSREG_ENC(1, 0, 7, 6, 2)
+#define ENC_DC_CISW SYSREG_ENC(1, 0, 7, 14, 2)
+
+/*
+ * The operation a trapped system instruction is redone as at EL2. DC ISW
+ * becomes DC CISW, as HCR_EL2.SWIO makes it when it is not trapped: at EL2 an
+ * invalidate by set/way would drop whatever is dirty in the line, the
+ * hypervisor's data or another vCPU's, not only the guest's.
+ */
+static const struct sysreg_desc *sysreg_sys_op(const struct sysreg_desc *d)
+{
+	return d->enc == ENC_DC_ISW ? sysreg_find(ENC_DC_CISW) : d;
 }
 
 u64 sysreg_guest_value(const struct vcpu *v, const struct sysreg_desc *d)
@@ -274,7 +288,7 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 		if (d->kind == SR_IC_VA)
 			cache_ic_invalidate_all();
 		else
-			d->hw_write(acc->value);
+			sysreg_sys_op(d)->hw_write(acc->value);
 		break;
 	case SR_DC_VA:
 		if (!acc->write)

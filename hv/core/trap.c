@@ -15,18 +15,25 @@
 
 static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 {
-	/* WFE may complete at any time, so a trapped one just returns: the guest
-	 * re-checks its condition. WFI sleeps until an interrupt is pending. */
-	if (ESR_WFX_TI(ev->esr) & 1) {
+	unsigned ti = ESR_WFX_TI(ev->esr);
+
+	/* WFE (and WFET) may complete at any time, so a trapped one just returns:
+	 * the guest re-checks its condition. WFI sleeps until an interrupt is
+	 * pending; WFIT at most until its deadline, and without a valid register
+	 * it completes at once, which a WFIT may always do. */
+	if (ti & 1) {
 		ev->cls = TRAP_WFE;
-		vcpu_skip_instr();
 	} else {
 		struct vcpu *v = &pcpu_of_frame(f)->vcpu;
-		if (!v->dbg.stepping) /* see debug.c: a stepped WFI does not sleep */
+		bool may_sleep = !v->dbg.stepping; /* see debug.c: a stepped WFI does not sleep */
+		if (may_sleep && ti == WFX_TI_WFI)
 			vcpu_wait_for_interrupt(v);
-		vcpu_skip_instr();
-		debug_check_stop(f); /* what woke it may be the debugger */
+		else if (may_sleep && (ev->esr & ESR_WFX_RV))
+			vcpu_wait_for_interrupt_until(v, frame_get_reg(f, ESR_WFX_RT(ev->esr)));
 	}
+	vcpu_skip_instr(ev->esr);
+	if (!(ti & 1))
+		debug_check_stop(f); /* what woke it may be the debugger */
 }
 
 /* The calls we answer: PSCI, and ours when the test interface is on. */
@@ -63,7 +70,7 @@ static void trap_hvc(struct trap_frame *f, struct trap_event *ev)
 
 static void trap_smc(struct trap_frame *f, struct trap_event *ev)
 {
-	vcpu_skip_instr(); /* a trapped SMC returns to itself (D1.11.2) */
+	vcpu_skip_instr(ev->esr); /* a trapped SMC returns to itself (D1.11.2) */
 	trap_hvc(f, ev);
 }
 
@@ -91,7 +98,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	if (ev->outcome == OUT_UNDEF_INJECTED)
 		vcpu_inject_undef(f);
 	else if (ev->outcome != OUT_ABORT_INJECTED)
-		vcpu_skip_instr();
+		vcpu_skip_instr(ev->esr);
 }
 
 /*

@@ -67,11 +67,14 @@ void trap_apply(struct pcpu *cpu)
 		mdcr |= trap_controls[c].mdcr;
 		cptr |= trap_controls[c].cptr;
 	}
-	/* While GDB is attached, debug exceptions (breakpoints, steps) come to EL2
-	 * and the OS lock must be open for them to be taken at all. */
+	/* While GDB is attached, debug exceptions (breakpoints, steps) come to EL2,
+	 * and the OS Lock and OS Double Lock must be open for them to be taken at
+	 * all; TDE also traps the guest's debug registers and the locks
+	 * (TDA/TDOSA act as 1), so debug.c keeps the guest's values of them. */
 	if (debug_owns_debug_registers()) {
 		mdcr |= MDCR_TDE;
 		sysreg_write(oslar_el1, 0);
+		sysreg_write(osdlr_el1, 0);
 	}
 	sysreg_write(hcr_el2, hcr);
 	sysreg_write(mdcr_el2, mdcr);
@@ -101,9 +104,10 @@ struct vcpu *vcpu_by_mpidr(u64 mpidr)
 	return NULL;
 }
 
-void vcpu_skip_instr(void)
+/* Past the trapped instruction: 2 bytes for a 16-bit T32 one (ESR_EL2.IL = 0). */
+void vcpu_skip_instr(u64 esr)
 {
-	trap_set_pc(trap_pc() + 4);
+	trap_set_pc(trap_pc() + ((esr & ESR_IL) ? 4 : 2));
 }
 
 /*
@@ -159,21 +163,9 @@ void vcpu_inject_undef(struct trap_frame *f)
 	inject_sync(f, sysreg_read(esr_el2) & ESR_IL, 0, false);
 }
 
-#define FSC_SYNC_EXTERNAL 0x10
-
-void vcpu_inject_dabt_fsc(struct trap_frame *f, u64 va, unsigned fsc, bool cache_maint)
+void vcpu_inject_dabt(struct trap_frame *f, u64 va, u64 syndrome)
 {
-	u64 esr = ((u64)(from_el1(f) ? EC_DABT_CUR : EC_DABT_LOW) << ESR_EC_SHIFT) | ESR_IL | fsc;
-
-	if (cache_maint)
-		esr |= ESR_DABT_CM | ESR_DABT_WNR;
-	inject_sync(f, esr, va, true);
-}
-
-void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write)
-{
-	u64 esr = ((u64)(from_el1(f) ? EC_DABT_CUR : EC_DABT_LOW) << ESR_EC_SHIFT) | ESR_IL |
-		  FSC_SYNC_EXTERNAL | (write ? ESR_DABT_WNR : 0);
+	u64 esr = ((u64)(from_el1(f) ? EC_DABT_CUR : EC_DABT_LOW) << ESR_EC_SHIFT) | syndrome;
 
 	inject_sync(f, esr, va, true);
 }
@@ -196,7 +188,7 @@ void vcpu_inject_debug(struct trap_frame *f, u64 esr)
 void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 {
 	u64 esr = ((u64)(from_el1(f) ? EC_IABT_CUR : EC_IABT_LOW) << ESR_EC_SHIFT) | ESR_IL |
-		  FSC_SYNC_EXTERNAL;
+		  FSC_SYNC_EXTERNAL; /* an instruction abort's IL is always 1 */
 
 	inject_sync(f, esr, va, true);
 }
@@ -211,6 +203,20 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
 	v->state = VCPU_IDLE;
 	dsb(sy);
 	wfi();
+	v->state = VCPU_RUNNING;
+}
+
+/*
+ * A trapped WFIT. Its deadline is on the guest's virtual counter, which at EL2
+ * (E2H = 0) is the same CNTVCT_EL0 = CNTPCT_EL0 - CNTVOFF_EL2: the same WFIT at
+ * EL2 waits exactly as long. The CPU has FEAT_WFxT, or the guest's WFIT would
+ * have been UNDEFINED at EL1 instead of trapping.
+ */
+void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline)
+{
+	v->state = VCPU_IDLE;
+	dsb(sy);
+	wfit(cntvct_deadline);
 	v->state = VCPU_RUNNING;
 }
 
@@ -246,5 +252,9 @@ void vcpu_run(struct pcpu *cpu)
 	v->state = VCPU_RUNNING;
 	cpu->exit_work = 0;
 	trap_apply(cpu);
+	/* A CPU_ON that lands while the debugger is stopping the guest: the stop
+	 * is for this vCPU too, before its first instruction (the stopper waits
+	 * for every vCPU that is not off, and its SGI may have been taken above). */
+	debug_park_if_stopping(cpu);
 	guest_enter(v->regs);
 }

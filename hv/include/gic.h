@@ -30,7 +30,7 @@ void gic_mask_guest_interrupts(bool masked);
 /* MMIO regions for the trapped GIC frames (mmio.c registers them). */
 struct mmio_region;
 struct emul_access;
-void gicd_access(const struct mmio_region *r, struct emul_access *acc);
-void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc);
+bool gicd_access(const struct mmio_region *r, struct emul_access *acc);
+bool gicr_access(const struct mmio_region *r, struct emul_access *acc);
 
 #endif

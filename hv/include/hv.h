@@ -50,6 +50,9 @@ struct vcpu_debug {
 	 * [breakpoint 0 / watchpoint 1][n][value 0 / control 1], and MDSCR_EL1. */
 	u64 guest_dbg[2][16][2];
 	u64 mdscr_guest;
+	/* ... and its OS Lock and OS Double Lock, which would turn GDB's
+	 * breakpoints and steps off: kept here, the hardware's stay open. */
+	bool oslk_guest, osdlk_guest;
 	bool guest_dbg_captured;
 };
 
@@ -177,16 +180,17 @@ bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
-void vcpu_skip_instr(void);
+/* esr: the trap's ESR_EL2, whose IL says how long the instruction is. */
+void vcpu_skip_instr(u64 esr);
 void vcpu_inject_undef(struct trap_frame *f);
-/* A synchronous external abort on a data access / instruction fetch at va. */
-void vcpu_inject_dabt(struct trap_frame *f, u64 va, bool write);
+/* A data abort on va; syndrome: its IL and ISS (DFSC, WnR, CM), the EC is added. */
+void vcpu_inject_dabt(struct trap_frame *f, u64 va, u64 syndrome);
+/* A synchronous external abort on an instruction fetch at va. */
 void vcpu_inject_iabt(struct trap_frame *f, u64 va);
 void vcpu_inject_debug(struct trap_frame *f, u64 esr);
-/* A data abort with a given fault status code (e.g. from a failed AT). */
-void vcpu_inject_dabt_fsc(struct trap_frame *f, u64 va, unsigned fsc, bool cache_maint);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);
 void vcpu_wait_for_interrupt(struct vcpu *v);
+void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline);
 void __attribute__((noreturn)) vcpu_run(struct pcpu *cpu);
 /* Drop this pCPU's stack and wait in vcpu_run() for CPU_ON (arch). */
 void __attribute__((noreturn)) cpu_restart_idle(struct pcpu *cpu);

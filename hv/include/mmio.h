@@ -4,17 +4,25 @@
 
 #include "trapvisor/esr.h"
 
+struct mmio_region;
+/*
+ * Perform acc, a naturally aligned access inside the region (acc->value holds
+ * a write's data or receives a read's). False: the access aborts, and the
+ * guest takes a synchronous external abort.
+ */
+typedef bool mmio_access_fn(const struct mmio_region *r, struct emul_access *acc);
+
 struct mmio_region {
 	const char *name;
 	u64 base, size;
-	/* Perform acc (acc->value holds a write's data or receives a read's). */
-	void (*access)(const struct mmio_region *r, struct emul_access *acc);
+	mmio_access_fn *access;
 };
 
-bool mmio_region_add(const char *name, u64 base, u64 size,
-		     void (*access)(const struct mmio_region *, struct emul_access *));
-/* Perform acc on the real device at pa, with acc's width. */
-void mmio_forward(u64 pa, struct emul_access *acc);
+bool mmio_region_add(const char *name, u64 base, u64 size, mmio_access_fn *access);
+/* Perform acc on the real device at pa, with acc's width; false if it aborted. */
+bool mmio_forward(u64 pa, struct emul_access *acc);
+/* PCI configuration space (pci.c): every function but the debug line's, policed. */
+mmio_access_fn pci_ecam_access;
 void mmio_init(void);
 /* Trap-and-forward a device range [base, last], page granular; NULL or why not. */
 const char *mmio_watch(u64 base, u64 last, bool on);

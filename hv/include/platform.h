@@ -14,11 +14,11 @@ struct platform {
 	const char *name;
 	u64 dtb;		  /* where the boot firmware left its device tree */
 	u64 ram_base, ram_size;
-	u64 hv_slice_end;	  /* RAM below this is the hypervisor's */
 	unsigned cpu_count;
 	u64 cpu_mpidr[MAX_CPUS];
 	u64 console_base;	  /* PL011 */
 	u64 gicd_base, gicr_base, gicr_size;
+	u64 its_base, its_size;	  /* the GIC's ITS, never the guest's (size 0: none) */
 	u64 ecam_base, ecam_size; /* PCIe configuration space */
 	u64 pio_cpu_base, pio_size; /* PCI I/O window as the CPU sees it */
 	unsigned ecam_bus_count;
@@ -35,7 +35,6 @@ extern struct platform plat;
 void platform_defaults(void);
 /* Find the debug line's device in ECAM, give it an I/O BAR, set it up. */
 bool platform_debug_line_init(void);
-bool platform_ecam_device_is_hidden(unsigned bdf);
 
 /* Firmware (PSCI) calls to the real machine. */
 u64 firmware_psci_call(u64 fid, u64 a1, u64 a2, u64 a3);

@@ -10,6 +10,7 @@
  * devices there.
  */
 #include "platform.h"
+#include "pci.h"
 #include "lib.h"
 #include "console.h"
 #include "arch/sysreg.h"
@@ -17,13 +18,6 @@
 /* Offset of the debug line's I/O BAR in the PCI I/O window: its last page. */
 #define DBG_LINE_PIO_OFFSET 0xf000
 
-/* PCI configuration header offsets */
-#define PCI_VENDOR_ID 0x00
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_IO BIT(0)
-#define PCI_COMMAND_MASTER BIT(2) /* a virtio device reads and writes its rings */
-#define PCI_BAR0 0x10
-#define PCI_INTERRUPT_PIN 0x3d /* 1 = INTA */
 
 /* What can be the debug line, best first. */
 static const struct {
@@ -54,21 +48,6 @@ void platform_defaults(void)
 	plat.cpu_count = 1;
 }
 
-static volatile u8 *ecam_cfg(unsigned bdf, unsigned off)
-{
-	return (volatile u8 *)(plat.ecam_base + ((u64)bdf << 12) + off);
-}
-
-static u32 ecam_read32(unsigned bdf, unsigned off)
-{
-	return *(volatile u32 *)ecam_cfg(bdf, off);
-}
-
-static void ecam_write32(unsigned bdf, unsigned off, u32 v)
-{
-	*(volatile u32 *)ecam_cfg(bdf, off) = v;
-}
-
 static bool find_device(u16 vendor, u16 device, unsigned *bdf_out)
 {
 	unsigned buses = plat.ecam_size >> 20;
@@ -76,7 +55,7 @@ static bool find_device(u16 vendor, u16 device, unsigned *bdf_out)
 	if (buses > 256)
 		buses = 256;
 	for (unsigned bdf = 0; bdf < buses * 256; bdf++) {
-		u32 id = ecam_read32(bdf, PCI_VENDOR_ID);
+		u32 id = pci_cfg_read32(bdf, PCI_VENDOR_ID);
 		if ((id & 0xffff) == vendor && (id >> 16) == device) {
 			*bdf_out = bdf;
 			return true;
@@ -91,30 +70,25 @@ bool platform_debug_line_init(void)
 		unsigned bdf;
 		if (!find_device(dbg_line_devices[i].vendor, dbg_line_devices[i].device, &bdf))
 			continue;
-		ecam_write32(bdf, PCI_BAR0, DBG_LINE_PIO_OFFSET);
-		ecam_write32(bdf, PCI_COMMAND,
-			     ecam_read32(bdf, PCI_COMMAND) | PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+		pci_cfg_write32(bdf, PCI_BAR0, DBG_LINE_PIO_OFFSET);
+		pci_cfg_write32(bdf, PCI_COMMAND,
+			     pci_cfg_read32(bdf, PCI_COMMAND) | PCI_COMMAND_IO | PCI_COMMAND_MASTER);
 		plat.dbg_line_base = plat.pio_cpu_base + DBG_LINE_PIO_OFFSET;
 		if (!dbg_line_devices[i].line->init(plat.dbg_line_base)) {
 			printk("trapvisor: the %s at PCI %02x:%02x.%u did not start\n", dbg_line_devices[i].line->name,
 			       bdf >> 8, (bdf >> 3) & 31, bdf & 7);
-			ecam_write32(bdf, PCI_COMMAND, 0);
+			pci_cfg_write32(bdf, PCI_COMMAND, 0);
 			continue;
 		}
 		plat.dbg_line = dbg_line_devices[i].line;
 		plat.dbg_line_bdf = bdf;
 		plat.dbg_line_page = ALIGN_DOWN(plat.dbg_line_base, SZ_4K);
 		/* Its INTx line, which the hypervisor takes as a Group 0 FIQ. */
-		if (!fdt_pci_intx_intid(bdf, *ecam_cfg(bdf, PCI_INTERRUPT_PIN), &plat.dbg_line_intid))
+		if (!fdt_pci_intx_intid(bdf, pci_cfg_read8(bdf, PCI_INTERRUPT_PIN), &plat.dbg_line_intid))
 			plat.dbg_line_intid = 0;
 		return true;
 	}
 	return false;
-}
-
-bool platform_ecam_device_is_hidden(unsigned bdf)
-{
-	return plat.dbg_line && bdf == plat.dbg_line_bdf;
 }
 
 u64 firmware_psci_call(u64 fid, u64 a1, u64 a2, u64 a3)

@@ -48,6 +48,9 @@ const char *esr_ec_name(unsigned ec);
 #define ESR_WFX_TI(esr) ((unsigned)FIELD(esr, 1, 0))
 #define WFX_TI_WFI 0
 #define WFX_TI_WFE 1
+#define WFX_TI_WFIT 2 /* FEAT_WFxT: WFI with a deadline on CNTVCT_EL0 in Rt */
+#define ESR_WFX_RV BIT(2)
+#define ESR_WFX_RT(esr) ((unsigned)FIELD(esr, 9, 5))
 
 /* ISS for EC_HVC64/EC_SMC64: the instruction's 16-bit immediate. */
 #define ESR_HVC_IMM(esr) ((u16)FIELD(esr, 15, 0))
@@ -85,6 +88,8 @@ static inline u32 esr_sys64_enc(u64 esr)
 #define ESR_DABT_S1PTW BIT(7)
 #define ESR_DABT_WNR BIT(6)
 #define ESR_xABT_FSC(esr) ((unsigned)FIELD(esr, 5, 0))
+#define FSC_SYNC_EXTERNAL 0x10 /* DFSC/IFSC: synchronous external abort */
+#define FSC_ALIGNMENT 0x21     /* DFSC: alignment fault */
 #define FSC_IS_TRANSLATION(fsc) (((fsc) & 0x3c) == 0x04)
 #define FSC_IS_PERMISSION(fsc) (((fsc) & 0x3c) == 0x0c)
 #define FSC_IS_ACCESS_FLAG(fsc) (((fsc) & 0x3c) == 0x08)
@@ -113,5 +118,16 @@ bool esr_decode_dabt(u64 esr, u64 ipa, struct emul_access *acc);
 void esr_decode_sys64(u64 esr, struct emul_access *acc);
 /* Value a load places in Rt, after width, sign extension and SF. */
 u64 emul_access_load_result(const struct emul_access *acc, u64 raw);
+/* A value of `width` bytes with its bytes in the other order (a big-endian access). */
+u64 emul_access_byte_swap(u64 value, unsigned width);
+
+/*
+ * The virtual address an A64 load or store of one general register computes
+ * (the forms a valid data-abort syndrome describes: unsigned, unscaled and
+ * unprivileged immediate offsets, register offsets, load-acquire/store-release).
+ * x[0..30] are the general registers, sp the stack pointer Rn = 31 names.
+ * False for any other instruction.
+ */
+bool insn_ls_address(u32 insn, const u64 *x, u64 sp, u64 *va);
 
 #endif

@@ -190,6 +190,10 @@ void debug_poll_idle(void)
 {
 }
 
+void debug_park_if_stopping(struct pcpu *cpu)
+{
+}
+
 /* ---- gic.c ---- */
 unsigned fake_sgis_sent;
 

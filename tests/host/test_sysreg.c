@@ -569,6 +569,13 @@ static void sys_instructions(void)
 	/* IC IALLUIS is re-executed as is. */
 	CHECK_EQ(emulate(ENC(1, 0, 7, 1, 0), 31, false), OUT_FORWARDED);
 	CHECK_EQ(fake_enc_writes(ENC(1, 0, 7, 1, 0)), 1);
+	/* DC ISW is redone as DC CISW: at EL2 a plain invalidate would drop
+	 * dirty lines that are not the guest's. */
+	frame.x[7] = 0x2040;
+	CHECK_EQ(emulate(ENC(1, 0, 7, 6, 2), 7, false), OUT_FORWARDED);
+	CHECK_EQ(fake_enc_writes(ENC(1, 0, 7, 6, 2)), 0);
+	CHECK_EQ(fake_enc_writes(ENC(1, 0, 7, 14, 2)), 1);
+	CHECK_EQ(fake_enc_get(ENC(1, 0, 7, 14, 2)), 0x2040);
 }
 
 static void dc_by_va_translated(void)

@@ -15,6 +15,9 @@
 #define GICD_CTLR_ENABLE_G0 BIT(0) /* with DS = 1 */
 #define GICD_CTLR_ARE BIT(4)
 #define GICD_TYPER 0x0004
+#define GICD_TYPER_MBIS BIT(16)	/* message-based SPIs */
+#define GICD_TYPER_LPIS BIT(17)
+#define GICD_TYPER_NUM_LPIS (0x1fu << 11)
 #define GICD_IGROUPR 0x0080	/* the bitmap registers, 0x80 bytes each, up to ICACTIVER */
 #define GICD_ISENABLER 0x0100
 #define GICD_ICACTIVER_END 0x0400
@@ -26,6 +29,18 @@
 /* Redistributor: two 64 KiB frames per CPU, RD_base then SGI_base (12.10/12.11) */
 #define GICR_STRIDE 0x20000
 #define GICR_SGI_FRAME 0x10000
+#define GICR_CTLR 0x0000
+#define GICR_CTLR_ENABLE_LPIS BIT(0)
+#define GICR_IIDR 0x0004
+#define GICR_TYPER 0x0008 /* 64 bits */
+#define GICR_TYPER_PLPIS BIT(0)
+#define GICR_TYPER_VLPIS BIT(1)
+#define GICR_TYPER_DIRECT_LPI BIT(3)
+#define GICR_STATUSR 0x0010
+#define GICR_WAKER 0x0014
+#define GICR_WAKER_PROCESSOR_SLEEP BIT(1)
+#define GICR_WAKER_CHILDREN_ASLEEP BIT(2)
+#define GICR_ID_REGS 0xffd0 /* PIDR4 .. CIDR3 */
 #define GICR_IGROUPR0 0x0080
 #define GICR_ISENABLER0 0x0100
 #define GICR_ICENABLER0 0x0180
@@ -287,12 +302,8 @@ static void floor_priorities(struct emul_access *acc)
 	}
 }
 
-void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc)
+static bool sgi_frame_access(u64 frame, u64 off, struct emul_access *acc)
 {
-	u64 frame_off = (acc->addr - r->base) % GICR_STRIDE;
-	u64 base = acc->addr - frame_off + GICR_SGI_FRAME;
-	u64 off = frame_off - GICR_SGI_FRAME;
-
 	if (acc->write && off >= GICR_IPRIORITYR && off < GICR_IPRIORITYR + 32)
 		floor_priorities(acc);
 
@@ -301,22 +312,91 @@ void gicr_sgi_access(const struct mmio_region *r, struct emul_access *acc)
 		u64 lo, hi;
 		half.width = 4;
 		half.value = (u32)acc->value;
-		sgi_frame_access32(base + off, off, 0, ~0u, &half);
+		sgi_frame_access32(frame + off, off, 0, ~0u, &half);
 		lo = half.value;
 		half.value = acc->value >> 32;
-		sgi_frame_access32(base + off + 4, off + 4, 0, ~0u, &half);
+		sgi_frame_access32(frame + off + 4, off + 4, 0, ~0u, &half);
 		hi = half.value;
 		if (!acc->write)
 			acc->value = lo | hi << 32;
-		return;
+		return true;
 	}
 	unsigned shift = (off & 3) * 8;
 	u32 lanes = (acc->width == 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
-	/* A 32-bit word access must be aligned; narrower ones stay in their word. */
-	sgi_frame_access32(base + (off & ~3ull), off & ~3ull, shift, lanes, acc);
+	sgi_frame_access32(frame + (off & ~3ull), off & ~3ull, shift, lanes, acc);
+	return true;
 }
 
-void gicd_access(const struct mmio_region *r, struct emul_access *acc)
+/* ProcessorSleep as each redistributor's guest last wrote it: see rd_frame_access. */
+static bool guest_processor_sleep[MAX_CPUS];
+
+/*
+ * RD_base: the guest gets a redistributor without LPIs. Their tables
+ * (GICR_PROPBASER, GICR_PENDBASER) are memory the GIC itself writes, at any
+ * physical address the guest names, so they are not the guest's to set: LPIs
+ * read as absent, and the guest's GIC has no ITS (fdt.c removes it, stage 2
+ * does not map it). ProcessorSleep is the guest's to set and read, but never
+ * reaches the hardware: it would stop the hypervisor's own interrupts. Only the
+ * registers named here exist for the guest; the rest of the frame reads as
+ * zero and ignores writes.
+ */
+static bool rd_frame_access(u64 frame, unsigned cpu, u64 off, struct emul_access *acc)
+{
+	u64 word = off & ~3ull;
+
+	if (off >= GICR_ID_REGS || word == GICR_IIDR || word == GICR_STATUSR)
+		return mmio_forward(frame + off, acc);
+	if (word == GICR_CTLR) {
+		if (acc->write)
+			acc->value &= ~(u64)GICR_CTLR_ENABLE_LPIS;
+		if (!mmio_forward(frame + off, acc))
+			return false;
+		if (!acc->write)
+			acc->value &= ~(u64)GICR_CTLR_ENABLE_LPIS;
+		return true;
+	}
+	if (off >= GICR_TYPER && off < GICR_TYPER + 8) {
+		if (acc->write)
+			return true; /* read-only */
+		if (!mmio_forward(frame + off, acc))
+			return false;
+		if (off == GICR_TYPER)
+			acc->value &= ~(u64)(GICR_TYPER_PLPIS | GICR_TYPER_VLPIS | GICR_TYPER_DIRECT_LPI);
+		return true;
+	}
+	if (word == GICR_WAKER && acc->width == 4) {
+		if (acc->write) {
+			guest_processor_sleep[cpu] = acc->value & GICR_WAKER_PROCESSOR_SLEEP;
+			acc->value &= ~(u64)GICR_WAKER_PROCESSOR_SLEEP;
+			return mmio_forward(frame + off, acc);
+		}
+		if (!mmio_forward(frame + off, acc))
+			return false;
+		acc->value &= ~(u64)(GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP);
+		if (guest_processor_sleep[cpu])
+			acc->value |= GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP;
+		return true;
+	}
+	if (!acc->write)
+		acc->value = 0;
+	return true;
+}
+
+/* The redistributors: those of the machine's CPUs, each two frames; past them, nothing answers. */
+bool gicr_access(const struct mmio_region *r, struct emul_access *acc)
+{
+	unsigned cpu = (acc->addr - r->base) / GICR_STRIDE;
+	u64 frame_off = (acc->addr - r->base) % GICR_STRIDE;
+	u64 frame = acc->addr - frame_off;
+
+	if (cpu >= pcpu_count)
+		return false;
+	if (frame_off < GICR_SGI_FRAME)
+		return rd_frame_access(frame, cpu, frame_off, acc);
+	return sgi_frame_access(frame + GICR_SGI_FRAME, frame_off - GICR_SGI_FRAME, acc);
+}
+
+bool gicd_access(const struct mmio_region *r, struct emul_access *acc)
 {
 	u64 off = acc->addr - r->base;
 
@@ -331,27 +411,39 @@ void gicd_access(const struct mmio_region *r, struct emul_access *acc)
 		u32 lanes = (acc->width >= 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
 		u32 val = ((u32)acc->value << shift) & lanes;
 		*ctlr = (*ctlr & ~lanes) | val | GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
-		return;
+		return true;
+	}
+	/* No LPIs and no message-based SPIs: see rd_frame_access. */
+	if (off < GICD_TYPER + 4 && off + acc->width > GICD_TYPER) {
+		if (acc->write)
+			return true;
+		if (!mmio_forward(acc->addr, acc))
+			return false;
+		u64 hidden = GICD_TYPER_LPIS | GICD_TYPER_MBIS | GICD_TYPER_NUM_LPIS;
+		acc->value &= ~(off <= GICD_TYPER ? hidden << (GICD_TYPER - off) * 8 : hidden >> (off - GICD_TYPER) * 8);
+		return true;
 	}
 	if (acc->width == 8 && off < GICD_IROUTER) { /* two words, each checked */
 		struct emul_access half = *acc;
 		u64 lo;
 		half.width = 4;
 		half.value = (u32)acc->value;
-		gicd_access(r, &half);
+		if (!gicd_access(r, &half))
+			return false;
 		lo = half.value;
 		half.addr += 4;
 		half.value = acc->value >> 32;
-		gicd_access(r, &half);
+		if (!gicd_access(r, &half))
+			return false;
 		if (!acc->write)
 			acc->value = lo | half.value << 32;
-		return;
+		return true;
 	}
 	/* The debug line's SPI: its routing is not the guest's to change. */
 	if (hv_spi && off + acc->width > GICD_IROUTER + 8 * hv_spi && off < GICD_IROUTER + 8 * hv_spi + 8) {
 		if (!acc->write)
 			acc->value = 0;
-		return;
+		return true;
 	}
 	if (acc->width <= 4 && (off & 3) + acc->width <= 4 && dist_hv_bits_of(off & ~3ull)) {
 		unsigned shift = (off & 3) * 8;
@@ -359,7 +451,7 @@ void gicd_access(const struct mmio_region *r, struct emul_access *acc)
 		u64 word = off & ~3ull;
 		masked_access32(r->base + word, dist_hv_bits_of(word),
 				word >= GICD_ISENABLER && word < GICD_ICACTIVER_END, shift, lanes, acc);
-		return;
+		return true;
 	}
-	mmio_forward(acc->addr, acc);
+	return mmio_forward(acc->addr, acc);
 }

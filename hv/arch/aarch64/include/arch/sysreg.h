@@ -21,6 +21,12 @@
 #define sev() asm volatile("sev" ::: "memory")
 #define wfe() asm volatile("wfe" ::: "memory")
 #define wfi() asm volatile("wfi" ::: "memory")
+/* WFIT Xt (FEAT_WFxT), spelled by encoding for assemblers without it: 0xd5031020 | Rt. */
+#define wfit(cntvct_deadline)                                                          \
+	do {                                                                           \
+		register u64 wfit_x0_ asm("x0") = (cntvct_deadline);                   \
+		asm volatile(".inst 0xd5031020" ::"r"(wfit_x0_) : "memory");          \
+	} while (0)
 #else
 u64 host_sysreg_read(const char *name);
 void host_sysreg_write(const char *name, u64 val);
@@ -31,6 +37,7 @@ void host_sysreg_write(const char *name, u64 val);
 #define sev() ((void)0)
 #define wfe() ((void)0)
 #define wfi() ((void)0)
+#define wfit(cntvct_deadline) ((void)(cntvct_deadline))
 #endif
 
 /* ---- HCR_EL2 (D19.2.48) ---- */
