@@ -15,6 +15,23 @@
 #define PSCI_VERSION 0x84000000ul
 #define PSCI_CPU_ON64 0xc4000003ul
 #define NOT_SUPPORTED ((u64)-1)
+#define GICD_TYPER 0x4
+#define GICD_TYPER_LPIS (1u << 17)
+#define GITS_BASE 0x08080000ul /* QEMU virt's ITS */
+#define GICR_FRAME 0x20000ul
+#define GICR_SGI_BASE 0x10000ul
+#define GICR_CTLR 0x0
+#define GICR_TYPER 0x8
+#define GICR_WAKER 0x14
+#define GICR_PROPBASER 0x70
+#define GICR_PENDBASER 0x78
+#define ECAM_END (ECAM + 0x10000000ul)
+#define FLASH_END 0x08000000ul /* the second flash bank ends where the distributor begins */
+#define EC_DABT_CUR 0x25
+#define EC_DABT_LOW 0x24
+#define FSC_ALIGNMENT 0x21
+#define FSC_EXTERNAL 0x10
+#define ESR_IL (1ul << 25)
 
 static void expect_abort(u64 addr, bool write, const char *what)
 {
@@ -23,6 +40,288 @@ static void expect_abort(u64 addr, bool write, const char *what)
 
 	check(!ok && (ESR_EC_OF(faults[cpu_index()].esr) & ~1u) == 0x24 && faults[cpu_index()].far == addr,
 	      "%s %#lx (%s) aborts (ESR %#lx)", write ? "write" : "read", addr, what, faults[cpu_index()].esr);
+}
+
+/* The last fault on this vCPU was a data abort at EL1 with this status code and address. */
+static bool abort_was(unsigned fsc, u64 far)
+{
+	struct fault_record *f = &faults[cpu_index()];
+
+	return ESR_EC_OF(f->esr) == EC_DABT_CUR && (f->esr & 0x3f) == fsc && f->far == far;
+}
+
+/* An access the architecture gives an alignment fault for Device memory. */
+static void expect_alignment_fault(u64 addr, unsigned width, bool write, const char *what)
+{
+	u64 v = 0;
+	bool ok = write ? probe_write(addr, width, ~0ull) : probe_read(addr, width, &v);
+
+	check(!ok && abort_was(FSC_ALIGNMENT, addr), "%u-byte %s at %#lx (%s) is an alignment fault (ESR %#lx FAR %#lx)",
+	      width, write ? "store" : "load", addr, what, faults[cpu_index()].esr, faults[cpu_index()].far);
+}
+
+static u64 rd_base(unsigned cpu)
+{
+	return GICR_BASE + cpu * GICR_FRAME;
+}
+
+/*
+ * Findings 1-4 of the GIC and PCI escape: tables the GIC writes, accesses that
+ * straddle or are unaligned, a priority floor with holes.
+ */
+static void gic_attacks(void)
+{
+	u64 v = 0;
+
+	check((*(volatile u32 *)(GICD_BASE + GICD_TYPER) & GICD_TYPER_LPIS) == 0, "GICD_TYPER says the GIC has no LPIs");
+	check((*(volatile u64 *)(rd_base(0) + GICR_TYPER) & 1) == 0, "GICR_TYPER.PLPIS is 0");
+	/* Point the LPI tables at the hypervisor and turn LPIs on: nothing sticks. */
+	*(volatile u64 *)(rd_base(0) + GICR_PROPBASER) = HV_IMAGE | 0x0f;
+	*(volatile u64 *)(rd_base(0) + GICR_PENDBASER) = HV_BASE;
+	*(volatile u32 *)(rd_base(0) + GICR_CTLR) |= 1;
+	check_eq(*(volatile u64 *)(rd_base(0) + GICR_PROPBASER), 0, "GICR_PROPBASER cannot be aimed at the hypervisor");
+	check_eq(*(volatile u64 *)(rd_base(0) + GICR_PENDBASER), 0, "GICR_PENDBASER cannot be aimed at the hypervisor");
+	check_eq(*(volatile u32 *)(rd_base(0) + GICR_CTLR) & 1, 0, "GICR_CTLR.EnableLPIs stays 0");
+	check(!probe_read(GITS_BASE, 4, &v) && abort_was(FSC_EXTERNAL, GITS_BASE), "the ITS is not the guest's (ESR %#lx)",
+	      faults[0].esr);
+	check(!probe_write(GITS_BASE + 0x80, 8, HV_BASE) && abort_was(FSC_EXTERNAL, GITS_BASE + 0x80),
+	      "GITS_BASER0 cannot be written");
+	/* ProcessorSleep would stop the hypervisor's own interrupts: the guest
+	 * sees it set, the redistributor does not (GDB attaches afterwards). */
+	*(volatile u32 *)(rd_base(1) + GICR_WAKER) = 2;
+	check_eq(*(volatile u32 *)(rd_base(1) + GICR_WAKER) & 6, 6, "GICR_WAKER.ProcessorSleep reads back as the guest set it");
+	*(volatile u32 *)(rd_base(1) + GICR_WAKER) = 0;
+	check_eq(*(volatile u32 *)(rd_base(1) + GICR_WAKER) & 6, 0, "GICR_WAKER wakes again");
+	check(!probe_read(rd_base(2), 4, &v) && abort_was(FSC_EXTERNAL, rd_base(2)),
+	      "a redistributor with no CPU behind it is an external abort");
+
+	/* Finding 2: accesses across the end of a trapped region. */
+	expect_alignment_fault(GICD_BASE + 0xfffc, 8, false, "end of the distributor");
+	expect_alignment_fault(rd_base(1) + GICR_FRAME - 4, 8, false, "end of the last SGI frame");
+	expect_alignment_fault(ECAM_END - 4, 8, false, "end of ECAM");
+	/* Finding 3: unaligned accesses that the per-register hiding missed. */
+	expect_alignment_fault(GICD_BASE + 0x101, 4, false, "SPI enables, unaligned");
+	expect_alignment_fault(rd_base(0) + GICR_SGI_BASE + 0xfe, 8, false, "SGI frame enables, unaligned");
+	expect_alignment_fault(ECAM + 0x7ffe, 4, false, "into the debug line's config space");
+	expect_alignment_fault(ECAM + 0x7ffc, 8, false, "into the debug line's config space");
+	expect_alignment_fault(GICD_BASE + GICD_IPRIORITYR + 0x1e, 8, true, "over the debug line's SPI priority");
+	expect_alignment_fault(ECAM + 0x7ffd, 8, true, "over the debug line's COMMAND");
+	check_eq(*(volatile u8 *)(GICD_BASE + GICD_IPRIORITYR + 36), 0, "the debug line's SPI priority is still hidden");
+	/* Finding 7: a load that starts in flash and ends in the distributor. */
+	expect_alignment_fault(FLASH_END - 4, 8, false, "from flash into the distributor");
+	/* Finding 4: the priority floor, for every byte of an aligned 8-byte store. */
+	volatile u64 *sgi_prio = (volatile u64 *)(rd_base(0) + GICR_SGI_BASE + GICD_IPRIORITYR);
+	expect_alignment_fault(rd_base(0) + GICR_SGI_BASE + 0x3f9, 8, true, "onto SGI priorities");
+	*sgi_prio = 0;
+	check_eq(*sgi_prio, 0x1010101010101010ull, "SGIs 0-7 written 0x00 by one 8-byte store read 0x10");
+	*sgi_prio = 0xa0a0a0a0a0a0a0a0ull;
+}
+
+/* Finding 5: a second PCI device's BARs, aimed at the debug line and at the hypervisor. */
+#define PCI_COMMAND 0x04
+#define PCI_BAR0 0x10
+#define PCI_BAR1 0x14
+#define CMD_IO 1u
+#define CMD_MEM 2u
+#define DEBUG_LINE_IO 0xf000u /* the debug line's I/O BAR, the last page of the window */
+
+static u64 find_second_virtio_serial(void)
+{
+	for (u64 dev = 0; dev < 32; dev++) {
+		u64 cfg = ECAM + (dev << 15);
+		if (*(volatile u32 *)cfg == 0x10031af4u)
+			return cfg;
+	}
+	return 0;
+}
+
+static void pci_attacks(void)
+{
+	u64 cfg = find_second_virtio_serial();
+	volatile u16 *cmd = (volatile u16 *)(cfg + PCI_COMMAND);
+	volatile u32 *bar0 = (volatile u32 *)(cfg + PCI_BAR0), *bar1 = (volatile u32 *)(cfg + PCI_BAR1);
+
+	if (!cfg) {
+		skip("PCI BARs onto the debug line: no second virtio-serial device (tests/qemu/hostile.sh adds one)");
+		return;
+	}
+	*cmd = 0;
+	*bar0 = DEBUG_LINE_IO;
+	check_eq(*bar0 & ~3u, DEBUG_LINE_IO, "with decoding off a BAR may hold any address");
+	*cmd = CMD_IO;
+	check_eq(*cmd & CMD_IO, 0, "I/O decoding over the debug line's page is refused");
+	*bar0 = 0x1000;
+	*cmd = CMD_IO;
+	check_eq(*cmd & CMD_IO, CMD_IO, "I/O decoding elsewhere is allowed");
+	*bar0 = DEBUG_LINE_IO;
+	check_eq(*bar0 & ~3u, 0x1000, "a BAR cannot move onto the debug line while decoding");
+	*(volatile u64 *)(cfg + PCI_BAR0) = DEBUG_LINE_IO | (u64)0x10000000 << 32; /* both BARs, one store */
+	check(((*bar0 & ~3u) == 0x1000) && (*bar1 & ~0xfu) == 0, "nor with an 8-byte store, refused whole (%#x %#x)", *bar0,
+	      *bar1);
+	*bar1 = 0x10000000;
+	*cmd = CMD_IO | CMD_MEM;
+	*bar1 = HV_BASE;
+	check_eq(*bar1 & ~0xfu, 0x10000000, "a memory BAR cannot cover the hypervisor");
+	*bar1 = 0x10004000;
+	check_eq(*bar1 & ~0xfu, 0x10004000, "a memory BAR elsewhere moves");
+	*cmd = 0;
+	*bar1 = HV_BASE + 0x10000;
+	*cmd = CMD_MEM;
+	check_eq(*cmd & CMD_MEM, 0, "memory decoding over the hypervisor is refused");
+	*bar0 = DEBUG_LINE_IO;
+	*cmd = CMD_IO | CMD_MEM;
+	check_eq(*cmd & (CMD_IO | CMD_MEM), 0, "both, asked for at once, are refused");
+	*bar0 = 0;
+	*bar1 = 0;
+	expect_abort(DEBUG_LINE_PAGE, false, "the debug line after the BAR attacks");
+}
+
+/*
+ * Finding 7: a 16-bit T32 instruction trapped at AArch32 EL0. The test runs
+ * three T32 instructions at EL0 (ldr r0, [r1]; adds r2, #1; svc #0) and
+ * catches the SVC or a fault through a vector table of its own.
+ */
+struct a32_run {
+	u32 r[4];     /* r0-r3 in and out */
+	u64 kind;     /* vector taken: 12 is a synchronous exception from AArch32 */
+	u64 esr, far;
+};
+
+extern const u16 a32_code[];
+void a32_el0_run(struct a32_run *run);
+asm(".pushsection .text\n"
+    ".balign 4\n"
+    "a32_code: .hword 0x6808, 0x3201, 0xdf00\n" /* ldr r0, [r1]; adds r2, #1; svc #0 */
+    ".balign 2048\n"
+    "a32_vectors:\n"
+    ".irp kind, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+    ".balign 0x80\n"
+    "mov x9, #\\kind\n"
+    "b a32_el0_return\n"
+    ".endr\n"
+    ".global a32_el0_run\n"
+    "a32_el0_run:\n"		/* x0: struct a32_run */
+    "stp x29, x30, [sp, #-112]!\n"
+    "stp x19, x20, [sp, #16]\n stp x21, x22, [sp, #32]\n stp x23, x24, [sp, #48]\n"
+    "stp x25, x26, [sp, #64]\n stp x27, x28, [sp, #80]\n str x0, [sp, #96]\n"
+    "mrs x1, vbar_el1\n str x1, [sp, #104]\n"
+    "adrp x1, a32_saved_sp\n mov x2, sp\n str x2, [x1, :lo12:a32_saved_sp]\n"
+    "adr x1, a32_vectors\n msr vbar_el1, x1\n"
+    "adr x1, a32_code\n msr elr_el1, x1\n"
+    "mov x1, #0x1f0\n msr spsr_el1, x1\n" /* AArch32 User, T32, A/I/F masked */
+    "isb\n"
+    "ldp w2, w3, [x0, #8]\n ldp w0, w1, [x0]\n"
+    "eret\n"
+    "a32_el0_return:\n"
+    "adrp x10, a32_saved_sp\n ldr x10, [x10, :lo12:a32_saved_sp]\n mov sp, x10\n"
+    "ldr x10, [sp, #96]\n"
+    "stp w0, w1, [x10]\n stp w2, w3, [x10, #8]\n"
+    "str x9, [x10, #16]\n mrs x11, esr_el1\n str x11, [x10, #24]\n mrs x11, far_el1\n str x11, [x10, #32]\n"
+    "ldr x1, [sp, #104]\n msr vbar_el1, x1\n isb\n"
+    "ldp x19, x20, [sp, #16]\n ldp x21, x22, [sp, #32]\n ldp x23, x24, [sp, #48]\n"
+    "ldp x25, x26, [sp, #64]\n ldp x27, x28, [sp, #80]\n"
+    "ldp x29, x30, [sp], #112\n"
+    "ret\n"
+    ".popsection\n");
+u64 a32_saved_sp;
+
+static void a32_el0_attacks(void)
+{
+	struct a32_run run = { .r = { 0, GICD_BASE + GICD_TYPER, 41, 0 } };
+	u32 typer = *(volatile u32 *)(GICD_BASE + GICD_TYPER);
+
+	if ((read_sysreg(id_aa64pfr0_el1) & 0xf) != 2) { /* ID_AA64PFR0_EL1.EL0: 2 = AArch64 and AArch32 */
+		skip("16-bit T32 at AArch32 EL0: this CPU has no AArch32 EL0");
+		return;
+	}
+	a32_el0_run(&run);
+	check(run.kind == 12 && ESR_EC_OF(run.esr) == 0x11, "AArch32 EL0 ran to its SVC (vector %lu, ESR %#lx)", run.kind,
+	      run.esr);
+	check_eq(run.r[0], typer, "a 16-bit T32 load from the trapped distributor gets GICD_TYPER");
+	check_eq(run.r[2], 42, "the instruction after it runs (the hypervisor skipped 2 bytes, not 4)");
+	/* The same load from the hypervisor's memory: an abort whose IL says 16 bits. */
+	run = (struct a32_run){ .r = { 0, HV_IMAGE, 41, 0 } };
+	a32_el0_run(&run);
+	check(run.kind == 12 && ESR_EC_OF(run.esr) == EC_DABT_LOW && !(run.esr & ESR_IL) && run.far == HV_IMAGE,
+	      "a 16-bit T32 load from hypervisor memory is a data abort with IL = 0 (ESR %#lx FAR %#lx)", run.esr,
+	      run.far);
+}
+
+/* Finding 7: a big-endian guest's emulated loads and stores. */
+static void big_endian_attacks(void)
+{
+	volatile u32 *typer = (volatile u32 *)(GICD_BASE + GICD_TYPER);
+	volatile u32 *prio = (volatile u32 *)(GICD_BASE + GICD_IPRIORITYR + 48); /* SPIs 48-51 */
+	u32 le = *typer, be, sctlr_ee = 1u << 25;
+	u64 sctlr = read_sysreg(sctlr_el1);
+
+	asm volatile("msr sctlr_el1, %[be]\n isb\n"
+		     "ldr %w[v], [%[typer]]\n"
+		     "str %w[w], [%[prio]]\n"
+		     "msr sctlr_el1, %[le]\n isb"
+		     : [v] "=&r"(be)
+		     : [be] "r"(sctlr | sctlr_ee), [le] "r"(sctlr), [typer] "r"(typer), [prio] "r"(prio),
+		       [w] "r"(0x30405060u)
+		     : "memory");
+	check_eq(be, __builtin_bswap32(le), "with SCTLR_EL1.EE set an emulated load is big-endian");
+	check_eq(*prio, 0x60504030u, "and an emulated store too");
+}
+
+/* Finding 8: a trapped WFIT sleeps at most until its deadline, with nothing pending. */
+static void wfit_attack(void)
+{
+	u64 freq = read_sysreg(cntfrq_el0), t0, t1;
+
+	if ((read_sysreg(S3_0_C0_C6_2) & 0xf) == 0) { /* ID_AA64ISAR2_EL1.WFxT */
+		skip("a trapped WFIT ends at its deadline: this CPU has no FEAT_WFxT (QEMU 7.2 has none)");
+		return;
+	}
+	t0 = read_sysreg(cntvct_el0);
+	asm volatile("mov x0, %0\n .inst 0xd5031020" ::"r"(t0 + freq / 100) : "x0", "memory"); /* wfit x0 */
+	t1 = read_sysreg(cntvct_el0);
+	check(t1 - t0 < freq, "a trapped WFIT with a 10 ms deadline returned after %lu ticks", t1 - t0);
+}
+
+/* The hostile gdb test (tests/qemu/hostile.sh) looks at these once GDB is attached,
+ * and sets probe_addr for the spinning guest to read. */
+volatile u64 seen_osdlr, seen_oslsr, idle_spins, probe_addr, probe_esr;
+
+static bool dtb_mentions(u64 dtb, const char *word)
+{
+	const u8 *p = (const u8 *)dtb;
+	u32 size = __builtin_bswap32(*(const u32 *)(dtb + 4));
+	size_t n = strlen(word);
+
+	for (u32 i = 0; size >= n && i <= size - n; i++)
+		if (!memcmp(p + i, word, n))
+			return true;
+	return false;
+}
+
+/*
+ * Finding 6: lock the OS Lock and the OS Double Lock, then run on with no traps
+ * at all for GDB to attach, step, Ctrl-C and detach (tests/qemu/hostile.sh).
+ */
+static void __attribute__((noreturn)) lock_debug_and_spin(void)
+{
+	u64 v;
+
+	write_sysreg(osdlr_el1, 1);
+	write_sysreg(oslar_el1, 1);
+	isb();
+	/* Redistributors asleep would stop the hypervisor's own interrupts too. */
+	for (unsigned cpu = 0; cpu < 2; cpu++)
+		*(volatile u32 *)(rd_base(cpu) + GICR_WAKER) = 2;
+	gprintf("hostile: attacks done; OS Lock and Double Lock set, redistributors asleep; spinning for GDB\n");
+	for (;;) {
+		seen_osdlr = read_sysreg(osdlr_el1);
+		seen_oslsr = read_sysreg(oslsr_el1);
+		idle_spins++;
+		if (probe_addr) {
+			probe_esr = probe_read(probe_addr, 4, &v) ? 0 : faults[0].esr;
+			probe_addr = 0;
+		}
+	}
 }
 
 static void expect_undef_msr(void)
@@ -54,9 +353,15 @@ int main(u64 dtb)
 {
 	u64 v = 0;
 	unsigned i;
+	bool then_spin = dtb_mentions(dtb, "hostile.spin");
 
 	gprintf("hostile: trying to escape trapvisor\n");
 	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry, 1), 0, "start a second attacker");
+	gic_attacks();
+	pci_attacks();
+	a32_el0_attacks();
+	big_endian_attacks();
+	wfit_attack();
 
 	expect_abort(HV_BASE, false, "hypervisor's device tree");
 	expect_abort(HV_IMAGE, false, "hypervisor code");
@@ -111,5 +416,7 @@ int main(u64 dtb)
 	check(partner_done, "the second vCPU finished its 2000 stray HVCs and set/way operations");
 	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001,
 		 "the hypervisor still answers after 40000 trapped set/way operations");
+	if (then_spin)
+		lock_debug_and_spin();
 	return 0;
 }

@@ -325,6 +325,8 @@ void el2_probe_begin(void)
 	struct pcpu *cpu = this_pcpu();
 
 	cpu->el2_probe_faulted = false;
+	cpu->el2_probe_elr = sysreg_read(elr_el2);
+	cpu->el2_probe_spsr = sysreg_read(spsr_el2);
 	cpu->el2_probe_armed = true;
 	asm volatile("" ::: "memory");
 }
@@ -335,5 +337,11 @@ bool el2_probe_end(void)
 
 	asm volatile("" ::: "memory");
 	cpu->el2_probe_armed = false;
-	return !cpu->el2_probe_faulted;
+	if (!cpu->el2_probe_faulted)
+		return true;
+	/* Taking the fault at EL2 replaced the trapped vCPU's PC and PSTATE,
+	 * which live in ELR_EL2/SPSR_EL2 while its trap is handled. */
+	sysreg_write(elr_el2, cpu->el2_probe_elr);
+	sysreg_write(spsr_el2, cpu->el2_probe_spsr);
+	return false;
 }

@@ -104,10 +104,19 @@ struct vcpu *vcpu_by_mpidr(u64 mpidr)
 	return NULL;
 }
 
-/* Past the trapped instruction: 2 bytes for a 16-bit T32 one (ESR_EL2.IL = 0). */
+/*
+ * Past the trapped instruction, as if it had run: 2 bytes for a 16-bit T32 one
+ * (ESR_EL2.IL = 0); no branch target pending (PSTATE.BTYPE); and a single step
+ * that was stepping it is now due (SPSR.SS = 0: the step exception comes right
+ * after the eret, so stepping a trapped instruction is one instruction).
+ */
+#define SPSR_SS BIT(21)
+#define SPSR_BTYPE (3ULL << 10)
+
 void vcpu_skip_instr(u64 esr)
 {
 	trap_set_pc(trap_pc() + ((esr & ESR_IL) ? 4 : 2));
+	trap_set_pstate(trap_pstate() & ~(SPSR_SS | SPSR_BTYPE));
 }
 
 /*

@@ -94,6 +94,7 @@ struct pcpu {
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct remote_call call;
 	volatile bool el2_probe_armed, el2_probe_faulted;
+	u64 el2_probe_elr, el2_probe_spsr; /* the trapped vCPU's, which a probe's fault overwrites */
 	u64 trace_from;		 /* `hv trace clear`: readers start here */
 	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
 	u64 stats_from;		 /* ... and the first event min/max look at */

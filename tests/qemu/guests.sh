@@ -7,5 +7,4 @@ run_guest sysreg 1 "trapvisor.trap=id,vm,sysreg,cache,debug,pmu trapvisor.hyperc
 	trapvisor.vpidr=0x410fd4f1 trapvisor.vmpidr=0x100 trapvisor.sysreg=ID_AA64ISAR0_EL1:0x1120"
 run_guest smp 4 ""
 run_guest mmio 1 "trapvisor.hypercalls=on"
-# The hostile guest runs without the test hypercalls: it gets no help.
-run_guest hostile 2 "trapvisor.trap=cache,wfi,id,vm"
+# The hostile guest has a test of its own: tests/qemu/hostile.sh.
