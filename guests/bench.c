@@ -47,6 +47,7 @@ LOOP(loop_nop, "nop", , )
 LOOP(loop_hvc, "hvc #0", , )
 LOOP(loop_idreg, "mrs x1, id_aa64isar0_el1", , )
 LOOP(loop_mmio, "ldr w1, [%1]", , )
+LOOP(loop_mmio_inner, "ldr w1, [%1, #0x1000]", , ) /* ECAM's second page: 00:00.1 */
 /* The timer wakes each WFI; the baseline does the same with a NOP. */
 LOOP(loop_timer_nop, "nop", timer_arm_ticks(WFI_WAKE_TICKS), timer_disarm())
 LOOP(loop_wfi, "wfi", timer_arm_ticks(WFI_WAKE_TICKS), timer_disarm())
@@ -77,6 +78,7 @@ int main(u64 dtb)
 	report("null-hvc", loop_hvc(), base, true);
 	report("id-register-read", loop_idreg(), base, true);
 	report("mmio-read", loop_mmio(), base, true);
+	report("mmio-read-inner", loop_mmio_inner(), base, true);
 	timer_base = loop_timer_nop();
 	report("wfi", loop_wfi(), timer_base, false);
 	return 0;

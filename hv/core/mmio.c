@@ -162,14 +162,17 @@ static bool guest_data_big_endian(void)
  * The virtual address the access really starts at. FAR is exact for an access
  * within one page; one that crosses from a directly mapped page into a trapped
  * one is faulted by QEMU on the second page, with FAR at that page's first
- * byte (docs/architecture.md, QEMU facts). So an access that seems to begin a
- * page is checked against the address its instruction computes.
+ * byte (docs/architecture.md, QEMU facts). So an access that seems to begin
+ * such a page is checked against the address its instruction computes.
  */
-static u64 access_start(struct trap_frame *f, u64 far, const struct emul_access *acc)
+static u64 access_start(struct trap_frame *f, u64 far, const struct mmio_region *r, const struct emul_access *acc)
 {
 	u64 spsr = trap_pstate(), ipa, fsc, va, sp;
 
-	if ((far & 0xfff) || acc->width == 1 || (spsr & SPSR_M_AARCH32))
+	/* Only a region's first page can be entered so, and only from a page that
+	 * does not trap: from one that does, the fault comes there, FAR exact. */
+	if ((far & 0xfff) || acc->width == 1 || (spsr & SPSR_M_AARCH32) || acc->addr - r->base >= SZ_4K ||
+	    region_find(acc->addr - SZ_4K))
 		return far;
 	if (!guest_va_to_ipa(f, trap_pc(), false, &ipa, &fsc) || !guest_ram_contains(ipa, 4))
 		return far;
@@ -216,7 +219,7 @@ void mmio_trap(struct trap_frame *f, struct trap_event *ev)
 		inject_abort(f, ev, far, FSC_SYNC_EXTERNAL);
 		return;
 	}
-	start = access_start(f, far, &acc);
+	start = access_start(f, far, r, &acc);
 	if (start & (acc.width - 1)) {
 		inject_abort(f, ev, start, FSC_ALIGNMENT);
 		return;
