@@ -29,6 +29,10 @@ boot_linux() { # name hv-options
 	else
 		echo "FAIL: linux ($name): the guest saw the debug line ${bdf:-(no banner)} (or no PCI line)"
 	fi
+	# The guest's GIC has no LPIs, and its device tree no ITS (docs/architecture.md).
+	grep -qE '^\[ *[0-9.]+\] GICv3: CPU1: found redistributor' "$out.txt" && ! grep -qE 'ITS|LPI' "$out.txt" &&
+		echo "PASS: linux ($name): Linux finds a GICv3 without LPIs or an ITS, and says nothing of them" ||
+		echo "FAIL: linux ($name): Linux's GIC lines: $(grep -E 'GICv3|ITS|LPI' "$out.txt" | head -5)"
 	[ $rc -eq 0 ] && grep -q 'trapvisor: guest asked for system off' "$out.txt" &&
 		echo "PASS: linux ($name): poweroff ends the machine through PSCI" ||
 		echo "FAIL: linux ($name): no clean power-off (exit $rc)"
