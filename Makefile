@@ -7,6 +7,7 @@
 #   make bench instructions per trap, deterministic (QEMU -icount), and GDB
 #              round trips through trapvisor's stub next to QEMU's own
 #   make fuzz  the GDB stub's fuzzer for 10 minutes (FUZZ_SECONDS=n)
+#   make test-fresh  (root) `make run` and `make test` in a fresh minimal Debian 12 root
 #
 # Both run and test install missing Debian packages first (scripts/deps).
 
@@ -30,7 +31,7 @@ INITRD     ?=
 GUEST_ELF  ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench deps host-tests guests clean fuzz gdb
+.PHONY: all run test test-fresh bench deps host-tests guests clean fuzz gdb
 
 # ---- the hypervisor, cross-compiled, freestanding -----------------------------------
 HV_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-override-init \
@@ -92,6 +93,11 @@ run: deps $(B)/trapvisor.elf guests
 
 test: deps all
 	@tests/run
+
+# The README proved on a clean machine: a minimal Debian 12 root built with mmdebstrap,
+# this commit cloned into it, `make run` and `make test` run there (scripts/test-fresh).
+test-fresh:
+	@scripts/test-fresh
 
 # Instructions per trap, then the GDB stub side by side with QEMU's own gdbstub.
 bench: deps $(B)/trapvisor.elf guests
