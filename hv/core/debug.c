@@ -77,6 +77,7 @@ static struct {
 	volatile u32 resume_gen;
 	volatile bool interrupt_requested;
 	volatile u32 stopper; /* the pCPU stopping the guest: parking vCPUs wake it */
+	u64 stopped_at;	      /* CNTPCT when the last vCPU parked: the guest's time stopped */
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_CPUS];
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
@@ -88,7 +89,7 @@ static struct {
 	char sysreg_names[DEBUG_MAX_SYSREGS][24];
 } dbg;
 
-static const char *const hv_reg_names[] = { "esr", "far", "hpfar", "ec", "seq" };
+static const char *const hv_reg_names[] = { "esr", "far", "hpfar", "ec", "seq", "cntvoff" };
 #define HV_REGS ARRAY_SIZE(hv_reg_names)
 
 bool debug_owns_debug_registers(void)
@@ -350,6 +351,7 @@ static void apply_resume_action(struct pcpu *cpu)
 	struct gdb_action a = dbg.actions[cpu->id];
 
 	apply_debug_registers(cpu);
+	sysreg_write(cntvoff_el2, guest.cntvoff);
 	d->stepping = a.kind == GDB_ACTION_STEP;
 	/* A step is one instruction, with the guest's interrupts held off so it
 	 * does not land in the guest's interrupt handler. */
@@ -513,6 +515,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 		gic_wait_for_fiq();
 	}
 	sysreg_write(CNTHP_CTL_EL2, 0);
+	dbg.stopped_at = sysreg_read(cntpct_el0);
 	__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
 	spin_lock(&dbg.stub_lock);
 	gdbstub_report_stop(&dbg.stub, stop);
@@ -840,6 +843,8 @@ static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, bool *is
 		return &d->ec;
 	case 4:
 		return &d->seq;
+	case 5:
+		return &guest.cntvoff;
 	}
 	return NULL;
 }
@@ -909,8 +914,19 @@ static size_t target_mem_write(void *ctx, unsigned vcpu, uint64_t addr, const ui
 
 /* Each vCPU does what GDB says: continue, step, or stay stopped (a vCont that
  * names other threads only, e.g. with scheduler-locking on). */
+/*
+ * Guest time stops while the debugger holds the guest, as under QEMU's own
+ * gdbstub and KVM: the virtual counter of every vCPU skips the time since the
+ * last vCPU parked (not since the stop began: a vCPU still running then must
+ * not see its clock go back). Each pCPU takes the new offset as it resumes
+ * (apply_resume_action), before its vCPU runs again, so all vCPUs agree; a
+ * guest timer that fell due in wall time has not in guest time, so nothing
+ * fires in a burst. The physical counter has no offset (docs/user-guide.md).
+ */
 static void target_resume(void *ctx, const struct gdb_action *actions, unsigned count)
 {
+	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED)
+		guest.cntvoff += sysreg_read(cntpct_el0) - dbg.stopped_at;
 	for (unsigned i = 0; i < count && i < MAX_CPUS; i++)
 		dbg.actions[i] = actions[i];
 	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);

@@ -54,7 +54,7 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 	sysreg_write(vpidr_el2, cpu->vcpu.vpidr);
 	sysreg_write(vmpidr_el2, cpu->vcpu.vmpidr);
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
-	sysreg_write(cntvoff_el2, 0);
+	sysreg_write(cntvoff_el2, guest.cntvoff);
 	sysreg_write(hstr_el2, 0);
 	/* Let the guest use the longest SVE/SME vectors the CPU has. */
 	if (ID_PFR0_SVE(pfr0))

@@ -258,6 +258,7 @@ void vcpu_run(struct pcpu *cpu)
 		gic_wait_for_fiq();
 	}
 	vcpu_set_reset_state(v, v->entry, v->context_id);
+	sysreg_write(cntvoff_el2, guest.cntvoff); /* the other vCPUs' time, stops included */
 	v->state = VCPU_RUNNING;
 	cpu->exit_work = 0;
 	trap_apply(cpu);

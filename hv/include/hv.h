@@ -147,6 +147,9 @@ struct guest_config {
 	bool vpidr_set;
 	u64 vmpidr[MAX_CPUS];
 	bool vmpidr_set;
+	/* CNTVOFF_EL2 of every vCPU: how long the debugger has held the guest,
+	 * so its virtual counter does not advance while it is stopped (debug.c). */
+	u64 cntvoff;
 };
 extern struct guest_config guest;
 
