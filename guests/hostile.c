@@ -176,6 +176,42 @@ static void pci_attacks(void)
 	expect_abort(DEBUG_LINE_PAGE, false, "the debug line after the BAR attacks");
 }
 
+/* The same through a bridge's windows (a PCIe root port, 1b36:000c). */
+#define PCI_IO_BASE 0x1c    /* base and limit bytes, [7:4] = address [15:12] */
+#define PCI_MEMORY_BASE 0x20 /* base and limit halves, [15:4] = address [31:20] */
+
+static void bridge_attacks(void)
+{
+	u64 cfg = 0;
+
+	for (u64 dev = 0; dev < 32 && !cfg; dev++)
+		if (*(volatile u32 *)(ECAM + (dev << 15)) == 0x000c1b36u)
+			cfg = ECAM + (dev << 15);
+	if (!cfg) {
+		skip("PCI bridge windows onto the debug line: no root port (tests/qemu/hostile.sh adds one)");
+		return;
+	}
+	volatile u16 *cmd = (volatile u16 *)(cfg + PCI_COMMAND);
+	volatile u16 *io = (volatile u16 *)(cfg + PCI_IO_BASE);
+	volatile u32 *mem = (volatile u32 *)(cfg + PCI_MEMORY_BASE);
+
+	*cmd = 0;
+	*io = 0xf0f0; /* I/O 0xf000-0xffff */
+	*cmd = CMD_IO;
+	check_eq(*cmd & CMD_IO, 0, "a bridge cannot forward I/O over the debug line's page");
+	*io = 0x1010; /* 0x1000-0x1fff */
+	*cmd = CMD_IO;
+	check_eq(*cmd & CMD_IO, CMD_IO, "a bridge's I/O window elsewhere is allowed");
+	*io = 0xf0f0;
+	check_eq(*io, 0x1010, "and cannot be moved onto the debug line while forwarding");
+	*mem = 0x40004000; /* 0x40000000-0x400fffff: the hypervisor */
+	*cmd = CMD_IO | CMD_MEM;
+	check_eq(*cmd & CMD_MEM, 0, "a bridge cannot forward memory over the hypervisor");
+	*cmd = 0;
+	*io = 0x00f0; /* base above limit: closed */
+	*mem = 0x0000fff0;
+}
+
 /*
  * Finding 7: a 16-bit T32 instruction trapped at AArch32 EL0. The test runs
  * three T32 instructions at EL0 (ldr r0, [r1]; adds r2, #1; svc #0) and
@@ -359,6 +395,7 @@ int main(u64 dtb)
 	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry, 1), 0, "start a second attacker");
 	gic_attacks();
 	pci_attacks();
+	bridge_attacks();
 	a32_el0_attacks();
 	big_endian_attacks();
 	wfit_attack();

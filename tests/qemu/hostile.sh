@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The hostile guest (guests/hostile.c) tries to get out of trapvisor, then GDB must
 # still attach to it. Two boots on 2 vCPUs, each with a second legacy virtio-serial
-# device on the PCI bus (a device whose BARs the guest can aim at the debug line):
+# device and a PCIe root port on the PCI bus (BARs and bridge windows the guest can
+# aim at the debug line):
 #   1. the guest's own checks, to its SYSTEM_OFF;
 #   2. the same attacks, then the OS Lock and OS Double Lock set and a spin with no
 #      traps at all; a real gdb-multiarch attaches, lists both vCPUs, steps, reads
 #      what the guest sees of its locks, continues, stops it with Ctrl-C and detaches.
 source "$(dirname "$0")/lib.sh"
 hv="trapvisor.trap=cache,wfi,id,vm" # no test hypercalls: the guest gets no help
-second_device=(-device virtio-serial-pci,disable-modern=on)
+second_device=(-device virtio-serial-pci,disable-modern=on -device pcie-root-port,id=rp0,chassis=1)
 run_guest hostile 2 "$hv" 60 "${second_device[@]}"
 
 GDB=${GDB:-gdb-multiarch}
