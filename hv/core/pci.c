@@ -138,7 +138,7 @@ static bool decodes_protected(unsigned bdf, u16 cmd)
 	return false;
 }
 
-/* The bytes [off, off + width) of a config access that fall in [first, end). */
+/* Does a config access of [off, off + width) reach any byte of [first, end)? */
 static bool touches(unsigned off, unsigned width, unsigned first, unsigned end)
 {
 	return off < end && off + width > first;
@@ -159,11 +159,12 @@ static bool command_write(unsigned bdf, struct emul_access *acc)
 	if (!mmio_forward(acc->addr, acc))
 		return false;
 	cmd = pci_cfg_read16(bdf, PCI_COMMAND);
-	if (decodes_protected(bdf, cmd | wanted))
-		wanted &= decodes_protected(bdf, cmd | (wanted & PCI_COMMAND_IO)) ? PCI_COMMAND_MEMORY
-										 : PCI_COMMAND_IO;
-	if (decodes_protected(bdf, cmd | wanted))
-		wanted = 0;
+	/* Both kinds of decoding if they cover nothing protected, else the one
+	 * that does not, else neither. */
+	if (decodes_protected(bdf, cmd | wanted)) {
+		u16 io = wanted & PCI_COMMAND_IO, mem = wanted & PCI_COMMAND_MEMORY;
+		wanted = !decodes_protected(bdf, cmd | io) ? io : !decodes_protected(bdf, cmd | mem) ? mem : 0;
+	}
 	pci_cfg_write16(bdf, PCI_COMMAND, cmd | wanted);
 	return true;
 }

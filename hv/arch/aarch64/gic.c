@@ -344,6 +344,21 @@ static bool rd_frame_access(u64 frame, unsigned cpu, u64 off, struct emul_access
 {
 	u64 word = off & ~3ull;
 
+	if (acc->width == 8 && off != GICR_TYPER) { /* 32-bit registers: two words, each on its own */
+		struct emul_access half = *acc;
+		u64 lo;
+		half.width = 4;
+		half.value = (u32)acc->value;
+		if (!rd_frame_access(frame, cpu, off, &half))
+			return false;
+		lo = half.value;
+		half.value = acc->value >> 32;
+		if (!rd_frame_access(frame, cpu, off + 4, &half))
+			return false;
+		if (!acc->write)
+			acc->value = lo | half.value << 32;
+		return true;
+	}
 	if (off >= GICR_ID_REGS || word == GICR_IIDR || word == GICR_STATUSR)
 		return mmio_forward(frame + off, acc);
 	if (word == GICR_CTLR) {
