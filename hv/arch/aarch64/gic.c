@@ -18,6 +18,8 @@
 #define GICD_TYPER_MBIS BIT(16)	/* message-based SPIs */
 #define GICD_TYPER_LPIS BIT(17)
 #define GICD_TYPER_NUM_LPIS (0x1fu << 11)
+#define GICD_SETSPI_NSR 0x0040	/* to GICD_CLRSPI_SR 0x0058: message-based SPIs */
+#define GICD_SPI_MSG_END 0x0060
 #define GICD_IGROUPR 0x0080	/* the bitmap registers, 0x80 bytes each, up to ICACTIVER */
 #define GICD_ISENABLER 0x0100
 #define GICD_ICACTIVER_END 0x0400
@@ -426,6 +428,13 @@ bool gicd_access(const struct mmio_region *r, struct emul_access *acc)
 		u32 lanes = (acc->width >= 4 ? ~0u : ((1u << (acc->width * 8)) - 1)) << shift;
 		u32 val = ((u32)acc->value << shift) & lanes;
 		*ctlr = (*ctlr & ~lanes) | val | GICD_CTLR_ARE | GICD_CTLR_ENABLE_G0;
+		return true;
+	}
+	/* The message-based SPI registers do not exist for the guest (MBIS = 0):
+	 * they would set or clear any SPI's pending state, the debug line's too. */
+	if (off >= GICD_SETSPI_NSR && off < GICD_SPI_MSG_END) {
+		if (!acc->write)
+			acc->value = 0;
 		return true;
 	}
 	/* No LPIs and no message-based SPIs: see rd_frame_access. */
