@@ -23,6 +23,7 @@
 #include "sysreg.h"
 #include "mm.h"
 #include "catch.h"
+#include "s2watch.h"
 #include "arch/sysreg.h"
 
 #define POLL_HZ 100
@@ -153,6 +154,8 @@ static void snapshot(struct pcpu *cpu)
 	const struct event_ring *ring = cpu->event_cursor.ring; /* traced or not */
 	u64 head = ring->head;
 
+	s2watch_cancel(cpu); /* a step over a watched page's access: done again after the resume */
+
 	d->pc = trap_pc();
 	d->pstate = trap_pstate();
 	d->sp_el0 = sysreg_read(sp_el0);
@@ -231,12 +234,17 @@ struct mem_op {
 /* Guest VA -> PA with the hardware walker (stage 1 then 2), as an EL1 read. */
 static bool guest_va_to_pa(u64 va, u64 *pa)
 {
-	u64 saved = sysreg_read(par_el1), par;
+	u64 saved = sysreg_read(par_el1), vttbr = sysreg_read(vttbr_el2), par;
 
+	/* Through the guest's own stage 2: a watched page must still read for GDB. */
+	sysreg_write(vttbr_el2, stage2_vttbr(false));
+	isb();
 	asm volatile("at s12e1r, %0" ::"r"(va));
 	isb();
 	par = sysreg_read(par_el1);
 	sysreg_write(par_el1, saved); /* PAR_EL1 is the guest's */
+	sysreg_write(vttbr_el2, vttbr);
+	isb();
 	if (par & 1)
 		return false;
 	*pa = (par & 0x000ffffffffff000ull) | (va & 0xfff);
@@ -352,6 +360,7 @@ static void apply_resume_action(struct pcpu *cpu)
 
 	apply_debug_registers(cpu);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
+	s2watch_load();
 	d->stepping = a.kind == GDB_ACTION_STEP;
 	/* A step is one instruction, with the guest's interrupts held off so it
 	 * does not land in the guest's interrupt handler. */
@@ -543,6 +552,16 @@ void debug_check_stop(struct trap_frame *f)
 	park_if_stopping(pcpu_of_frame(f), true);
 }
 
+void debug_stop_for_watch(struct trap_frame *f, unsigned kind, u64 va)
+{
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .addr = va,
+				 .reason = kind == WATCH_READ	 ? GDB_STOP_RWATCH
+					   : kind == WATCH_ACCESS ? GDB_STOP_AWATCH
+								  : GDB_STOP_WATCH };
+
+	stop_all(pcpu_of_frame(f), &stop);
+}
+
 void debug_park_if_stopping(struct pcpu *cpu)
 {
 	park_if_stopping(cpu, false);
@@ -679,6 +698,10 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 	struct pcpu *cpu = pcpu_of_frame(f);
 	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL };
 
+	if (s2watch_step_done(cpu) && !cpu->vcpu.dbg.stepping) {
+		ev->cls = TRAP_WATCH; /* the end of a step over a watched page's access */
+		return;
+	}
 	if (!cpu->vcpu.dbg.stepping) {
 		reinject(f, ev);
 		return;
@@ -1037,14 +1060,30 @@ static enum gdb_bp_result hw_remove(enum gdb_bp_type type, u64 addr, u64 len)
 	return GDB_BP_ERROR;
 }
 
+static enum watch_kind watch_kind_of(enum gdb_bp_type type)
+{
+	return type == GDB_BP_READ ? WATCH_READ : type == GDB_BP_ACCESS ? WATCH_ACCESS : WATCH_WRITE;
+}
+
+/* A watchpoint the debug registers cannot take (too long, or none left) goes to stage 2. */
 static enum gdb_bp_result target_bp_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
-	return type == GDB_BP_SW ? sw_insert(addr) : hw_insert(type, addr, kind);
+	if (type == GDB_BP_SW)
+		return sw_insert(addr);
+	if (hw_insert(type, addr, kind) == GDB_BP_OK)
+		return GDB_BP_OK;
+	if (type == GDB_BP_HW)
+		return GDB_BP_ERROR;
+	return s2watch_insert(watch_kind_of(type), addr, kind) ? GDB_BP_ERROR : GDB_BP_OK;
 }
 
 static enum gdb_bp_result target_bp_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
-	return type == GDB_BP_SW ? sw_remove(addr) : hw_remove(type, addr, kind);
+	if (type == GDB_BP_SW)
+		return sw_remove(addr);
+	if (hw_remove(type, addr, kind) == GDB_BP_OK)
+		return GDB_BP_OK;
+	return type != GDB_BP_HW && s2watch_remove(watch_kind_of(type), addr, kind) ? GDB_BP_OK : GDB_BP_ERROR;
 }
 
 static void detach_all(void)
@@ -1054,6 +1093,7 @@ static void detach_all(void)
 			sw_remove(dbg.sw[i].va);
 	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
+	s2watch_remove_all();
 	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
 	for (unsigned i = 0; i < pcpu_count; i++)
 		pcpus[i].vcpu.dbg.guest_dbg_captured = false;

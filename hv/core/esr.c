@@ -78,48 +78,138 @@ static u64 sign_extend(u64 v, unsigned bits)
 	return (u64)((s64)(v << (64 - bits)) >> (64 - bits));
 }
 
-/*
- * Encodings from the Arm ARM's "Loads and stores" index (C4.1.66): op0 bits
- * [31:28], bit 26 (V: SIMD&FP, never with a valid syndrome) and the bits
- * that select each class below.
- */
-bool insn_ls_address(u32 insn, const u64 *x, u64 sp, u64 *va)
+static u64 base_reg(u32 insn, const struct insn_regs *r)
 {
-	unsigned size = FIELD(insn, 31, 30), rn = FIELD(insn, 9, 5);
-	u64 base = rn == 31 ? sp : x[rn];
+	unsigned rn = FIELD(insn, 9, 5);
 
-	if ((insn & 0x3f000000) == 0x39000000) { /* unsigned immediate, scaled: LDR Xt, [Xn, #imm] */
-		*va = base + (FIELD(insn, 21, 10) << size);
+	return rn == 31 ? r->sp : r->x[rn];
+}
+
+/* The single-register forms (C4.1.66, op0 x0x1, op2 0x/1x): LDR/STR and kin. */
+static bool single_register(u32 insn, const struct insn_regs *r, struct insn_mem_access *out)
+{
+	unsigned size = FIELD(insn, 31, 30), opc = FIELD(insn, 23, 22);
+	bool simd = insn & BIT(26);
+	unsigned scale = simd && size == 0 && (opc & 2) ? 4 : size; /* a Q register: 16 bytes */
+	u64 base = base_reg(insn, r);
+
+	out->size = 1u << scale;
+	if (!simd && !(insn & BIT(24)) && (insn & BIT(21)) && FIELD(insn, 11, 10) == 0) {
+		/* Atomic memory operations, [Xn]: LDAPR (o3 = 1, opc = 100) only
+		 * reads; LDADD, SWP and the rest also write. */
+		out->va = base;
+		out->read = true;
+		out->write = FIELD(insn, 15, 12) != 0xc;
 		return true;
 	}
-	/* Unscaled (LDUR, [11:10] = 00) and unprivileged (LDTR, 10) immediates;
-	 * 01 and 11 are the writeback forms, which have no syndrome. */
-	if ((insn & 0x3f200400) == 0x38000000) {
-		*va = base + sign_extend(FIELD(insn, 20, 12), 9);
+	if (!simd && size == 3 && opc == 2)
+		return false; /* PRFM: no access */
+	out->write = simd ? !(opc & 1) : opc == 0;
+	out->read = !out->write;
+	if (insn & BIT(24)) { /* unsigned immediate, scaled */
+		out->va = base + (FIELD(insn, 21, 10) << scale);
 		return true;
 	}
-	if ((insn & 0x3f200c00) == 0x38200800) { /* register offset: LDR Xt, [Xn, Xm{, ext #s}] */
+	if (!(insn & BIT(21))) { /* imm9: unscaled, post-index (01), unprivileged, pre-index */
+		out->va = FIELD(insn, 11, 10) == 1 ? base : base + sign_extend(FIELD(insn, 20, 12), 9);
+		return true;
+	}
+	if (FIELD(insn, 11, 10) == 2) { /* register offset */
 		unsigned rm = FIELD(insn, 20, 16), option = FIELD(insn, 15, 13);
-		u64 off = rm == 31 ? 0 : x[rm];
+		u64 off = rm == 31 ? 0 : r->x[rm];
 		switch (option) {
 		case 2: off = (u32)off; break;		   /* UXTW */
 		case 6: off = sign_extend(off, 32); break; /* SXTW */
 		case 3: case 7: break;			   /* LSL / SXTX */
 		default: return false;			   /* reserved */
 		}
-		*va = base + (FIELD(insn, 12, 12) ? off << size : off);
+		out->va = base + (FIELD(insn, 12, 12) ? off << scale : off);
 		return true;
 	}
-	if ((insn & 0x3f000000) == 0x08000000) { /* load/store exclusive and ordered: [Xn] */
-		*va = base;
+	return false; /* LDRAA/LDRAB and what is not allocated */
+}
+
+/*
+ * Encodings from the Arm ARM's index of loads and stores (C4.1.66); field
+ * names are its own. What a stage-2 watchpoint must see of any access (ISV = 0
+ * included), and where a trapped device access really starts.
+ */
+bool insn_mem_access(u32 insn, const struct insn_regs *r, struct insn_mem_access *out)
+{
+	u64 base = base_reg(insn, r);
+	unsigned sz = FIELD(insn, 31, 30);
+
+	out->read = out->write = false;
+	if ((insn & 0x3f000000) == 0x08000000) { /* exclusive, ordered, CAS: [Xn] */
+		bool pair = insn & BIT(21), cas = pair && (insn & BIT(23));
+		out->va = base;
+		if (cas) {
+			out->size = 1u << sz;
+		} else if (pair) { /* LDXP/STXP with bit 31 set, else CASP: two registers */
+			out->size = 2u << (2 + FIELD(insn, 30, 30));
+			cas = !(insn & BIT(31));
+		} else {
+			out->size = 1u << sz;
+		}
+		out->read = cas || (insn & BIT(22));
+		out->write = cas || !(insn & BIT(22));
 		return true;
 	}
-	if ((insn & 0x3f200c00) == 0x19000000) { /* LDAPUR/STLUR: [Xn, #simm9] */
-		*va = base + sign_extend(FIELD(insn, 20, 12), 9);
+	if ((insn & 0x3a000000) == 0x28000000) { /* pairs: no-allocate, post, offset, pre */
+		bool simd = insn & BIT(26), stgp = !simd && sz == 1 && !(insn & BIT(22));
+		unsigned each = simd ? 4u << sz : stgp ? 8 : sz == 2 ? 8 : 4;
+		u64 imm = sign_extend(FIELD(insn, 21, 15), 7) * (stgp ? 16 : each);
+		out->va = FIELD(insn, 24, 23) == 1 ? base : base + imm;
+		out->size = 2 * each;
+		out->read = insn & BIT(22);
+		out->write = !out->read;
 		return true;
 	}
-	if ((insn & 0x3fe0fc00) == 0x38a0c000) { /* LDAPR: [Xn] */
-		*va = base;
+	if ((insn & 0x3b000000) == 0x18000000) { /* literal: PC-relative loads */
+		bool simd = insn & BIT(26);
+		if (!simd && sz == 3)
+			return false; /* PRFM */
+		out->va = r->pc + sign_extend(FIELD(insn, 23, 5), 19) * 4;
+		out->size = simd ? 4u << sz : sz == 1 ? 8 : 4;
+		out->read = true;
+		return true;
+	}
+	if ((insn & 0x3a000000) == 0x38000000) /* single registers */
+		return single_register(insn, r, out);
+	if ((insn & 0x3f200000) == 0x19000000 && FIELD(insn, 11, 10) == 0) { /* LDAPUR/STLUR: [Xn, #simm9] */
+		out->va = base + sign_extend(FIELD(insn, 20, 12), 9);
+		out->size = 1u << sz;
+		out->write = FIELD(insn, 23, 22) == 0;
+		out->read = !out->write;
+		return true;
+	}
+	if ((insn & 0xbfbf0000) == 0x0c000000 || (insn & 0xbfa00000) == 0x0c800000) {
+		/* SIMD multiple structures, LD1-LD4/ST1-ST4: registers by opcode [15:12] */
+		static const u8 regs[16] = { [0] = 4, [2] = 4, [4] = 3, [6] = 3, [7] = 1, [8] = 2, [10] = 2 };
+		unsigned n = regs[FIELD(insn, 15, 12)];
+		if (!n)
+			return false;
+		out->va = base;
+		out->size = n * (insn & BIT(30) ? 16 : 8);
+		out->read = insn & BIT(22);
+		out->write = !out->read;
+		return true;
+	}
+	if ((insn & 0xbf000000) == 0x0d000000) { /* SIMD single structure (a lane, or replicated) */
+		unsigned opcode = FIELD(insn, 15, 13), size = FIELD(insn, 11, 10);
+		unsigned selem = ((opcode & 1) << 1 | FIELD(insn, 21, 21)) + 1;
+		unsigned esize = opcode >> 1 == 3 ? 1u << size : opcode >> 1 == 2 ? 4u << (size & 1) : 1u << (opcode >> 1);
+		out->va = base;
+		out->size = selem * esize;
+		out->read = insn & BIT(22);
+		out->write = !out->read;
+		return true;
+	}
+	if ((insn & ~0x1fu) == 0xd50b7420) { /* DC ZVA, Xt: a block of 4 << DCZID_EL0.BS bytes */
+		unsigned rt = FIELD(insn, 4, 0);
+		out->size = 4u << (r->dczid & 0xf);
+		out->va = ALIGN_DOWN(rt == 31 ? 0 : r->x[rt], (u64)out->size);
+		out->write = true;
 		return true;
 	}
 	return false;

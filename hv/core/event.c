@@ -7,7 +7,7 @@ static const char *const class_names[TRAP_CLASS_COUNT] = {
 	[TRAP_SMC] = "smc",	  [TRAP_SYSREG] = "sysreg", [TRAP_ID] = "id",
 	[TRAP_VM] = "vm",	  [TRAP_CACHE] = "cache", [TRAP_DEBUG] = "debug",
 	[TRAP_PMU] = "pmu",	  [TRAP_FP] = "fp",	  [TRAP_MMIO] = "mmio",
-	[TRAP_ABORT] = "abort",	  [TRAP_OTHER] = "other",
+	[TRAP_ABORT] = "abort",	  [TRAP_OTHER] = "other", [TRAP_WATCH] = "watch",
 };
 
 static const char *const op_names[] = {

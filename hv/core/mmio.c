@@ -11,6 +11,7 @@
 #include "mmio.h"
 #include "mm.h"
 #include "gic.h"
+#include "s2watch.h"
 #include "arch/sysreg.h"
 
 static u64 width_mask(unsigned width)
@@ -149,6 +150,20 @@ static const struct mmio_region *region_find(u64 ipa)
 #define SCTLR_E0E BIT(24)    /* EL0 data accesses are big-endian */
 #define SCTLR_EE BIT(25)     /* EL1 data accesses (and table walks) are big-endian */
 
+/* What the trapped instruction insn, the guest's at ELR_EL2, accesses (AArch64 only). */
+bool insn_decode_at_pc(const struct trap_frame *f, u32 insn, struct insn_mem_access *out)
+{
+	u64 spsr = trap_pstate();
+	struct insn_regs r = {
+		f->x,
+		SPSR_M_EL(spsr) && (spsr & SPSR_M_SP) ? sysreg_read(sp_el1) : sysreg_read(sp_el0),
+		trap_pc(),
+		sysreg_read(dczid_el0),
+	};
+
+	return !(spsr & SPSR_M_AARCH32) && insn_mem_access(insn, &r, out);
+}
+
 static bool guest_data_big_endian(void)
 {
 	u64 spsr = trap_pstate();
@@ -167,7 +182,8 @@ static bool guest_data_big_endian(void)
  */
 static u64 access_start(struct trap_frame *f, u64 far, const struct mmio_region *r, const struct emul_access *acc)
 {
-	u64 spsr = trap_pstate(), ipa, fsc, va, sp;
+	u64 spsr = trap_pstate(), ipa, fsc;
+	struct insn_mem_access access;
 
 	/* Only a region's first page can be entered so, and only from a page that
 	 * does not trap: from one that does, the fault comes there, FAR exact. */
@@ -176,8 +192,7 @@ static u64 access_start(struct trap_frame *f, u64 far, const struct mmio_region 
 		return far;
 	if (!guest_va_to_ipa(f, trap_pc(), false, &ipa, &fsc) || !guest_ram_contains(ipa, 4))
 		return far;
-	sp = SPSR_M_EL(spsr) && (spsr & SPSR_M_SP) ? sysreg_read(sp_el1) : sysreg_read(sp_el0);
-	return insn_ls_address(*(const u32 *)ipa, f->x, sp, &va) ? va : far;
+	return insn_decode_at_pc(f, *(const u32 *)ipa, &access) ? access.va : far;
 }
 
 static void inject_abort(struct trap_frame *f, struct trap_event *ev, u64 va, unsigned fsc)
@@ -205,6 +220,9 @@ void mmio_trap(struct trap_frame *f, struct trap_event *ev)
 
 	ev->addr = ipa;
 	ev->cls = TRAP_MMIO;
+	/* Guest RAM that a stage-2 watchpoint took permissions from. */
+	if (FSC_IS_PERMISSION(ESR_xABT_FSC(ev->esr)) && s2watch_fault(f, ev, ipa))
+		return;
 	if (ev->esr & ESR_DABT_CM) {
 		/* Cache maintenance on a device or an unbacked IPA: nothing to do. */
 		ev->op = OP_MAINT;

@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "gdbstub.h"
 #include "catch.h"
+#include "s2watch.h"
 #include "sysreg.h"
 #include "mmio.h"
 #include "debug.h"
@@ -137,6 +138,12 @@ static int cmd_sysreg_value(const struct text_sink *out, const char *args)
 	return 0;
 }
 
+static int cmd_watch(const struct text_sink *out, const char *args)
+{
+	s2watch_list(out);
+	return 0;
+}
+
 static int cmd_trap_list(const struct text_sink *out, const char *args)
 {
 	for (unsigned c = 0; c <= TRAP_MMIO; c++)
@@ -216,6 +223,7 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "hv sysreg value", "NAME VAL|reset", cmd_sysreg_value,
 	  "what a trapped ID register reads as (e.g. ID_AA64ISAR0_EL1), or its real value again" },
 	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
+	{ "hv watch", "", cmd_watch, "the watchpoints stage 2 serves: ranges, pages, hits and misses" },
 	{ "hv trap on", "CLASS | mmio A-B", cmd_trap_on,
 	  "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp), or a device range (trap-and-forward)" },
 	{ "hv trap off", "CLASS | mmio A-B", cmd_trap_off, "stop trapping a class or a device range" },

@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "debug.h"
 #include "gic.h"
+#include "s2watch.h"
 #include "arch/sysreg.h"
 
 struct trap_config trap_config;
@@ -266,5 +267,6 @@ void vcpu_run(struct pcpu *cpu)
 	 * is for this vCPU too, before its first instruction (the stopper waits
 	 * for every vCPU that is not off, and its SGI may have been taken above). */
 	debug_park_if_stopping(cpu);
+	s2watch_load();
 	guest_enter(v->regs);
 }

@@ -22,6 +22,8 @@ void debug_log(const char *text);
 void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const char *text, u64 pc);
 /* A trapped WFI woke: stop here if the debugger wants every vCPU stopped. */
 void debug_check_stop(struct trap_frame *f);
+/* A stage-2 watchpoint (s2watch.c) of enum watch_kind kind hit at va: stop for GDB. */
+void debug_stop_for_watch(struct trap_frame *f, unsigned kind, u64 va);
 /* A vCPU about to enter the guest (CPU_ON): park first if the guest is being stopped. */
 void debug_park_if_stopping(struct pcpu *cpu);
 /* Guest access to a debug register while GDB owns them: shadowed. */

@@ -203,6 +203,8 @@ void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0);
 /* ---- guest address translation and caches (arch) ---- */
 /* Stage-1 walk of the guest's own tables at the guest's EL; fsc on failure. */
 bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u64 *fsc);
+/* The same at a given EL (el0, else EL1), whatever the trapped vCPU's. */
+bool guest_va_to_ipa_as(u64 va, bool el0, bool write, u64 *ipa, u64 *fsc);
 void cache_ic_invalidate_all(void);
 
 /* ---- trap dispatch (trap.c) ---- */

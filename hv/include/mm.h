@@ -22,5 +22,15 @@ void stage2_enable_on_this_cpu(void);
 bool stage2_set_device_pages(u64 ipa, u64 size, bool mapped);
 /* Translation of an IPA to PA, or false if unmapped; used to check the map. */
 bool stage2_lookup(u64 ipa, u64 *pa);
+/*
+ * The watched tree (hv/core/s2watch.c): a copy of the guest's stage 2 whose
+ * pages can lose read or write permission. begin makes the copy (every vCPU
+ * stopped); set_page changes one page of guest RAM in it; end retires it.
+ */
+bool stage2_watch_begin(void);
+void stage2_watch_end(void);
+bool stage2_watch_set_page(u64 ipa, bool readable, bool writable);
+/* VTTBR_EL2 for the guest's own tree, or the watched one while it exists. */
+u64 stage2_vttbr(bool watched);
 
 #endif

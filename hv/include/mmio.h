@@ -21,6 +21,9 @@ struct mmio_region {
 bool mmio_region_add(const char *name, u64 base, u64 size, mmio_access_fn *access);
 /* Perform acc on the real device at pa, with acc's width; false if it aborted. */
 bool mmio_forward(u64 pa, struct emul_access *acc);
+struct trap_frame;
+/* What the trapped guest instruction insn (at ELR_EL2) accesses; false if unknown. */
+bool insn_decode_at_pc(const struct trap_frame *f, u32 insn, struct insn_mem_access *out);
 /* PCI configuration space (pci.c): every function but the debug line's, policed. */
 mmio_access_fn pci_ecam_access;
 void mmio_init(void);

@@ -122,12 +122,22 @@ u64 emul_access_load_result(const struct emul_access *acc, u64 raw);
 u64 emul_access_byte_swap(u64 value, unsigned width);
 
 /*
- * The virtual address an A64 load or store of one general register computes
- * (the forms a valid data-abort syndrome describes: unsigned, unscaled and
- * unprivileged immediate offsets, register offsets, load-acquire/store-release).
- * x[0..30] are the general registers, sp the stack pointer Rn = 31 names.
- * False for any other instruction.
+ * The memory an A64 load, store, atomic or DC ZVA accesses: every form a data
+ * abort can come from, with or without a valid syndrome (pairs, writeback,
+ * SIMD&FP registers and structures, exclusives, CAS, LSE atomics, literals);
+ * not SVE, SME or the MTE tag forms. False for anything else.
  */
-bool insn_ls_address(u32 insn, const u64 *x, u64 sp, u64 *va);
+struct insn_regs {
+	const u64 *x; /* x0-x30 */
+	u64 sp;	      /* the stack pointer Rn = 31 names at the instruction's EL */
+	u64 pc;	      /* the instruction's address */
+	u64 dczid;    /* DCZID_EL0 */
+};
+struct insn_mem_access {
+	u64 va;
+	unsigned size; /* bytes */
+	bool read, write;
+};
+bool insn_mem_access(u32 insn, const struct insn_regs *r, struct insn_mem_access *out);
 
 #endif

@@ -27,6 +27,7 @@ enum trap_class {
 	TRAP_MMIO,   /* stage-2 data aborts on emulated or watched device ranges */
 	TRAP_ABORT,  /* stage-2 faults outside any device: injected into the guest */
 	TRAP_OTHER,  /* anything else the guest made EL2 see */
+	TRAP_WATCH,  /* stage-2 watchpoints: an access to a watched page, hit (value 1) or missed */
 	TRAP_CLASS_COUNT
 };
 

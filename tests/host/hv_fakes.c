@@ -194,6 +194,10 @@ void debug_park_if_stopping(struct pcpu *cpu)
 {
 }
 
+void s2watch_load(void)
+{
+}
+
 /* ---- gic.c ---- */
 unsigned fake_sgis_sent;
 

@@ -301,6 +301,76 @@ static void load_result_from_syndrome(void)
 	CHECK_EQ(emul_access_load_result(&acc, 0xffffffff80000001ull), 0x80000001);
 }
 
+/* Encodings from aarch64-linux-gnu-as (-march=armv8.4-a+lse+rcpc), checked by objdump. */
+static const struct {
+	u32 insn;
+	const char *text;
+	u64 va;
+	unsigned size;
+	bool read, write;
+} mem_insns[] = {
+	/* x2 = 0x1000, x3 = 0x40 (w3 = -8 for SXTW), x4 = 0x2000, x5 = 0x3005, sp = 0x8000, pc = 0x100 */
+	{ 0xf9400841, "ldr x1, [x2, #16]", 0x1010, 8, true, false },
+	{ 0xb85fd041, "ldur w1, [x2, #-3]", 0xffd, 4, true, false },
+	{ 0x3dc00841, "ldr q1, [x2, #32]", 0x1020, 16, true, false },
+	{ 0xf8637841, "ldr x1, [x2, x3, lsl #3]", 0x1200, 8, true, false },
+	{ 0xf8008c41, "str x1, [x2, #8]!", 0x1008, 8, false, true },
+	{ 0xf8008441, "str x1, [x2], #8", 0x1000, 8, false, true },
+	{ 0xa9bf0be1, "stp x1, x2, [sp, #-16]!", 0x7ff0, 16, false, true },
+	{ 0xad410861, "ldp q1, q2, [x3, #32]", 0x60, 32, true, false },
+	{ 0x28c10861, "ldp w1, w2, [x3], #8", 0x40, 8, true, false },
+	{ 0x69410861, "ldpsw x1, x2, [x3, #8]", 0x48, 8, true, false },
+	{ 0x885f7c41, "ldxr w1, [x2]", 0x1000, 4, true, false },
+	{ 0xc8208861, "stlxp w0, x1, x2, [x3]", 0x40, 16, false, true },
+	{ 0xc8a17c62, "cas x1, x2, [x3]", 0x40, 8, true, true },
+	{ 0x48207c82, "casp x0, x1, x2, x3, [x4]", 0x2000, 16, true, true },
+	{ 0xb8210062, "ldadd w1, w2, [x3]", 0x40, 4, true, true },
+	{ 0xf8e18062, "swpal x1, x2, [x3]", 0x40, 8, true, true },
+	{ 0xf8bfc041, "ldapr x1, [x2]", 0x1000, 8, true, false },
+	{ 0x995fc041, "ldapur w1, [x2, #-4]", 0xffc, 4, true, false },
+	{ 0xd9008041, "stlur x1, [x2, #8]", 0x1008, 8, false, true },
+	{ 0x4c40a040, "ld1 {v0.16b, v1.16b}, [x2]", 0x1000, 32, true, false },
+	{ 0x4c9f0840, "st4 {v0.4s-v3.4s}, [x2], #64", 0x1000, 64, false, true },
+	{ 0x0d409040, "ld1 {v0.s}[1], [x2]", 0x1000, 4, true, false },
+	{ 0x4d40e440, "ld3r {v0.8h-v2.8h}, [x2]", 0x1000, 6, true, false },
+	{ 0x4d9f8440, "st1 {v0.d}[1], [x2], #8", 0x1000, 8, false, true },
+	{ 0xd50b7425, "dc zva, x5", 0x3000, 64, false, true },
+	{ 0x58000041, "ldr x1, .+8", 0x108, 8, true, false },
+	{ 0x9c000082, "ldr q2, .+16", 0x110, 16, true, false },
+	{ 0xf8408841, "ldtr x1, [x2, #8]", 0x1008, 8, true, false },
+};
+
+static void mem_access_decoded(void)
+{
+	u64 x[31] = { 0 };
+	struct insn_regs r = { x, 0x8000, 0x100, 4 }; /* DCZID_EL0.BS = 4: 64-byte blocks */
+	struct insn_mem_access a;
+
+	x[2] = 0x1000, x[3] = 0x40, x[4] = 0x2000, x[5] = 0x3005;
+	for (unsigned i = 0; i < sizeof(mem_insns) / sizeof(mem_insns[0]); i++) {
+		bool ok = insn_mem_access(mem_insns[i].insn, &r, &a);
+		CHECK(ok);
+		if (!ok) {
+			printf("    not decoded: %s\n", mem_insns[i].text);
+			continue;
+		}
+		if (a.va != mem_insns[i].va || a.size != mem_insns[i].size || a.read != mem_insns[i].read ||
+		    a.write != mem_insns[i].write)
+			printf("    %s: va %#llx size %u read %d write %d\n", mem_insns[i].text, (unsigned long long)a.va,
+			       a.size, a.read, a.write);
+		CHECK_EQ(a.va, mem_insns[i].va);
+		CHECK_EQ(a.size, mem_insns[i].size);
+		CHECK_EQ(a.read, mem_insns[i].read);
+		CHECK_EQ(a.write, mem_insns[i].write);
+	}
+	x[3] = (u64)-8; /* SXTW takes w3 = -8 */
+	CHECK(insn_mem_access(0xb863c841, &r, &a)); /* ldr w1, [x2, w3, sxtw] */
+	CHECK_EQ(a.va, 0xff8);
+	CHECK(!insn_mem_access(0xf9800040, &r, &a)); /* prfm pldl1keep, [x2]: no access */
+	CHECK(!insn_mem_access(0xd503201f, &r, &a)); /* nop */
+	CHECK(!insn_mem_access(0x8b020020, &r, &a)); /* add x0, x1, x2 */
+}
+
 int main(void)
 {
 	/* Keep the PASS/FAIL lines already printed if a sanitizer aborts the run. */
@@ -317,5 +387,6 @@ int main(void)
 	RUN(load_result_word);
 	RUN(load_result_dword);
 	RUN(load_result_from_syndrome);
+	RUN(mem_access_decoded);
 	return CHECK_DONE();
 }

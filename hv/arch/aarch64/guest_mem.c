@@ -13,11 +13,10 @@ static bool spsr_is_el0(u64 spsr)
 	return (spsr & 0x10) || (spsr & 0xf) == SPSR_M_EL0T;
 }
 
-bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u64 *fsc)
+bool guest_va_to_ipa_as(u64 va, bool el0, bool write, u64 *ipa, u64 *fsc)
 {
 	/* PAR_EL1 is the guest's register: the walk must not change what it reads. */
 	u64 saved = sysreg_read(par_el1), par;
-	bool el0 = spsr_is_el0(trap_pstate());
 
 	if (el0 && write)
 		asm volatile("at s1e0w, %0" ::"r"(va));
@@ -36,6 +35,11 @@ bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u
 	}
 	*ipa = (par & PAR_PA_MASK) | (va & 0xfff);
 	return true;
+}
+
+bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u64 *fsc)
+{
+	return guest_va_to_ipa_as(va, spsr_is_el0(trap_pstate()), write, ipa, fsc);
 }
 
 void cache_ic_invalidate_all(void)
