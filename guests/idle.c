@@ -83,6 +83,9 @@ int main(u64 dtb)
 	while (!secondary_done)
 		idle_loop(1, interval);
 	check_eq(stat(TRAP_WFI, 1) - before, WFI_LOOPS, "vCPU 1's WFIs counted for vCPU 1");
+	/* What the printed trace and statistics must say (tests/qemu/guests.sh checks). */
+	before = stat(TRAP_WFI, TV_ALL_VCPUS);
+	gprintf("idle: the last call before the trace returns %#lx; the statistics count %lu WFIs\n", before, before);
 	hvc_call(TV_HC_TRACE, 4, 0, 0);
 	hvc_call(TV_HC_STATS, 0, 0, 0);
 	return 0;
