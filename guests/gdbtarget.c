@@ -49,6 +49,9 @@
  *   gdbt_irq_step_request non-zero: vCPU 0 makes its timer interrupt pending with IRQs masked
  *                         and unmasks them at gdbt_irq_step_insn: a step there must not enter
  *                         the interrupt handler; gdbt_step_irqs counts the interrupts taken
+ *   gdbt_irq_pending_request  non-zero: vCPU 0 unmasks its IRQs and arms its timer 50 ms
+ *                         ahead, then passes gdbt_irq_pending_insn: a debugger stopped there
+ *                         long enough has an interrupt pending and unmasked when it steps
  *   gdbt_buffer[64 KiB]   byte i holds (i * 7 + 3) & 0xff (memory-read benchmarks)
  *
  * At boot it prints its command line (/chosen/bootargs) and initrd, when the
@@ -93,7 +96,7 @@ volatile u64 gdbt_vreg_init[2] __attribute__((aligned(16))) = { 0x11112222333344
 volatile u64 gdbt_vreg_seen[2] __attribute__((aligned(16)));
 volatile u64 gdbt_fpcr_seen, gdbt_fp_request;
 volatile u64 gdbt_dbg_boot[4], gdbt_dbgreg_request;
-volatile u64 gdbt_irq_step_request, gdbt_step_irqs;
+volatile u64 gdbt_irq_step_request, gdbt_irq_pending_request, gdbt_step_irqs;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -226,6 +229,31 @@ static void gdbt_irq_step(void)
 	gprintf("gdbtarget: irq step: %lu interrupt(s) taken\n", gdbt_step_irqs - before);
 }
 
+/*
+ * PSTATE.I clear and the timer 50 ms ahead: a debugger that stops the guest at
+ * gdbt_irq_pending_insn and waits finds the interrupt pending when it steps; a
+ * step that holds the guest's interrupts off ends on the next instruction, and
+ * the interrupt is taken as soon as the guest runs, before gdbt_irq_pending_after.
+ */
+static void gdbt_irq_pending_step(void)
+{
+	u64 before = gdbt_step_irqs;
+
+	guest_irq_handler = gdbt_step_irq_handler;
+	asm volatile("msr daifclr, #2; isb" ::: "memory");
+	timer_arm_ticks(read_sysreg(cntfrq_el0) / 20);
+	asm volatile(".global gdbt_irq_pending_insn\n"
+		     "gdbt_irq_pending_insn: nop\n"
+		     "nop\n"
+		     ".global gdbt_irq_pending_after\n"
+		     "gdbt_irq_pending_after: nop" ::: "memory");
+	while (gdbt_step_irqs == before)
+		;
+	asm volatile("msr daifset, #2; isb" ::: "memory");
+	guest_irq_handler = 0;
+	gprintf("gdbtarget: irq pending step: %lu interrupt(s) taken\n", gdbt_step_irqs - before);
+}
+
 static void gdbt_read_debug_registers(volatile u64 *out)
 {
 	out[0] = read_sysreg(dbgbvr1_el1);
@@ -354,6 +382,10 @@ int main(u64 dtb)
 		if (gdbt_irq_step_request) {
 			gdbt_irq_step_request = 0;
 			gdbt_irq_step();
+		}
+		if (gdbt_irq_pending_request) {
+			gdbt_irq_pending_request = 0;
+			gdbt_irq_pending_step();
 		}
 		if (gdbt_idreg_request) {
 			gdbt_idreg_request = 0;
