@@ -16,7 +16,7 @@
 #   ... --only GROUP,GROUP               only these groups of checks (the mutation check,
 #                                        tests/mutations/, uses it); the groups:
 groups="attach break watch ctrlc irqspin hw stepirq regwrite catch filters catchcalls tracing mmio
-	python actions traps catchfp schedlock detach scriptsgdb flood kill"
+	python actions traps fp schedlock detach scriptsgdb flood kill"
 #
 # Output: one "PASS: gdb: <what>" / "FAIL: gdb: <what>: <why>" / "SKIP: ..." line per
 # check. Logs: build/test-logs/gdb-<run>-*.out (gdb) and gdb-<run>.console (guest), where
@@ -1000,11 +1000,10 @@ if want traps && hv_only "trap classes"; then
 		"" "$v"
 	f=$(part fp)
 	fps=$(sed -n 's/^stats: fp *\([0-9]*\) .*/\1/p' <<<"$f")
-	# One FP trap, then the class lifts itself; a second one can follow because a class
-	# switched on while the guest is stopped is applied again at the next exit, re-arming
-	# the trap just lifted (see the report of issue 14): up to 2 of the 30 uses.
+	# The class lifts its trap after a use: at most 2 of the 30 trap (group fp below checks
+	# the documented 1; this bound is what the mutation check relies on).
 	[ "$(value <<<"$f")" = 0 ] && in_range "$fps" 1 2 && has_line "stats: vcpu1 0 traps, 0 ns in EL2" "$f"
-	verdict $? "the fp class traps the first FP/SIMD use on vCPU 0 and lifts: $fps of 30 trapped" "" "$f"
+	verdict $? "the fp class traps an FP/SIMD use on vCPU 0 and lifts: $fps of 30 trapped" "" "$f"
 	# hv help and the table of docs/monitor.md name the same commands (a row may name a
 	# command's form with a lower-case argument, as `monitor hv trap on mmio A-B`).
 	differ=$(python3 - "$top/docs/monitor.md" "$(part help)" <<'PY'
@@ -1025,14 +1024,24 @@ PY
 	verdict $? "hv help and docs/monitor.md's table name the same commands" "" "$differ"
 fi
 
-# ---- 10a. catchfp: a catchpoint on the fp class stops on the guest's FP instruction.
-if want catchfp && hv_only "catch fp"; then
-	session catchfp 30 'monitor hv catch fp' 'set var gdbt_fp_request = 5' "$(guard_on 5)" "$(mark cont)" 'continue' \
-		"$guard_off" 'x/i $pc' 'p $ec' "$(mark detach)" 'monitor hv catch delete all' 'set var gdbt_fp_request = 0' 'detach'
-	grep -qE '^catchpoint [0-9]+: vCPU 0 ' <<<"$(part cont)" && grep -qE '^=> .*\s(str\s+q7|mrs\s+x[0-9]+, fpcr)' <<<"$(part cont)" &&
-		[ "$(pval cont)" = 7 ]
+# ---- 10a. fp: what docs/user-guide.md and docs/monitor.md promise of the fp class,
+# exactly: the first FP/SIMD use after the class is switched on traps, and only it; a
+# catchpoint on the class stops on it. (Both fail today: see docs/testing.md, Known
+# failures. No mutation relies on this group.)
+if want fp && hv_only "the fp class"; then
+	session fp 40 'monitor hv trap on fp' 'monitor hv stats reset' 'set var gdbt_fp_request = 30' \
+		"$(ctrl_c_after 1)" 'continue' "$(mark stats)" 'monitor hv stats' 'monitor hv trap off fp' \
+		"$(mark catch)" 'monitor hv catch fp' 'set var gdbt_fp_request = 5' "$(guard_on 5)" 'continue' "$guard_off" \
+		'x/i $pc' 'p $ec' "$(mark detach)" 'monitor hv catch delete all' 'set var gdbt_fp_request = 0' 'detach'
+	fps=$(sed -n 's/^stats: fp *\([0-9]*\) .*/\1/p' <<<"$(part stats)")
+	[ "$fps" = 1 ]
+	verdict $? "trap on fp, then 30 FP/SIMD uses: the first one traps, and no other (${fps:-none} did)" \
+		"a class switched on while the guest is stopped is applied at resume and again at the next exit, which re-arms the trap the first use lifted" \
+		"$(part stats)"
+	grep -qE '^catchpoint [0-9]+: vCPU 0 ' <<<"$(part catch)" && grep -qE '^=> .*\s(str\s+q7|mrs\s+x[0-9]+, fpcr)' <<<"$(part catch)" &&
+		[ "$(pval catch)" = 7 ]
 	verdict $? "catch fp: stops on the guest's first FP/SIMD instruction (\$ec 0x7)" \
-		"no stop in 5 s while the guest used FP (hv/core/trap.c wraps no EC 0x07 handler for catchpoints)" "$(part cont)"
+		"no stop in 5 s while the guest used FP (hv/core/trap.c puts no catching handler for EC 0x07 in its table)" "$(part catch)"
 fi
 
 # ---- 11. schedlock: scheduler-locking on, resuming one thread leaves the other stopped.
