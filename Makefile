@@ -8,6 +8,9 @@
 #              round trips through trapvisor's stub next to QEMU's own
 #   make fuzz  the GDB stub's fuzzer for 10 minutes (FUZZ_SECONDS=n)
 #   make test-fresh  (root) `make run` and `make test` in a fresh minimal Debian 12 root
+#   make test-mutations
+#              break the hypervisor one line at a time (tests/mutations/) and check
+#              that the tests notice; MUTATIONS="name ..." for some (docs/testing.md)
 #
 # Both run and test install missing Debian packages first (scripts/deps).
 
@@ -31,7 +34,7 @@ INITRD     ?=
 GUEST_ELF  ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-fresh bench deps host-tests guests clean fuzz gdb
+.PHONY: all run test test-fresh bench deps host-tests guests clean fuzz gdb test-mutations host-test-names
 
 # ---- the hypervisor, cross-compiled, freestanding -----------------------------------
 HV_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-override-init \
@@ -81,6 +84,9 @@ $(B)/host/$(1): $$($(1)_SRCS) $$(wildcard include/trapvisor/*.h hv/include/*.h g
 endef
 $(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
 host-tests: $(addprefix $(B)/host/,$(HOST_TESTS))
+# What tests/run expects to find in build/host/ (a missing binary is a failure there).
+host-test-names:
+	@echo $(HOST_TESTS)
 
 # ---- running ---------------------------------------------------------------------
 deps:
@@ -98,6 +104,9 @@ test: deps all
 # this commit cloned into it, `make run` and `make test` run there (scripts/test-fresh).
 test-fresh:
 	@scripts/test-fresh
+# Each mutation in a scratch copy of the tree (build/mutations/), with the tests it names.
+test-mutations: deps
+	@tests/mutations/run $(MUTATIONS)
 
 # Instructions per trap, then the GDB stub side by side with QEMU's own gdbstub.
 bench: deps $(B)/trapvisor.elf guests

@@ -5,7 +5,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                 -fno-stack-protector -fno-pic -fno-pie -mstrict-align \
                 -fno-tree-loop-distribute-patterns -march=armv8-a -mno-outline-atomics \
                 -Iinclude -Ihv/include -Iguests/lib -MMD -MP
-GUEST_LIB := guests/lib/head.S guests/lib/guest.c hv/lib/printf.c hv/lib/string.c
+GUEST_LIB := guests/lib/head.S guests/lib/guest.c guests/lib/fdt.c guests/lib/mmu.c hv/lib/printf.c hv/lib/string.c
 
 define guest_rule
 $(B)/guests/$(1).elf: guests/$(1).c $(GUEST_LIB) guests/lib/guest.ld guests/lib/guest.h

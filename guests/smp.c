@@ -1,6 +1,8 @@
 /*
- * PSCI SMP bring-up: every vCPU is turned on, reports in, is turned off, and
- * is turned on again; every PSCI answer is checked against DEN0022.
+ * PSCI SMP bring-up: every vCPU the device tree names is turned on by its MPIDR
+ * (the tree's cpu reg), reports in with that MPIDR, is turned off, and is turned
+ * on again; every PSCI answer is checked against DEN0022. Booted with
+ * trapvisor.vmpidr=..., the tree, PSCI and MPIDR_EL1 must all say the virtual ones.
  */
 #include "guest.h"
 
@@ -19,6 +21,11 @@
 #define INVALID_ADDRESS ((u64)-9)
 #define AFF_ON 0
 #define AFF_OFF 1
+#define MPIDR_AFF_MASK 0xff00fffffful /* Aff3 [39:32], Aff2..Aff0 [23:0] */
+
+/* The device tree's CPUs; the boot vCPU is cpus[0], the others follow. */
+static u64 cpus[8];
+static unsigned ncpus;
 
 static volatile unsigned arrived, wave;
 static volatile u64 seen_context[8], seen_mpidr[8];
@@ -34,19 +41,39 @@ void secondary_main(unsigned index)
 	/* returning calls CPU_OFF (head.S) */
 }
 
+/* The CPUs of the device tree, the boot vCPU first; false if it is not among them. */
+static bool find_cpus(u64 dtb)
+{
+	u64 regs[8], me = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+	unsigned n = fdt_cpu_regs(dtb, regs, 8);
+	bool found = false;
+
+	ncpus = 1;
+	cpus[0] = me;
+	for (unsigned i = 0; i < n; i++) {
+		if (regs[i] == me)
+			found = true;
+		else if (ncpus < 8)
+			cpus[ncpus++] = regs[i];
+	}
+	return found;
+}
+
+/* How many of the tree's CPUs PSCI knows. */
 static unsigned count_cpus(void)
 {
-	unsigned n = 1;
+	unsigned n = 0;
 
-	while (n < 8 && smc_call(PSCI_AFFINITY_INFO64, n, 0, 0) != INVALID_PARAMETERS)
-		n++;
+	for (unsigned i = 0; i < ncpus; i++)
+		if (smc_call(PSCI_AFFINITY_INFO64, cpus[i], 0, 0) != INVALID_PARAMETERS)
+			n++;
 	return n;
 }
 
-static void wait_off(unsigned cpu)
+static void wait_off(u64 mpidr)
 {
 	for (unsigned spin = 0; spin < 10000000; spin++)
-		if (smc_call(PSCI_AFFINITY_INFO64, cpu, 0, 0) == AFF_OFF)
+		if (smc_call(PSCI_AFFINITY_INFO64, mpidr, 0, 0) == AFF_OFF)
 			return;
 }
 
@@ -55,7 +82,7 @@ static void bring_up_all(unsigned n, const char *what)
 	arrived = 0;
 	release = false;
 	for (unsigned i = 1; i < n; i++)
-		check_eq(smc_call(PSCI_CPU_ON64, i, (u64)secondary_entry, i), 0, "CPU_ON");
+		check_eq(smc_call(PSCI_CPU_ON64, cpus[i], (u64)secondary_entry, i), 0, "CPU_ON");
 	/* A second is ample under TCG; a vCPU that never starts must not hang the test. */
 	u64 deadline = read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0);
 	while (arrived != n - 1 && read_sysreg(cntvct_el0) < deadline)
@@ -63,14 +90,14 @@ static void bring_up_all(unsigned n, const char *what)
 	check(arrived == n - 1, "%s: %u of %u secondary vCPUs reported in", what, arrived, n - 1);
 	for (unsigned i = 1; i < n; i++) {
 		check_eq(seen_context[i], i, "the context id reaches x0");
-		check_eq(seen_mpidr[i] & 0xff, i, "each vCPU sees its own MPIDR");
-		check_eq(smc_call(PSCI_AFFINITY_INFO64, i, 0, 0), AFF_ON, "AFFINITY_INFO says ON");
+		check_eq(seen_mpidr[i] & MPIDR_AFF_MASK, cpus[i], "each vCPU reads the MPIDR it was started by");
+		check_eq(smc_call(PSCI_AFFINITY_INFO64, cpus[i], 0, 0), AFF_ON, "AFFINITY_INFO says ON");
 	}
-	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry, 1), ALREADY_ON, "CPU_ON of a running vCPU");
+	check_eq(smc_call(PSCI_CPU_ON64, cpus[1], (u64)secondary_entry, 1), ALREADY_ON, "CPU_ON of a running vCPU");
 	release = true;
 	for (unsigned i = 1; i < n; i++) {
-		wait_off(i);
-		check_eq(smc_call(PSCI_AFFINITY_INFO64, i, 0, 0), AFF_OFF, "CPU_OFF leaves it OFF");
+		wait_off(cpus[i]);
+		check_eq(smc_call(PSCI_AFFINITY_INFO64, cpus[i], 0, 0), AFF_OFF, "CPU_OFF leaves it OFF");
 	}
 }
 
@@ -88,15 +115,21 @@ int main(u64 dtb)
 	check_eq(smc_call(PSCI_FEATURES, 0xc4000006ul, 0, 0), NOT_SUPPORTED, "no SMC64 MIGRATE_INFO_TYPE");
 	check_eq(smc_call(PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2, "MIGRATE_INFO_TYPE: no migration needed");
 	check_eq(smc_call(0x8400001ful, 0, 0, 0), NOT_SUPPORTED, "an unimplemented PSCI function");
-	check_eq(smc_call(PSCI_AFFINITY_INFO64, 0, 1, 0), AFF_ON, "AFFINITY_INFO level 1 includes vCPU 0");
-	check_eq(smc_call(PSCI_AFFINITY_INFO64, 0, 4, 0), INVALID_PARAMETERS, "AFFINITY_INFO level 4");
+	check(find_cpus(dtb), "the boot vCPU's MPIDR (%#lx) is a CPU of the device tree", cpus[0]);
+	check_eq(smc_call(PSCI_AFFINITY_INFO64, cpus[0], 1, 0), AFF_ON, "AFFINITY_INFO level 1 includes the boot vCPU");
+	check_eq(smc_call(PSCI_AFFINITY_INFO64, cpus[0], 4, 0), INVALID_PARAMETERS, "AFFINITY_INFO level 4");
 
 	n = count_cpus();
-	gprintf("smp: %u vCPUs\n", n);
+	gprintf("smp: %u vCPUs:", n);
+	for (unsigned i = 0; i < ncpus; i++)
+		gprintf(" %#lx", cpus[i]);
+	gprintf("\n");
+	check_eq(n, ncpus, "PSCI knows every CPU of the device tree");
 	check(n >= 2, "more than one vCPU to test with (%u)", n);
 	check_eq(smc_call(PSCI_CPU_ON64, 0x80, (u64)secondary_entry, 0), INVALID_PARAMETERS, "CPU_ON of a missing MPIDR");
-	check_eq(smc_call(PSCI_CPU_ON64, 1, 0x40200000ul, 0), INVALID_ADDRESS, "CPU_ON into hypervisor memory");
-	check_eq(smc_call(PSCI_CPU_ON64, 1, (u64)secondary_entry + 2, 0), INVALID_ADDRESS, "CPU_ON at a misaligned entry");
+	check_eq(smc_call(PSCI_CPU_ON64, cpus[1], 0x40200000ul, 0), INVALID_ADDRESS, "CPU_ON into hypervisor memory");
+	check_eq(smc_call(PSCI_CPU_ON64, cpus[1], (u64)secondary_entry + 2, 0), INVALID_ADDRESS,
+		 "CPU_ON at a misaligned entry");
 	bring_up_all(n, "first wave");
 	bring_up_all(n, "second wave after CPU_OFF");
 

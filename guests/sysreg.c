@@ -3,7 +3,9 @@
  * trapvisor.vpidr / vmpidr / sysreg=ID_AA64ISAR0_EL1:... set: the guest must
  * see the virtual identity, the virtual ID value, working forwarded registers,
  * and UNDEFINED where the hardware would give it; the hypervisor must count
- * each access in the right class.
+ * each access in the right class. Cache maintenance by VA is checked once more
+ * with the guest's MMU on: translated through its stage 1, a fault on an
+ * unmapped VA reported as the hardware would, and its own PAR_EL1 untouched.
  */
 #include "guest.h"
 #include "trapvisor/hypercall.h"
@@ -103,6 +105,11 @@ int main(u64 dtb)
 	fault_expect();
 	asm volatile("dc civac, %0" ::"r"(0x40000000ul) : "memory"); /* hypervisor memory */
 	check(!fault_taken(), "DC CIVAC of an unbacked IPA with the MMU off is harmless");
+	/* The hypervisor translates the VA with AT, which writes PAR_EL1: the guest's own. */
+	write_sysreg(par_el1, 0x800ul); /* F = 0, an address: anything the guest might hold */
+	v = read_sysreg(par_el1);
+	asm volatile("dc cvac, %0" ::"r"(&cache_target[0]) : "memory");
+	check_eq(read_sysreg(par_el1), v, "PAR_EL1 is the guest's after a trapped DC CVAC");
 
 	snapshot();
 	/* MDCR_EL2.TDA: debug registers forwarded; those that do not exist UNDEFINED. */
@@ -130,6 +137,23 @@ int main(u64 dtb)
 	/* EL2 registers from EL1 are UNDEFINED at EL1: the guest cannot lift traps. */
 	EXPECT_UNDEF("mrs x0, hcr_el2", "reading HCR_EL2 from EL1");
 	EXPECT_UNDEF("msr hcr_el2, xzr", "writing HCR_EL2 from EL1");
+
+	/* With the MMU on, DC by VA goes through the guest's own stage 1: a mapped VA
+	 * is maintained, an unmapped one is the guest's translation fault (level 3,
+	 * FSC 0x07), with ESR.CM and WnR set as for any cache maintenance. */
+	mmu_enable();
+	snapshot();
+	fault_expect();
+	asm volatile("dc civac, %0" ::"r"(&cache_target[0]) : "memory");
+	check(!fault_taken(), "DC CIVAC of a mapped VA with the MMU on does not fault");
+	fault_expect();
+	asm volatile("dc civac, %0" ::"r"(MMU_ALIAS_BASE + 0x3000) : "memory");
+	check(fault_taken() && ESR_EC_OF(faults[0].esr) == 0x25 && (faults[0].esr & 0x3f) == 0x07 &&
+	      (faults[0].esr & (1u << 8)) && (faults[0].esr & (1u << 6)),
+	      "DC CIVAC of an unmapped VA: a level 3 translation fault, CM and WnR set (ESR %#lx)", faults[0].esr);
+	check_eq(faults[0].far, MMU_ALIAS_BASE + 0x3000, "FAR_EL1 names that VA");
+	check_count(TRAP_CACHE, 2, "cache class with the MMU on");
+	hvc_call(TV_HC_TRACE, 8, 0, 0);
 	return 0;
 }
 

@@ -57,4 +57,16 @@ volatile u8 *gic_ppi_priority(unsigned intid);
 /* Set: IRQs (once PSTATE.I is clear) go here instead of failing the test. */
 extern void (*volatile guest_irq_handler)(void);
 
+/* The device tree the guest was given (fdt.c): properties by node path. */
+u32 fdt_be32(const void *p);
+bool fdt_valid(u64 dtb);
+const void *fdt_prop(u64 dtb, const char *path, const char *name, u32 *len);
+bool fdt_prop_u64(u64 dtb, const char *path, const char *name, u64 *out);
+unsigned fdt_cpu_regs(u64 dtb, u64 *regs, unsigned max);
+
+/* Stage 1 (mmu.c): the first 4 GiB identity-mapped, aliases at MMU_ALIAS_BASE. */
+#define MMU_ALIAS_BASE 0x1000000000ul
+void mmu_enable(void);
+bool mmu_alias(u64 va, u64 pa);
+
 #endif

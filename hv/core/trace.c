@@ -126,7 +126,7 @@ void event_print_recent(const struct text_sink *out, unsigned n)
 			continue;
 		}
 		sink_printf(out, "trace: pCPU %u, events %lu..%lu of %lu, %lu dropped\n", c, from, head - 1, head,
-			    event_ring_dropped(r, from));
+			    event_ring_dropped(r, pcpus[c].trace_from));
 		for (u64 s = from; s < head; s++) {
 			char line[160];
 			if (!event_ring_get(r, s, &e) || e.time < trace_cleared_at)

@@ -50,4 +50,9 @@ if [ "$rc" -ne 0 ]; then
 	grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 10
 	exit 1
 fi
-echo "PASS: $name (${runs:-?} runs)"
+# A run that says nothing about how much it ran proves nothing: fail rather than pass.
+if ! [[ $runs =~ ^[0-9]+$ ]] || [ "$runs" -lt 1000 ]; then
+	echo "FAIL: $name: the fuzzer reported ${runs:-no} runs (at least 1000 expected); see $log"
+	exit 1
+fi
+echo "PASS: $name ($runs runs)"

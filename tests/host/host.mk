@@ -14,9 +14,16 @@ HOST_TESTS += test_psci
 test_psci_SRCS := tests/host/test_psci.c hv/core/psci.c hv/core/vcpu.c hv/core/hypercall.c \
                   tests/host/hv_fakes.c
 
+# The standby and power-down waits are seen through --wrap: psci.c's call to
+# vcpu_wait_for_interrupt() goes to the test's __wrap_ version, which counts it.
+$(B)/host/test_psci: HOST_CFLAGS += -Wl,--wrap=vcpu_wait_for_interrupt
+
 HOST_TESTS += test_event
 test_event_SRCS := tests/host/test_event.c hv/core/event.c
 
+HOST_TESTS += test_traps
+test_traps_SRCS := tests/host/test_traps.c hv/core/vcpu.c tests/host/hv_fakes.c
+
 # Headers the Makefile's rule does not list (it lists include/, hv/include/, tests/host/).
 HV_HOST_HDRS := hv/core/sysreg_list.h $(wildcard hv/arch/aarch64/include/arch/*.h)
-$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event: $(HV_HOST_HDRS)
+$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event $(B)/host/test_traps: $(HV_HOST_HDRS)

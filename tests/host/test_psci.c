@@ -35,6 +35,22 @@ static const u64 aff[4] = { 0x000, 0x001, 0x100, 0x101 };
 
 static struct trap_event ev;
 
+/*
+ * psci.c's waits come here (host.mk links test_psci with
+ * --wrap=vcpu_wait_for_interrupt): counted, with the vCPU that waited, then
+ * passed on to vcpu.c's own.
+ */
+void __real_vcpu_wait_for_interrupt(struct vcpu *v);
+static unsigned waits;
+static struct vcpu *waited;
+
+void __wrap_vcpu_wait_for_interrupt(struct vcpu *v)
+{
+	waits++;
+	waited = v;
+	__real_vcpu_wait_for_interrupt(v);
+}
+
 static struct vcpu *V(unsigned i)
 {
 	return &pcpus[i].vcpu;
@@ -54,6 +70,8 @@ static void setup(void)
 	}
 	V(0)->state = VCPU_RUNNING;
 	host_this_pcpu = &pcpus[0];
+	waits = 0;
+	waited = NULL;
 	guest.ram_base = RAM_BASE;
 	guest.ram_end = RAM_END;
 	trap_config.enabled = 0;
@@ -317,6 +335,8 @@ static void cpu_suspend_standby(void)
 {
 	setup();
 	CHECK_EQ(call(FN32(CPU_SUSPEND), 0, 0, 0), SUCCESS);
+	CHECK_EQ(waits, 1); /* it waited for an interrupt, once, on its own vCPU */
+	CHECK(waited == V(0));
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(V(0)->state, VCPU_RUNNING); /* woke up */
 	CHECK_EQ(pcpus[0].exit_work, 0);
@@ -334,6 +354,8 @@ static void cpu_suspend_powerdown(void)
 	f->x[19] = 0x1919;
 	/* Waking from power-down restarts at entry with x0 = context id, like CPU_ON. */
 	CHECK_EQ(call(FN64(CPU_SUSPEND), BIT(16), 0x40090000, 0xc0ffee), 0xc0ffee);
+	CHECK_EQ(waits, 1);
+	CHECK(waited == V(0));
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(V(0)->state, VCPU_RUNNING);
 	CHECK_EQ(trap_pc(), 0x40090000);
@@ -353,6 +375,7 @@ static void cpu_suspend_powerdown(void)
 	V(0)->regs->x[19] = 0x1919;
 	CHECK_EQ(call(FN64(CPU_SUSPEND), BIT(16), 0x40090002, 0), INVALID_ADDRESS);
 	CHECK_EQ(call(FN64(CPU_SUSPEND), BIT(16), RAM_END, 0), INVALID_ADDRESS);
+	CHECK_EQ(waits, 0); /* refused before waiting */
 	CHECK_EQ(trap_pc(), 0x40081004);
 	CHECK_EQ(V(0)->regs->x[19], 0x1919);
 	CHECK_EQ(fake_sysreg_get("sctlr_el1"), 0x30d0199d);

@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 hv="trapvisor.trap=cache,wfi,id,vm" # no test hypercalls: the guest gets no help
 second_device=(-device virtio-serial-pci,disable-modern=on -device pcie-root-port,id=rp0,chassis=1)
-run_guest hostile 2 "$hv" 60 "${second_device[@]}"
+run_guest hostile 2 "$hv" 60 hostile "${second_device[@]}"
 
 GDB=${GDB:-gdb-multiarch}
 elf=$top/build/guests/hostile.elf
