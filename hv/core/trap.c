@@ -166,6 +166,12 @@ static void catch_wfx(struct trap_frame *f, struct trap_event *ev)
 	trap_wfx(f, ev);
 }
 
+static void catch_fp(struct trap_frame *f, struct trap_event *ev)
+{
+	catch_check(f, ev, 0);
+	trap_fp(f, ev);
+}
+
 static void catch_hvc(struct trap_frame *f, struct trap_event *ev)
 {
 	ev->addr = f->x[0];
@@ -233,6 +239,8 @@ void trap_catching(u32 classes)
 	exc_classes[EC_SMC64].handle = classes & BIT(TRAP_SMC) ? catch_smc : trap_smc;
 	exc_classes[EC_SYS64].handle = classes & sysregs ? catch_sysreg : trap_sysreg;
 	exc_classes[EC_DABT_LOW].handle = classes & BIT(TRAP_MMIO) ? catch_mmio : mmio_trap;
+	exc_classes[EC_FP_ASIMD].handle = classes & BIT(TRAP_FP) ? catch_fp : trap_fp;
+	exc_classes[EC_SVE].handle = classes & BIT(TRAP_FP) ? catch_fp : trap_fp;
 	dsb(ish);
 }
 

@@ -59,7 +59,12 @@ void trap_class_set(unsigned cls, bool on)
 void trap_apply(struct pcpu *cpu)
 {
 	u64 hcr = HCR_BASE, mdcr = cpu->mdcr_base, cptr = CPTR_RES1;
-	u32 on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
+	u32 on;
+
+	/* This applies the newest classes: a change still flagged for this pCPU's
+	 * exit is done too (and would otherwise re-arm the fp trap just lifted). */
+	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
+	on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
 
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
 		if (!(on & (1u << c)))

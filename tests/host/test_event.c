@@ -218,7 +218,7 @@ static void event_meta_word(void)
 	e.meta = META_CPU(0xff, 0xff) | META_KIND(TRAP_CLASS_COUNT - 1, OP_MAINT, OUT_NOT_SUPPORTED);
 	CHECK_EQ(e.pcpu, 0xff);
 	CHECK_EQ(e.vcpu, 0xff);
-	CHECK_EQ(e.cls, TRAP_OTHER);
+	CHECK_EQ(e.cls, TRAP_CLASS_COUNT - 1);
 	CHECK_EQ(e.op, OP_MAINT);
 	CHECK_EQ(e.outcome, OUT_NOT_SUPPORTED);
 	/* A handler's later stores to single fields land in the same word, and only there. */
@@ -256,7 +256,7 @@ static void class_names(void)
 {
 	static const char *const expect[TRAP_CLASS_COUNT] = {
 		"wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache",
-		"debug", "pmu", "fp", "mmio", "abort", "other",
+		"debug", "pmu", "fp", "mmio", "abort", "other", "watch",
 	};
 
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
