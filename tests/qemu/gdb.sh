@@ -297,9 +297,9 @@ if [ $mode = hv ]; then
 	names=$(awk '{ print $1 }' <<<"$hr" | tr '\n' ' ')
 	# hv trace dump: "<pcpu> <seq> <time> <elr> <addr> <value> <esr> <el2_ticks> <meta>", hex.
 	dumped=$(awk -v s="$(printf '%x' "${seq0:-0}")" '$1 == 0 && $2 == s { print "0x" $7 }' <<<"$(part dump)")
-	[ "$names" = "esr far hpfar ec seq " ] && [ "$(values <<<"$(part ec)" | head -n 1)" = 1 ] &&
+	[ "$names" = "esr far hpfar ec seq cntvoff " ] && [ "$(values <<<"$(part ec)" | head -n 1)" = 1 ] &&
 		grep -qE "^#$seq0 t=[0-9]+ vcpu0 " <<<"$(part trace)" && [ -n "$dumped" ] && [ "$dumped" = "$esr0" ]
-	verdict $? "info registers hypervisor: esr far hpfar ec seq; \$seq is vCPU 0's last event in hv trace (#$seq0), \$esr its syndrome ($esr0), \$ec ESR.EC" \
+	verdict $? "info registers hypervisor: esr far hpfar ec seq cntvoff; \$seq is vCPU 0's last event in hv trace (#$seq0), \$esr its syndrome ($esr0), \$ec ESR.EC" \
 		"" "$hr"$'\n'"$(part ec)"$'\n'"$(part trace)"$'\n'"dumped: $dumped"
 	seq1=$(values <<<"$(part thread2regs)" | sed -n 2p)
 	[ "$(values <<<"$(part thread2regs)" | head -n 1)" = 1 ] && grep -qE "^#$seq1 t=[0-9]+ vcpu1 " <<<"$(part trace2)"
