@@ -145,7 +145,9 @@ static bool shared_writes(unsigned me)
 
 /* One store to el0_target from EL0: an AArch64 EL0 run that ends with an SVC. */
 void el0_store(volatile u64 *target);
+void el0_kinds(volatile u64 *area);
 asm(".pushsection .text\n"
+    ".arch_extension lse\n"
     ".balign 2048\n"
     "el0_vectors:\n"
     ".irp kind, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -153,13 +155,24 @@ asm(".pushsection .text\n"
     "b el0_return\n"
     ".endr\n"
     "el0_code: str x1, [x0]\n svc #0\n"
+    /* The access kinds of access_kind(), from EL0, each on the area at x0. */
+    "el0_kinds_code:\n"
+    "stp x1, x1, [x0]\n ldp x2, x3, [x0]\n str q0, [x0]\n ld1 {v0.2d}, [x0]\n"
+    "ldadd x1, x2, [x0]\n cas x2, x1, [x0]\n swp x1, x2, [x0]\n ldxr x2, [x0]\n"
+    "sub x4, x0, #4\n str x1, [x4]\n dc zva, x0\n strb w1, [x0]\n stp x1, x1, [x0, #-8]\n"
+    "svc #0\n"
     ".global el0_store\n"
     "el0_store:\n"
+    "adr x5, el0_code\n b el0_run\n"
+    ".global el0_kinds\n"
+    "el0_kinds:\n"
+    "adr x5, el0_kinds_code\n"
+    "el0_run:\n" /* x0: the address, x5: the EL0 code */
     "stp x29, x30, [sp, #-32]!\n"
     "mrs x2, vbar_el1\n str x2, [sp, #16]\n"
     "adrp x2, el0_saved_sp\n mov x3, sp\n str x3, [x2, :lo12:el0_saved_sp]\n"
     "adr x2, el0_vectors\n msr vbar_el1, x2\n"
-    "adr x2, el0_code\n msr elr_el1, x2\n"
+    "msr elr_el1, x5\n"
     "mov x2, #0x3c0\n msr spsr_el1, x2\n" /* EL0t, DAIF masked */
     "mov x1, #0x77\n isb\n eret\n"
     "el0_return:\n"
@@ -205,6 +218,11 @@ int main(u64 dtb)
 			break;
 		case 7: el0_store(&el0_target); break;
 		case 9: bench_misses(); break;
+		case 10: /* every kind from EL0; DC ZVA there needs SCTLR_EL1.DZE */
+			write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | (1ul << 14));
+			isb();
+			el0_kinds(kinds.area);
+			break;
 		case 40 ... 51: access_kind(c - 40, 0); break;
 		case 60 ... 71: /* the same kinds far from the area, on the same page */
 			access_kind(c - 60, -256);

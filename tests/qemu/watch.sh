@@ -129,6 +129,14 @@ printf '%s\n' "$out" | grep -q 'hit Hardware watchpoint 6: el0_target' && printf
 	printf '%s\n' "$out" | grep -q '^\$[0-9]* = 0x0$'
 check $? "a store from EL0 stops in EL0 code (PSTATE.M = EL0t)" "$out"
 
+# Every kind again, from EL0: twelve accesses, twelve stops, each at EL0.
+mapfile -d '' c13 < <(for i in $(seq 1 12); do printf '%s\0' -ex continue -ex 'p/x $cpsr & 0xf'; done; printf '%s\0' -ex continue)
+out=$(gdb_run el0-kinds "${fill[@]}" -ex 'awatch kinds.area' -ex 'set var command = 10' "${c13[@]}")
+[ "$(printf '%s\n' "$out" | grep -c 'hit Hardware access (read/write) watchpoint 6: kinds.area')" = 12 ] &&
+	[ "$(printf '%s\n' "$out" | grep -c '^\$[0-9]* = 0x0$')" = 12 ] &&
+	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?10\)'
+check $? "the twelve access kinds from EL0 each stop, at EL0" "$out"
+
 # monitor hv watch while inserted; every watchpoint removed leaves none.
 out=$(gdb_run list -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'watch buf' -ex 'rwatch vars[3]' \
 	-ex 'monitor hv watch' -ex 'delete' -ex 'monitor hv watch')
