@@ -32,8 +32,17 @@ gdb_run() { # gdb_run NAME GDB-ARGS...: one session, its output kept as watch-NA
 	timeout --kill-after=5 60 "$GDB" -q -nx -batch "$elf" -ex 'set pagination off' -ex 'set confirm off' \
 		-ex "target remote 127.0.0.1:$port" -ex 'break scenario_done' "$@" -ex 'delete' -ex 'detach' \
 		>"$log_dir/watch-$name.out" 2>&1
+	# A session that hangs leaves its breakpoints in the guest and would spoil every
+	# later one: stop here, failing (the parent shell sees the marker file).
+	[ $? -lt 124 ] || touch "$log_dir/watch-hung"
 	cat "$log_dir/watch-$name.out"
 }
+hung() {
+	[ -e "$log_dir/watch-hung" ] || return 1
+	fail "a gdb session hung (see $log_dir/watch-*.out); the rest is not run"
+	exit 0
+}
+rm -f "$log_dir/watch-hung"
 repeat() { # repeat N GDB-COMMAND: N times -ex COMMAND
 	local i
 	for ((i = 0; i < $1; i++)); do printf '%s\0' -ex "$2"; done
@@ -52,6 +61,7 @@ order=$(printf '%s\n' "$out" | sed -n 's/^New value = \([0-9]*\)$/\1/p' | tr '\n
 [ "$hits" = 16 ] && [ "$order" = "$(seq -s ' ' 100 115) " ] &&
 	printf '%s\n' "$out" | grep -qE 'Breakpoint 1, scenario_done \(c=(c@entry=)?1\)'
 check $? "16 watchpoints at once: each write stops, in order, with its new value" "$out"
+hung
 
 # One watchpoint on a 64 KiB buffer: the stop reports the byte written, each time.
 mapfile -d '' c5 < <(repeat 5 continue) # four hits, then the end of the scenario
@@ -62,6 +72,7 @@ reported=$(printf '%s\n' "$out" | grep -o ';watch:[0-9a-f]*' | sed 's/;watch://'
 	printf '%#x ' $((0x$a - base)); done)
 [ -n "$base" ] && [ "$reported" = "0x1234 0 0xffff 0x8001 " ]
 check $? "watch on a 64 KiB buffer: each stop names the byte written (offsets $reported)" "$out"
+hung
 
 # rwatch and awatch over vars[3] and vars[4], which the guest writes, reads and writes:
 # an rwatch stops on the read only, an awatch on all three.
@@ -72,10 +83,12 @@ printf '%s\n' "$out" | grep -q 'Hardware read watchpoint 6: \*(long(\*)\[2\])&va
 	[ "$(printf '%s\n' "$out" | grep -c 'hit Hardware read watchpoint')" = 1 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
 check $? "rwatch on 16 bytes stops on the read only, not on the writes around it" "$out"
+hung
 out=$(gdb_run awatch "${fill[@]}" -ex 'awatch *(long(*)[2])&vars[3]' -ex 'set var command = 3' "${c4[@]}")
 [ "$(printf '%s\n' "$out" | grep -c 'hit Hardware access (read/write) watchpoint 6')" = 3 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
 check $? "awatch on 16 bytes stops on the write, the read and the next write" "$out"
+hung
 
 # A write watchpoint and a read watchpoint on one page (which then allows neither):
 # the read of the write-watched range and the writes around the read-watched one
@@ -89,6 +102,7 @@ out=$(gdb_run mixed -ex 'set var vars[3] = 0' -ex 'set var vars[4] = 0' "${fill[
 	! printf '%s\n' "$out" | grep -q 'hit Hardware read watchpoint' &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
 check $? "a write and a read watchpoint on one page: each stops only for its own direction" "$out"
+hung
 
 # Every kind of access, from EL1, hitting a watched 64-byte area (an awatch), and
 # the same kinds 256 bytes away on the same page, which must not stop.
@@ -102,11 +116,13 @@ for k in $(seq 0 11); do
 		printf '%s\n' "$out" | grep -qE "^   0x[0-9a-f]+ <access_kind\+[0-9]+>:[[:space:]]+$want[[:space:]]" &&
 		printf '%s\n' "$out" | grep -qE "scenario_done \(c=(c@entry=)?$((40 + k))\)"
 	check $? "a $want into a watched area stops on that $want" "$out"
+	hung
 	out=$(gdb_run near-$k -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'awatch kinds.area' \
 		-ex "set var command = $((60 + k))" -ex 'continue' -ex 'monitor hv watch')
 	! printf '%s\n' "$out" | grep -q 'hit Hardware' && printf '%s\n' "$out" | grep -qE "scenario_done \(c=(c@entry=)?$((60 + k))\)" &&
 		printf '%s\n' "$out" | grep -qE 'accesses that hit 0, missed [1-9]'
 	check $? "a $want to the same page outside the area completes and does not stop" "$out"
+	hung
 done
 
 # Writes all over a watched page, none in the watched area: no stop, right results.
@@ -114,6 +130,7 @@ out=$(gdb_run around "${fill[@]}" -ex 'watch kinds.area' -ex 'set var command = 
 ! printf '%s\n' "$out" | grep -q 'hit Hardware' && printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?5\)' &&
 	clean_console | grep -q '^PASS: writes around a watched area land and stop nothing'
 check $? "a memset and store pairs around a watched area land and stop nothing" "$out"
+hung
 
 # Two vCPUs write the same watched page at once; then vCPU 1 writes the watched word.
 out=$(gdb_run vcpus "${fill[@]}" -ex 'watch shared[0][0]' -ex 'set var command = 6' -ex 'continue' -ex 'delete' -ex 'continue')
@@ -121,6 +138,7 @@ printf '%s\n' "$out" | grep -q '^Thread 2 hit Hardware watchpoint 6: shared\[0\]
 	printf '%s\n' "$out" | grep -q 'New value = 48879' &&
 	[ "$(clean_console | grep -c "^PASS: vCPU [01]'s writes to the watched page all landed")" = 2 ]
 check $? "two vCPUs writing one watched page: none of 250000 writes lost, the watched one caught on vCPU 1" "$out"
+hung
 
 # A store from EL0.
 out=$(gdb_run el0 "${fill[@]}" -ex 'watch el0_target' -ex 'set var command = 7' -ex 'continue' -ex 'p/x $cpsr & 0xf' \
@@ -128,6 +146,7 @@ out=$(gdb_run el0 "${fill[@]}" -ex 'watch el0_target' -ex 'set var command = 7' 
 printf '%s\n' "$out" | grep -q 'hit Hardware watchpoint 6: el0_target' && printf '%s\n' "$out" | grep -q 'New value = 119' &&
 	printf '%s\n' "$out" | grep -q '^\$[0-9]* = 0x0$'
 check $? "a store from EL0 stops in EL0 code (PSTATE.M = EL0t)" "$out"
+hung
 
 # Every kind again, from EL0: twelve accesses, twelve stops, each at EL0.
 mapfile -d '' c13 < <(for i in $(seq 1 12); do printf '%s\0' -ex continue -ex 'p/x $cpsr & 0xf'; done; printf '%s\0' -ex continue)
@@ -136,6 +155,7 @@ out=$(gdb_run el0-kinds "${fill[@]}" -ex 'awatch kinds.area' -ex 'set var comman
 	[ "$(printf '%s\n' "$out" | grep -c '^\$[0-9]* = 0x0$')" = 12 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?10\)'
 check $? "the twelve access kinds from EL0 each stop, at EL0" "$out"
+hung
 
 # monitor hv watch while inserted; every watchpoint removed leaves none.
 out=$(gdb_run list -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'watch buf' -ex 'rwatch vars[3]' \
@@ -144,6 +164,7 @@ printf '%s\n' "$out" | grep -qE '^  write  0x[0-9a-f]+-0x[0-9a-f]+ \(65536 bytes
 	printf '%s\n' "$out" | grep -qE '^  read   0x[0-9a-f]+-0x[0-9a-f]+ \(8 bytes, 1 pages\)' &&
 	[ "$(printf '%s\n' "$out" | grep -c 'no stage-2 watchpoints')" = 1 ]
 check $? "monitor hv watch lists the stage-2 ranges and pages; deleting them all leaves none" "$out"
+hung
 
 # Bad input, with the debug registers full: refused, nothing changed.
 out=$(gdb_run bad -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'maint packet Z2,9000000,8' \
@@ -152,6 +173,7 @@ out=$(gdb_run bad -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'main
 [ "$(printf '%s\n' "$out" | grep -c 'received: "E')" = 5 ] && printf '%s\n' "$out" | grep -q 'no stage-2 watchpoints' &&
 	printf '%s\n' "$out" | grep -q 'last refused: the range is empty or wraps'
 check $? "device memory, the hypervisor, unmapped, empty and wrapping ranges are refused (E), nothing watched" "$out"
+hung
 
 # Detach with watchpoints inserted: the guest writes the formerly watched words freely.
 out=$(gdb_run detach -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'watch vars[0]' -ex 'watch buf' \
@@ -159,8 +181,10 @@ out=$(gdb_run detach -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'w
 sleep 2
 clean_console | grep -q '^watch: wrote the formerly watched words'
 check $? "detach with watchpoints inserted leaves none behind" "$(clean_console | tail -n 5)"
+hung
 out=$(gdb_run again -ex 'monitor hv watch' -ex 'p vars[0]')
 printf '%s\n' "$out" | grep -q 'no stage-2 watchpoints' && printf '%s\n' "$out" | grep -q '^\$1 = 1$'
 check $? "a new GDB finds no stage-2 watchpoint, and the guest's write landed" "$out"
+hung
 clean_console | grep -q 'unexpected exception\|panic\|^FAIL' && fail "the guest or the hypervisor failed" "$(clean_console | tail)"
 exit 0
