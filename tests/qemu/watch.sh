@@ -133,18 +133,19 @@ check $? "a memset and store pairs around a watched area land and stop nothing" 
 hung
 
 # Two vCPUs write the same watched page at once; then vCPU 1 writes the watched word.
-out=$(gdb_run vcpus "${fill[@]}" -ex 'watch shared[0][0]' -ex 'set var command = 6' -ex 'continue' -ex 'delete' -ex 'continue')
+out=$(gdb_run vcpus "${fill[@]}" -ex 'watch shared[0][0]' -ex 'set var command = 6' -ex 'continue' -ex 'delete 6' -ex 'continue')
 printf '%s\n' "$out" | grep -q '^Thread 2 hit Hardware watchpoint 6: shared\[0\]\[0\]$' &&
 	printf '%s\n' "$out" | grep -q 'New value = 48879' &&
-	[ "$(clean_console | grep -c "^PASS: vCPU [01]'s writes to the watched page all landed")" = 2 ]
+	[ "$(clean_console | grep -c "^PASS: vCPU [01]'s writes to the watched page all landed")" = 2 ] &&
+	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?6\)'
 check $? "two vCPUs writing one watched page: none of 250000 writes lost, the watched one caught on vCPU 1" "$out"
 hung
 
 # A store from EL0.
 out=$(gdb_run el0 "${fill[@]}" -ex 'watch el0_target' -ex 'set var command = 7' -ex 'continue' -ex 'p/x $cpsr & 0xf' \
-	-ex 'delete' -ex 'continue')
+	-ex 'delete 6' -ex 'continue')
 printf '%s\n' "$out" | grep -q 'hit Hardware watchpoint 6: el0_target' && printf '%s\n' "$out" | grep -q 'New value = 119' &&
-	printf '%s\n' "$out" | grep -q '^\$[0-9]* = 0x0$'
+	printf '%s\n' "$out" | grep -q '^\$[0-9]* = 0x0$' && printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?7\)'
 check $? "a store from EL0 stops in EL0 code (PSTATE.M = EL0t)" "$out"
 hung
 
