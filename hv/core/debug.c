@@ -1072,7 +1072,8 @@ static enum gdb_bp_result target_bp_insert(void *ctx, enum gdb_bp_type type, uin
 		return sw_insert(addr);
 	if (hw_insert(type, addr, kind) == GDB_BP_OK)
 		return GDB_BP_OK;
-	if (type == GDB_BP_HW)
+	/* Stage 2 changes only while every vCPU is stopped (break-before-make). */
+	if (type == GDB_BP_HW || !debug_guest_stopped())
 		return GDB_BP_ERROR;
 	return s2watch_insert(watch_kind_of(type), addr, kind) ? GDB_BP_ERROR : GDB_BP_OK;
 }
@@ -1083,7 +1084,9 @@ static enum gdb_bp_result target_bp_remove(void *ctx, enum gdb_bp_type type, uin
 		return sw_remove(addr);
 	if (hw_remove(type, addr, kind) == GDB_BP_OK)
 		return GDB_BP_OK;
-	return type != GDB_BP_HW && s2watch_remove(watch_kind_of(type), addr, kind) ? GDB_BP_OK : GDB_BP_ERROR;
+	return type != GDB_BP_HW && debug_guest_stopped() && s2watch_remove(watch_kind_of(type), addr, kind)
+		       ? GDB_BP_OK
+		       : GDB_BP_ERROR;
 }
 
 static void detach_all(void)
