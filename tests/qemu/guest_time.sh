@@ -2,16 +2,11 @@
 # Guest time stops while the debugger holds the guest: the demo guest on 2 vCPUs,
 # each idling on its virtual timer; gdb-multiarch reads the guest's virtual counter
 # (CNTVCT_EL0, what the guest would read) around stops of known wall-clock length.
+test_name=guest-time
 source "$(dirname "$0")/lib.sh"
 GDB=${GDB:-gdb-multiarch}
 console=$log_dir/guest-time.console
 port=$(free_port)
-pass() { echo "PASS: guest-time: $1"; }
-fail() {
-	echo "FAIL: guest-time: $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/    | /'
-	return 0
-}
 timeout --kill-after=5 120 "$top/scripts/run-qemu" --quiet --smp 2 --gdb-port "$port" \
 	--guest "$top/build/guests/demo.bin" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
@@ -33,7 +28,7 @@ out=$(timeout --kill-after=5 90 "$GDB" -q -nx -batch "$top/build/guests/demo.elf
 printf '%s\n' "$out" >"$log_dir/guest-time.out"
 vals=($(printf '%s\n' "$out" | sed -n 's/^\$[0-9]* = \(0x[0-9a-f]*\)$/\1/p'))
 if [ ${#vals[@]} -lt 10 ]; then
-	fail "gdb shows the generic-timer registers and \$cntvoff (got ${#vals[@]} values)" "$out"
+	fail "gdb shows the generic-timer registers and \$cntvoff (got ${#vals[@]} values)" "" "$out"
 	exit 0
 fi
 freq=$((vals[0])) vct0=$((vals[1])) off0=$((vals[2])) vct1=$((vals[3])) off1=$((vals[4])) vct2=$((vals[5]))
@@ -43,25 +38,25 @@ pass "gdb shows CNTFRQ, CNTVCT, CNTV_CTL, CNTV_CVAL, CNTKCTL of the guest and th
 [ "$freq" -gt 0 ] && ran=$(ms $((vct1 - vct0))) || ran=-1
 [ "$ran" -ge 500 ] && [ "$ran" -le 2500 ] &&
 	pass "across a 3 s stop and 1 s of running, the guest's counter advanced ${ran} ms" ||
-	fail "across a 3 s stop and 1 s of running, the guest's counter advanced ${ran} ms (want about 1000)" "$out"
+	fail "across a 3 s stop and 1 s of running, the guest's counter advanced ${ran} ms (want about 1000)" "" "$out"
 held=$(ms $((off1 - off0)))
 [ "$held" -ge 2900 ] && [ "$held" -le 6000 ] && pass "CNTVOFF grew by the time the guest was held (${held} ms)" ||
-	fail "CNTVOFF grew by ${held} ms (want 3000 and a little)" "$out"
+	fail "CNTVOFF grew by ${held} ms (want 3000 and a little)" "" "$out"
 stepped=$(ms $((vct2 - vct1)))
 [ "$stepped" -ge 0 ] && [ "$stepped" -le 500 ] &&
 	pass "20 stepi over 4 s of wall time age the guest ${stepped} ms" ||
-	fail "20 stepi over 4 s of wall time age the guest ${stepped} ms (want under 500)" "$out"
+	fail "20 stepi over 4 s of wall time age the guest ${stepped} ms (want under 500)" "" "$out"
 skew=$((vct2_other > vct2 ? vct2_other - vct2 : vct2 - vct2_other))
 [ "$(ms $skew)" -le 50 ] && pass "both vCPUs' counters agree ($(ms $skew) ms apart)" ||
-	fail "the vCPUs' counters are $(ms $skew) ms apart" "$out"
+	fail "the vCPUs' counters are $(ms $skew) ms apart" "" "$out"
 # The guest idles on its virtual timer: enabled, due at most one 10 ms tick ahead.
 [ $((ctl & 1)) = 1 ] && [ $((cval - vct2)) -lt $((freq / 50)) ] &&
 	pass "the guest's timer is armed and due within a tick of its counter (CNTV_CTL $ctl)" ||
-	fail "the guest's timer (CNTV_CTL $ctl, CVAL $cval, CNTVCT $vct2)" "$out"
+	fail "the guest's timer (CNTV_CTL $ctl, CVAL $cval, CNTVCT $vct2)" "" "$out"
 # After detach the heartbeats go on at their pace: no burst of timer interrupts.
 sleep 2
 beats=$(tr -d '\r' <"$console" | grep -c '^demo: vCPU 0 heartbeat')
 [ "$beats" -ge 2 ] && pass "the guest runs on after detach ($beats heartbeats)" ||
-	fail "the guest stopped after detach" "$(tr -d '\r' <"$console" | tail -n 5)"
-grep -q 'unexpected exception\|panic' "$console" && fail "the hypervisor faulted" "$(grep -A3 'unexpected' "$console")"
+	fail "the guest stopped after detach" "" "$(tr -d '\r' <"$console" | tail -n 5)"
+grep -q 'unexpected exception\|panic' "$console" && fail "the hypervisor faulted" "" "$(grep -A3 'unexpected' "$console")"
 exit 0

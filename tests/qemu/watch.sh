@@ -3,20 +3,12 @@
 # a real gdb-multiarch. QEMU's -cpu max has 4 watchpoint registers of at most 8 bytes;
 # everything past them here goes through stage 2. Each gdb session sets watchpoints,
 # has the guest run one scenario (`set var command = N`) and reads what gdb prints.
+test_name=watch
 source "$(dirname "$0")/lib.sh"
 GDB=${GDB:-gdb-multiarch}
 elf=$top/build/guests/watch.elf
 console=$log_dir/watch.console
 port=$(free_port)
-pass() { echo "PASS: watch: $1"; }
-fail() {
-	echo "FAIL: watch: $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | head -n 40 | sed 's/^/    | /'
-	return 0
-}
-check() { # check WHAT OUTPUT -- condition is $?
-	if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "$3"; fi
-}
 timeout --kill-after=5 400 "$top/scripts/run-qemu" --quiet --smp 2 --gdb-port "$port" \
 	--guest "$top/build/guests/watch.bin" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
@@ -60,7 +52,7 @@ hits=$(printf '%s\n' "$out" | grep -c '^Thread 1 hit Hardware watchpoint [0-9]*:
 order=$(printf '%s\n' "$out" | sed -n 's/^New value = \([0-9]*\)$/\1/p' | tr '\n' ' ')
 [ "$hits" = 16 ] && [ "$order" = "$(seq -s ' ' 100 115) " ] &&
 	printf '%s\n' "$out" | grep -qE 'Breakpoint 1, scenario_done \(c=(c@entry=)?1\)'
-check $? "16 watchpoints at once: each write stops, in order, with its new value" "$out"
+verdict $? "16 watchpoints at once: each write stops, in order, with its new value" "" "$out"
 hung
 
 # One watchpoint on a 64 KiB buffer: the stop reports the byte written, each time.
@@ -71,7 +63,7 @@ base=$(printf '%s\n' "$out" | sed -n 's/^\$[0-9]* = \(0x[0-9a-f]*\)$/\1/p' | tai
 reported=$(printf '%s\n' "$out" | grep -o ';watch:[0-9a-f]*' | sed 's/;watch://' | while read -r a; do
 	printf '%#x ' $((0x$a - base)); done)
 [ -n "$base" ] && [ "$reported" = "0x1234 0 0xffff 0x8001 " ]
-check $? "watch on a 64 KiB buffer: each stop names the byte written (offsets $reported)" "$out"
+verdict $? "watch on a 64 KiB buffer: each stop names the byte written (offsets $reported)" "" "$out"
 hung
 
 # rwatch and awatch over vars[3] and vars[4], which the guest writes, reads and writes:
@@ -82,12 +74,12 @@ printf '%s\n' "$out" | grep -q 'Hardware read watchpoint 6: \*(long(\*)\[2\])&va
 	[ "$(printf '%s\n' "$out" | grep -c '^Value = {7, ')" = 1 ] &&
 	[ "$(printf '%s\n' "$out" | grep -c 'hit Hardware read watchpoint')" = 1 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
-check $? "rwatch on 16 bytes stops on the read only, not on the writes around it" "$out"
+verdict $? "rwatch on 16 bytes stops on the read only, not on the writes around it" "" "$out"
 hung
 out=$(gdb_run awatch "${fill[@]}" -ex 'awatch *(long(*)[2])&vars[3]' -ex 'set var command = 3' "${c4[@]}")
 [ "$(printf '%s\n' "$out" | grep -c 'hit Hardware access (read/write) watchpoint 6')" = 3 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
-check $? "awatch on 16 bytes stops on the write, the read and the next write" "$out"
+verdict $? "awatch on 16 bytes stops on the write, the read and the next write" "" "$out"
 hung
 
 # A read watchpoint and a write watchpoint on one page (which then allows neither):
@@ -97,7 +89,7 @@ out=$(gdb_run mixed "${fill[@]}" -ex 'rwatch *(long(*)[2])&vars[3]' -ex 'watch *
 [ "$(printf '%s\n' "$out" | grep -c '^Thread 1 hit Hardware read watchpoint 6: ')" = 1 ] &&
 	! printf '%s\n' "$out" | grep -q 'hit Hardware watchpoint' &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?3\)'
-check $? "a read and a write watchpoint on one page: each stops only for its own direction" "$out"
+verdict $? "a read and a write watchpoint on one page: each stops only for its own direction" "" "$out"
 hung
 
 # Every kind of access, from EL1, hitting a watched 64-byte area (an awatch), and
@@ -111,13 +103,13 @@ for k in $(seq 0 11); do
 	printf '%s\n' "$out" | grep -q 'hit Hardware access (read/write) watchpoint 6: kinds.area' &&
 		printf '%s\n' "$out" | grep -qE "^   0x[0-9a-f]+ <access_kind\+[0-9]+>:[[:space:]]+$want[[:space:]]" &&
 		printf '%s\n' "$out" | grep -qE "scenario_done \(c=(c@entry=)?$((40 + k))\)"
-	check $? "a $want into a watched area stops on that $want" "$out"
+	verdict $? "a $want into a watched area stops on that $want" "" "$out"
 	hung
 	out=$(gdb_run near-$k -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'awatch kinds.area' \
 		-ex "set var command = $((60 + k))" -ex 'continue' -ex 'monitor hv watch')
 	! printf '%s\n' "$out" | grep -q 'hit Hardware' && printf '%s\n' "$out" | grep -qE "scenario_done \(c=(c@entry=)?$((60 + k))\)" &&
 		printf '%s\n' "$out" | grep -qE 'accesses that hit 0, missed [1-9]'
-	check $? "a $want to the same page outside the area completes and does not stop" "$out"
+	verdict $? "a $want to the same page outside the area completes and does not stop" "" "$out"
 	hung
 done
 
@@ -125,7 +117,7 @@ done
 out=$(gdb_run around "${fill[@]}" -ex 'watch kinds.area' -ex 'set var command = 5' -ex 'continue')
 ! printf '%s\n' "$out" | grep -q 'hit Hardware' && printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?5\)' &&
 	clean_console | grep -q '^PASS: writes around a watched area land and stop nothing'
-check $? "a memset and store pairs around a watched area land and stop nothing" "$out"
+verdict $? "a memset and store pairs around a watched area land and stop nothing" "" "$out"
 hung
 
 # Two vCPUs write the same watched page at once; then vCPU 1 writes the watched word.
@@ -134,7 +126,7 @@ printf '%s\n' "$out" | grep -q '^Thread 2 hit Hardware watchpoint 6: shared\[0\]
 	printf '%s\n' "$out" | grep -q 'New value = 48879' &&
 	[ "$(clean_console | grep -c "^PASS: vCPU [01]'s writes to the watched page all landed")" = 2 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?6\)'
-check $? "two vCPUs writing one watched page: none of 250000 writes lost, the watched one caught on vCPU 1" "$out"
+verdict $? "two vCPUs writing one watched page: none of 250000 writes lost, the watched one caught on vCPU 1" "" "$out"
 hung
 
 # A store from EL0.
@@ -142,7 +134,7 @@ out=$(gdb_run el0 "${fill[@]}" -ex 'watch el0_target' -ex 'set var command = 7' 
 	-ex 'delete 6' -ex 'continue')
 printf '%s\n' "$out" | grep -q 'hit Hardware watchpoint 6: el0_target' && printf '%s\n' "$out" | grep -q 'New value = 119' &&
 	printf '%s\n' "$out" | grep -q '^\$[0-9]* = 0x0$' && printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?7\)'
-check $? "a store from EL0 stops in EL0 code (PSTATE.M = EL0t)" "$out"
+verdict $? "a store from EL0 stops in EL0 code (PSTATE.M = EL0t)" "" "$out"
 hung
 
 # Every kind again, from EL0: twelve accesses, twelve stops, each at EL0.
@@ -151,7 +143,7 @@ out=$(gdb_run el0-kinds "${fill[@]}" -ex 'awatch kinds.area' -ex 'set var comman
 [ "$(printf '%s\n' "$out" | grep -c 'hit Hardware access (read/write) watchpoint 6: kinds.area')" = 12 ] &&
 	[ "$(printf '%s\n' "$out" | grep -c '^\$[0-9]* = 0x0$')" = 12 ] &&
 	printf '%s\n' "$out" | grep -qE 'scenario_done \(c=(c@entry=)?10\)'
-check $? "the twelve access kinds from EL0 each stop, at EL0" "$out"
+verdict $? "the twelve access kinds from EL0 each stop, at EL0" "" "$out"
 hung
 
 # monitor hv watch while inserted; every watchpoint removed leaves none.
@@ -162,7 +154,7 @@ printf '%s\n' "$out" | grep -qE '^  write  0x[0-9a-f]+-0x[0-9a-f]+ \(65536 bytes
 	printf '%s\n' "$out" | grep -q '^\$1 = 4242$' &&
 	printf '%s\n' "$out" | grep -qE '^  read   0x[0-9a-f]+-0x[0-9a-f]+ \(8 bytes, 1 pages\)' &&
 	[ "$(printf '%s\n' "$out" | grep -c 'no stage-2 watchpoints')" = 1 ]
-check $? "monitor hv watch lists the stage-2 ranges and pages, GDB reads and writes a read-watched word, deleting them all leaves none" "$out"
+verdict $? "monitor hv watch lists the stage-2 ranges and pages, GDB reads and writes a read-watched word, deleting them all leaves none" "" "$out"
 hung
 
 # Bad input, with the debug registers full: refused, nothing changed.
@@ -171,7 +163,7 @@ out=$(gdb_run bad -ex 'set breakpoint always-inserted on' "${fill[@]}" -ex 'main
 	-ex 'maint packet Z2,fffffffffffff000,2000' -ex 'monitor hv watch')
 [ "$(printf '%s\n' "$out" | grep -c 'received: "E')" = 5 ] && printf '%s\n' "$out" | grep -q 'no stage-2 watchpoints' &&
 	printf '%s\n' "$out" | grep -q 'last refused: the range is empty or wraps'
-check $? "device memory, the hypervisor, unmapped, empty and wrapping ranges are refused (E), nothing watched" "$out"
+verdict $? "device memory, the hypervisor, unmapped, empty and wrapping ranges are refused (E), nothing watched" "" "$out"
 hung
 
 # Detach with watchpoints inserted: the guest writes the formerly watched words freely.
@@ -182,11 +174,11 @@ hung
 	-ex 'set var command = 8' -ex 'maint packet D' -ex 'shell kill -9 $PPID' >"$log_dir/watch-detach.out" 2>&1; true) 2>/dev/null
 sleep 2
 clean_console | grep -q '^watch: wrote the formerly watched words'
-check $? "detach with watchpoints inserted leaves none behind" "$(clean_console | tail -n 5)"
+verdict $? "detach with watchpoints inserted leaves none behind" "" "$(clean_console | tail -n 5)"
 hung
 out=$(gdb_run again -ex 'monitor hv watch' -ex 'p vars[0]')
 printf '%s\n' "$out" | grep -q 'no stage-2 watchpoints' && printf '%s\n' "$out" | grep -q '^\$1 = 1$'
-check $? "a new GDB finds no stage-2 watchpoint, and the guest's write landed" "$out"
+verdict $? "a new GDB finds no stage-2 watchpoint, and the guest's write landed" "" "$out"
 hung
-clean_console | grep -q 'unexpected exception\|panic\|^FAIL' && fail "the guest or the hypervisor failed" "$(clean_console | tail)"
+clean_console | grep -q 'unexpected exception\|panic\|^FAIL' && fail "the guest or the hypervisor failed" "" "$(clean_console | tail)"
 exit 0
