@@ -242,6 +242,11 @@ struct gdbstub {
 
 	bool running;
 	bool no_ack;            /* after QStartNoAckMode */
+	bool no_ack_fresh;      /* ... and it was the last packet (LLDB sends it
+				 * before qSupported, which must not undo it) */
+	bool thread_suffix;     /* after QThreadSuffixSupported (LLDB) */
+	bool threads_in_stop;   /* after QListThreadsInStopReply (LLDB) */
+	unsigned suffix_vcpu;   /* this packet's ";thread:id;" (ANY: none) */
 	unsigned g_vcpu;        /* Hg: registers and memory */
 	unsigned c_vcpu;        /* Hc: which vCPU `s` steps */
 	unsigned thread_cursor; /* next vCPU for qsThreadInfo */
