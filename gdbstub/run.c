@@ -155,8 +155,15 @@ void gdbstub_report_stop(struct gdbstub *s, const struct gdb_stop *stop)
 	if (!s->running)
 		return;
 	s->running = false;
-	if (stop->text)
-		run_send_console(s, stop->text, util_strlen(stop->text));
+	if (stop->text && stop->text[0]) {
+		size_t n = util_strlen(stop->text);
+
+		/* A line: GDB starts its stop report on a new line anyway, LLDB
+		 * would append its own to this text. */
+		run_send_console(s, stop->text, n);
+		if (stop->text[n - 1] != '\n')
+			run_send_console(s, "\n", 1);
+	}
 	run_reply_stop(s);
 	rsp_send_packet(s, s->reply, s->reply_len);
 }

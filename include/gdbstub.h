@@ -140,7 +140,8 @@ struct gdb_stop {
 	uint8_t signal;              /* GDB signal; 0 means GDB_SIGNAL_TRAP */
 	uint64_t addr;               /* data address, for the *WATCH reasons */
 	const char *text;            /* NULL, or one line GDB prints before the stop
-				      * (sent as an O packet), e.g. the trap event */
+				      * (sent as O packets, ended with a newline if
+				      * it has none), e.g. the trap event */
 };
 
 /*

@@ -976,6 +976,17 @@ static void run_stop_with_text_sends_console_first(void)
 	CHECK_STR(fake_reply(&t, 0, &n), hex);
 	CHECK_EQ(n, 2);
 	CHECK(strncmp(fake_reply(&t, 1, NULL), "T05thread:1;", 12) == 0);
+	/* Text without its newline gets one (LLDB prints O text as it comes). */
+	fake_init(&t, 1);
+	fake_exchange(&t, "c");
+	fake_clear_output(&t);
+	stop.text = "catchpoint 1: vCPU 0 executed WFI at 0x42201028";
+	gdbstub_report_stop(&t.stub, &stop);
+	fake_hex(stop.text, strlen(stop.text), hex + 1);
+	CHECK_STR(fake_reply(&t, 0, &n), hex);
+	CHECK_EQ(n, 3);
+	CHECK_STR(fake_reply(&t, 1, NULL), "O0a");
+	CHECK(strncmp(fake_reply(&t, 2, NULL), "T05thread:1;", 12) == 0);
 }
 
 static void run_stop_while_stopped_only_recorded(void)
