@@ -81,3 +81,40 @@ boot_linux all-traps "trapvisor.trap=wfi,wfe,sysreg,id,vm,cache,debug,pmu,fp"
 grep -q '^stats: cache' "$log_dir/linux-all-traps.out.txt" && grep -q '^stats: id ' "$log_dir/linux-all-traps.out.txt" &&
 	echo "PASS: linux (all-traps): the statistics show id and cache traps from Linux" ||
 	echo "FAIL: linux (all-traps): no id/cache statistics"
+
+# make run GUEST=linux: the hypervisor's banner, the kernel's log, then a shell on the
+# console that a user types at (through a FIFO here), with job control.
+out=$log_dir/linux-shell.out fifo=$log_dir/linux-shell.fifo
+rm -f "$fifo" && mkfifo "$fifo"
+timeout --kill-after=5 120 make -s -C "$top" run GUEST=linux GDB_PORT="$(free_port)" <"$fifo" >"$out" 2>&1 &
+run_pid=$!
+exec 3>"$fifo" # the console's keyboard
+type_at() { # TEXT REGEX SECONDS: wait for REGEX on the console, then type TEXT
+	local deadline=$((SECONDS + $3))
+	while [ $SECONDS -lt $deadline ] && ! tr -d '\r' <"$out" | grep -qE "$2"; do sleep 0.3; done
+	tr -d '\r' <"$out" | grep -qE "$2" && printf '%s\n' "$1" >&3
+}
+prompt='trapvisor-guest:/root# '
+type_at 'echo shell-$((6 * 7)); sleep 30 &' "$prompt" 90 &&
+	type_at 'jobs; kill %1' '^shell-42' 20 &&
+	type_at 'poweroff -f' 'Running +sleep 30' 20
+shell_typed=$?
+wait $run_pid
+rc=$?
+exec 3>&-
+rm -f "$fifo"
+txt=$(tr -d '\r' <"$out")
+first_kernel=$(grep -n -m1 '^\[ *0\.000000\] ' <<<"$txt" | cut -d: -f1)
+banner=$(grep -n -m1 '^trapvisor 0.1: debugging hypervisor at EL2' <<<"$txt" | cut -d: -f1)
+first_prompt=$(grep -n -m1 "^$prompt" <<<"$txt" | cut -d: -f1)
+[ -n "$banner" ] && [ -n "$first_kernel" ] && [ -n "$first_prompt" ] &&
+	[ "$banner" -lt "$first_kernel" ] && [ "$first_kernel" -lt "$first_prompt" ] &&
+	grep -q 'attach with: make gdb GUEST=linux' <<<"$txt" && grep -qE "^trapvisor's Linux guest: busybox v[0-9.]+, 2 CPUs\.$" <<<"$txt"
+verdict=$?
+[ $verdict = 0 ] && echo "PASS: linux (shell): make run GUEST=linux: the hypervisor's banner, the kernel's log, then a shell prompt" ||
+	echo "FAIL: linux (shell): make run GUEST=linux did not show banner, log and prompt in order (see $out)"
+[ $shell_typed = 0 ] && grep -q '^shell-42$' <<<"$txt" && grep -qE '^\[1\]\+ +Running +sleep 30$' <<<"$txt" &&
+	echo "PASS: linux (shell): the shell runs what is typed, with job control (sleep 30 &, jobs)" ||
+	echo "FAIL: linux (shell): the shell did not answer as typed (see $out)"
+[ $rc = 0 ] && grep -q 'trapvisor: guest asked for system off' <<<"$txt" &&
+	echo "PASS: linux (shell): poweroff -f ends the machine" || echo "FAIL: linux (shell): no clean power-off (exit $rc)"

@@ -219,6 +219,18 @@ done
 [ "$(clean_console | grep -c '^linux-guest: uptime ')" -ge $((last + 2)) ]
 verdict $? "after detach Linux goes on printing its uptime" "" "$(clean_console | tail -n 5)"
 
+# 1a. `make gdb GUEST=linux` names the same kernel; GUEST_ELF= (a vmlinux, here the
+# recovered ELF, which scripts/gdb takes for one: it has `vectors`) is loaded at the
+# KASLR offset too.
+symbols=$(sed -n 's/^scripts\/gdb: kernel symbols from \(.*\), KASLR offset .*/\1/p' <<<"$head_out")
+for how in "--guest linux" "--elf $symbols"; do
+	out=$(SHELL=/bin/sh timeout --kill-after=5 40 "$top/scripts/gdb" --port "$port" $how -- -nx -batch \
+		-ex "$(mark at)" -ex 'info symbol $pc' -ex "$(mark detach)" -ex 'detach' </dev/null 2>&1 | tr -d '\r')
+	printf '%s\n' "$out" >"$log_dir/linux-gdb-${how%% *}.out"
+	grep -q "KASLR offset $kaslr\$" <<<"$out" && grep -qE '^[a-z_][a-z0-9_.]* \+ [0-9]+ in section \.text$' <<<"$(part at)" && detached
+	verdict $? "scripts/gdb ${how%% *} ${how#* }: the kernel's symbols at the same KASLR offset" "" "$out"
+done
+
 # 2. Guest time stands still while the debugger holds the guest.
 session time 60 "$(mark stop)" 'shell date +%s.%N' 'shell sleep 20' "$(mark resume)" 'shell date +%s.%N' \
 	"$(guard_on 9)" 'continue' "$guard_off" "$(mark detach)" 'detach'
