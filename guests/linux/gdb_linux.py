@@ -17,8 +17,8 @@ The innermost frame may be in a prologue or epilogue, or in a leaf function that
 makes no record: the instructions from the function's start up to the PC tell where
 the return address is then (x30, the new record at sp, or the record at x29).
 
-It applies to frames whose PC is a kernel address (bit 55 set) and leaves every
-other frame to GDB. `disable unwinder linux-arm64-frame-records` turns it off.
+It applies to frames whose PC is a kernel address (bit 55 set), and to the frame
+at pc 0 the chain ends in, and leaves every other frame to GDB. `disable unwinder linux-arm64-frame-records` turns it off.
 """
 import gdb
 from gdb.unwinder import Unwinder, register_unwinder
@@ -34,6 +34,7 @@ LDP_FP_LR_POST = (0xffc07fff, 0xa8c07bfd)  # ldp x29, x30, [sp], #N
 SUB_SP_IMM = (0xff8003ff, 0xd10003ff)      # sub sp, sp, #N (optionally lsl #12)
 ADD_FP_SP = (0xff8003ff, 0x910003fd)       # add x29, sp, #M  (mov x29, sp)
 AUTIASP, PACIASP, RET, RETAA = 0xd50323bf, 0xd503233f, 0xd65f03c0, 0xd65f0bff
+MAX_SCAN = 1024  # instructions of a function read to find its frame record
 
 
 def is_kernel(addr):
@@ -94,41 +95,43 @@ class KernelFrames(Unwinder):
         return pc
 
     def innermost(self, pc, sp, fp, lr, start):
-        """(caller's pc, caller's x29, caller's sp) of the frame where the CPU is."""
-        if start is not None and 0 < pc - start <= 4 * 64:
-            alloc, record, fp_set = 0, None, False
-            for insn in self.read_insns(start, (pc - start) // 4):
-                if matches(insn, STP_FP_LR_PRE):
-                    alloc += -imm7(insn)
-                    record = 0
-                elif matches(insn, STP_FP_LR_OFF):
-                    record = imm7(insn)
-                elif matches(insn, SUB_SP_IMM):
-                    alloc += imm12(insn)
-                    record = None if record is None else record + imm12(insn)
-                elif matches(insn, ADD_FP_SP) and record is not None:
-                    fp_set = True
-            if record is None:  # no record yet: the return address is still in x30
-                return self.strip(lr), fp, sp + alloc
-            where = fp if fp_set else sp + record
-            return self.strip(self.read_u64(where + 8)), self.read_u64(where), sp + alloc
+        """(caller's pc, caller's x29, caller's sp) of the frame where the CPU is:
+        the instructions from the function's start to pc say whether it has
+        stored its frame record yet (or loaded it back, in an epilogue)."""
         if start is None or pc == start:
             return self.strip(lr), fp, sp
-        # Past the prologue: in the epilogue once the record is loaded back.
-        before = self.read_insns(pc - 8, 3)
-        here = before[2]
-        if here in (AUTIASP, RET, RETAA) and (matches(before[1], LDP_FP_LR_POST) or (
-                before[1] == AUTIASP and matches(before[0], LDP_FP_LR_POST))):
-            return self.strip(lr), fp, sp
-        return self.strip(self.read_u64(fp + 8)), self.read_u64(fp), fp + 16
+        here = self.read_insns(pc - 8, 3)
+        if here[2] in (AUTIASP, RET, RETAA) and (matches(here[1], LDP_FP_LR_POST) or (
+                here[1] == AUTIASP and matches(here[0], LDP_FP_LR_POST))):
+            return self.strip(lr), fp, sp  # the record is loaded back: x30 returns
+        if pc - start > 4 * MAX_SCAN:
+            return self.strip(self.read_u64(fp + 8)), self.read_u64(fp), fp + 16
+        alloc, record, fp_set = 0, None, False
+        for insn in self.read_insns(start, (pc - start) // 4):
+            if matches(insn, STP_FP_LR_PRE):
+                alloc += -imm7(insn)
+                record = 0
+            elif matches(insn, STP_FP_LR_OFF):
+                record = imm7(insn)
+            elif matches(insn, SUB_SP_IMM):
+                alloc += imm12(insn)
+                record = None if record is None else record + imm12(insn)
+            elif matches(insn, ADD_FP_SP) and record is not None:
+                fp_set = True
+        if record is None:  # a leaf, or not there yet: the return address is in x30
+            return self.strip(lr), fp, sp + alloc
+        where = fp if fp_set else sp + record
+        return self.strip(self.read_u64(where + 8)), self.read_u64(where), sp + alloc
 
     def __call__(self, pending):
         pc = int(pending.read_register("pc")) & MASK64
+        level = pending.level()
+        if pc == 0 and level > 0:
+            return self.end_of_chain(pending)
         if not is_kernel(pc):
             return None
         sp = int(pending.read_register("sp")) & MASK64
         fp = int(pending.read_register("x29")) & MASK64
-        level = pending.level()
         if level == 0:
             self.va_bits = None  # a new stop: TCR_EL1 may have changed
         try:
@@ -147,12 +150,28 @@ class KernelFrames(Unwinder):
             return None
         frame_id = FrameId(caller_sp, start if start is not None else pc, fp >> 14)
         info = pending.create_unwind_info(frame_id)
-        # The last record of the chain is zeros (pt_regs of the task's entry from EL0,
-        # or of a kernel thread): with no pc saved, GDB ends the backtrace there.
-        if caller_pc:
-            info.add_saved_register("pc", gdb.Value(caller_pc).cast(pending.read_register("pc").type))
+        # The caller's x30 is its own resume address: the bl that called this frame
+        # left it there. The last record of the chain is zeros (the pt_regs of a
+        # task's entry from EL0, or of a kernel thread): GDB then shows a frame at
+        # pc 0 and ends the backtrace there, as for any outermost frame of zeros.
+        info.add_saved_register("pc", gdb.Value(caller_pc).cast(pending.read_register("pc").type))
+        info.add_saved_register("x30", gdb.Value(caller_pc).cast(pending.read_register("x30").type))
         info.add_saved_register("sp", gdb.Value(caller_sp).cast(pending.read_register("sp").type))
         info.add_saved_register("x29", gdb.Value(caller_fp).cast(pending.read_register("x29").type))
+        return info
+
+
+    @staticmethod
+    def end_of_chain(pending):
+        """The frame at pc 0 past the last record: GDB shows it and stops there
+        (it never unwinds past a zero pc). It gets an id of its own, so that GDB's
+        own unwinder, which would give it its caller's, never reports the stack as
+        corrupt."""
+        sp = int(pending.read_register("sp")) & MASK64
+        info = pending.create_unwind_info(FrameId(sp + 16, 0, sp >> 14))
+        for reg in ("pc", "x29", "x30"):
+            info.add_saved_register(reg, gdb.Value(0).cast(pending.read_register(reg).type))
+        info.add_saved_register("sp", gdb.Value(sp + 16).cast(pending.read_register("sp").type))
         return info
 
 

@@ -139,6 +139,7 @@ session kernel 90 \
 	"$(mark ctx)" "monitor hv catch sysreg reg=CONTEXTIDR_EL1 dir=w value=${worker:-0}" \
 	"$(guard_on 20)" 'continue' "$guard_off" 'p $x0' 'x/i $pc' 'monitor hv catch delete all' \
 	"$(mark bt)" 'hbreak ksys_write' "$(guard_on 20)" 'continue' "$guard_off" 'bt' 'delete' \
+	"$(mark allbt)" 'thread apply all bt' \
 	"$(mark text)" 'x/24wx cpu_do_idle' "$(mark kaslr)" 'info address cpu_do_idle' \
 	"$(mark ctrlc)" 'shell (sleep 2; kill -INT $PPID) &' 'continue' \
 	"$(mark detach)" 'detach'
@@ -185,8 +186,15 @@ frames() { # the backtrace has each function, in this order
 	[ "$(wc -w <<<"$order")" = $# ] && [ "$order" = "$(tr ' ' '\n' <<<"$order" | grep . | sort -n | tr '\n' ' ')" ]
 }
 grep -qE '^#0 +0x[0-9a-f]+ in ksys_write \(\)$' <<<"$bt" &&
-	frames ksys_write __arm64_sys_write invoke_syscall el0_svc el0t_64_sync_handler el0t_64_sync
-verdict $? "hbreak ksys_write, bt: the kernel's call chain by name, down to the syscall entry" "" "$bt"
+	frames ksys_write __arm64_sys_write invoke_syscall el0_svc el0t_64_sync_handler el0t_64_sync &&
+	grep -A1 -E ' in el0t_64_sync \(\)$' <<<"$bt" | grep -qE '^#[0-9]+ +0x0+ in \?\? \(\)$' &&
+	! grep -qE 'Backtrace stopped|not saved|Python Exception|corrupt' <<<"$bt"
+verdict $? "hbreak ksys_write, bt: the kernel's call chain by name, down to the syscall entry and the end of the chain" "" "$bt"
+all=$(part allbt)
+[ "$(grep -cE '^Thread [12] \(Thread [12] \(vCPU' <<<"$all")" = 2 ] &&
+	[ "$(grep -cE '^#[0-9]+ +0x0+ in \?\? \(\)$' <<<"$all")" = 2 ] &&
+	! grep -qE 'Backtrace stopped|not saved|Python Exception|corrupt|^#[0-9]+ +0x[0-9a-f]*[1-9a-f][0-9a-f]* in \?\?' <<<"$all"
+verdict $? "thread apply all bt: each vCPU's whole kernel stack by name, to the end of its chain" "" "$all"
 
 # The same bytes of kernel text through gdb (the live, relocated kernel) and in the Image.
 link=$(sed -n 's/^Symbol "cpu_do_idle" is at \(0x[0-9a-f]*\) .*/\1/p' <<<"$(part kaslr)")
