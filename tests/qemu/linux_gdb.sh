@@ -235,7 +235,7 @@ for how in "--guest linux" "--elf $symbols"; do
 	out=$(SHELL=/bin/sh timeout --kill-after=5 40 "$top/scripts/gdb" --port "$port" $how -- -nx -batch \
 		-ex "$(mark at)" -ex 'info symbol $pc' -ex "$(mark detach)" -ex 'detach' </dev/null 2>&1 | tr -d '\r')
 	printf '%s\n' "$out" >"$log_dir/linux-gdb-${how%% *}.out"
-	grep -q "KASLR offset $kaslr\$" <<<"$out" && grep -qE '^[a-z_][a-z0-9_.]* \+ [0-9]+ in section \.text$' <<<"$(part at)" && detached
+	grep -q "KASLR offset $kaslr\$" <<<"$out" && grep -qE '^[a-z_][a-z0-9_.]*( \+ [0-9]+)? in section \.text$' <<<"$(part at)" && detached
 	verdict $? "scripts/gdb ${how%% *} ${how#* }: the kernel's symbols at the same KASLR offset" "" "$out"
 done
 
