@@ -17,9 +17,16 @@ The innermost frame may be in a prologue or epilogue, or in a leaf function that
 makes no record: the instructions from the function's start up to the PC tell where
 the return address is then (x30, the new record at sp, or the record at x29).
 
+A stop inside the exception entry code before it has made its record (often right
+on the vector: the guest's interrupt is taken as the hypervisor stops the vCPU) has
+the interrupted code as its caller, at ELR_EL1 where the target shows that
+register; where it does not, the backtrace ends there rather than guess.
+
 It applies to frames whose PC is a kernel address (bit 55 set), and to the frame
 at pc 0 the chain ends in, and leaves every other frame to GDB. `disable unwinder linux-arm64-frame-records` turns it off.
 """
+import re
+
 import gdb
 from gdb.unwinder import Unwinder, register_unwinder
 
@@ -35,6 +42,11 @@ SUB_SP_IMM = (0xff8003ff, 0xd10003ff)      # sub sp, sp, #N (optionally lsl #12)
 ADD_FP_SP = (0xff8003ff, 0x910003fd)       # add x29, sp, #M  (mov x29, sp)
 AUTIASP, PACIASP, RET, RETAA = 0xd50323bf, 0xd503233f, 0xd65f03c0, 0xd65f0bff
 MAX_SCAN = 1024  # instructions of a function read to find its frame record
+# Exception entry code (arch/arm64/kernel/entry.S): the vector table and the
+# handlers its slots branch to. kernel_entry saves the interrupted registers in
+# pt_regs (x0-x30, then sp: regs[31]) and makes a frame record there (add x29,
+# sp, #S_STACKFRAME); before that, the caller is the interrupted code as it was.
+ENTRY = re.compile(r"^(vectors|el[01][th]_(64|32)_(sync|irq|fiq|error))$")
 
 
 def is_kernel(addr):
@@ -58,6 +70,7 @@ class KernelFrames(Unwinder):
     def __init__(self):
         super().__init__("linux-arm64-frame-records")
         self.va_bits = None
+        self.resumed = {}  # (pc, sp) of frames an exception interrupted
 
     def strip(self, addr):
         """A kernel code pointer without its PAC: every bit above the VA size set."""
@@ -81,18 +94,18 @@ class KernelFrames(Unwinder):
         return [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
 
     @staticmethod
-    def function_start(pc):
-        """The start of the function holding pc, from the symbols (None if none)."""
+    def function_of(pc):
+        """(start, name) of the function holding pc, from the symbols (None, None)."""
         try:
             text = gdb.execute("info symbol %#x" % pc, to_string=True)
         except gdb.error:
-            return None
+            return None, None
         if text.startswith("No symbol"):
-            return None
+            return None, None
         words = text.split()
         if len(words) >= 3 and words[1] == "+":
-            return pc - int(words[2])
-        return pc
+            return pc - int(words[2]), words[0]
+        return pc, words[0]
 
     def innermost(self, pc, sp, fp, lr, start):
         """(caller's pc, caller's x29, caller's sp) of the frame where the CPU is:
@@ -123,6 +136,30 @@ class KernelFrames(Unwinder):
         where = fp if fp_set else sp + record
         return self.strip(self.read_u64(where + 8)), self.read_u64(where), sp + alloc
 
+    def entry_record_offset(self, start, pc):
+        """S_STACKFRAME, the offset of the frame record in pt_regs, if the entry
+        code has run its `add x29, sp, #S_STACKFRAME` (kernel_entry) before pc,
+        which makes x29 point to it; else None."""
+        count = min((pc - start) // 4, MAX_SCAN)
+        for insn in self.read_insns(start, count) if count > 0 else ():
+            if matches(insn, ADD_FP_SP) and imm12(insn):
+                return imm12(insn)
+        return None
+
+    def interrupted(self, pending, name):
+        """An exception entry before kernel_entry made its pt_regs frame record
+        (a stop often lands right on the vector, the guest's interrupt taken as
+        the hypervisor stopped it): the caller is what was interrupted, at
+        ELR_EL1, with this frame's x29 and x30; or nothing to show, for an entry
+        from user space or a target without ELR_EL1."""
+        if not name.startswith(("vectors", "el1")):
+            return None
+        try:
+            elr = int(pending.read_register("elr_el1")) & MASK64
+        except (ValueError, gdb.error):
+            return None
+        return elr if is_kernel(elr) else None
+
     def __call__(self, pending):
         pc = int(pending.read_register("pc")) & MASK64
         level = pending.level()
@@ -132,15 +169,42 @@ class KernelFrames(Unwinder):
             return None
         sp = int(pending.read_register("sp")) & MASK64
         fp = int(pending.read_register("x29")) & MASK64
+        lr = int(pending.read_register("x30")) & MASK64
         if level == 0:
             self.va_bits = None  # a new stop: TCR_EL1 may have changed
+            self.resumed = {}
+        caller_lr = None
         try:
-            if level == 0:
-                lr = int(pending.read_register("x30")) & MASK64
-                start = self.function_start(pc)
+            start, name = self.function_of(pc if level == 0 else pc - 4)
+            if (pc, sp) in self.resumed:
+                # Interrupted where ELR_EL1 says: as innermost as a stop.
+                caller_pc, caller_fp, caller_sp = self.innermost(pc, sp, fp, lr, start)
+            elif name and ENTRY.match(name):
+                stackframe = self.entry_record_offset(start, pc)
+                if stackframe is not None and name.startswith("el0"):
+                    # From user space: the record in pt_regs is the chain's end.
+                    caller_pc = self.strip(self.read_u64(fp + 8))
+                    caller_fp, caller_sp = self.read_u64(fp), fp + 16
+                elif stackframe is not None:
+                    # pt_regs: x29 and x30 and sp of the interrupted code too.
+                    regs = fp - stackframe
+                    caller_pc = self.strip(self.read_u64(fp + 8))
+                    caller_fp = self.read_u64(regs + 8 * 29)
+                    caller_lr = self.read_u64(regs + 8 * 30)
+                    caller_sp = self.read_u64(regs + 8 * 31)
+                    if caller_pc:
+                        self.resumed[(caller_pc, caller_sp)] = True
+                elif level > 0:
+                    return None
+                else:
+                    elr = self.interrupted(pending, name)
+                    if elr is None:
+                        return self.end_of_chain(pending, frame_sp=sp, frame_pc=start)
+                    caller_pc, caller_fp, caller_sp, caller_lr = elr, fp, sp, lr
+                    self.resumed[(elr, sp)] = True
+            elif level == 0:
                 caller_pc, caller_fp, caller_sp = self.innermost(pc, sp, fp, lr, start)
             else:
-                start = self.function_start(pc - 4)
                 if not is_kernel(fp):
                     return None
                 caller_pc = self.strip(self.read_u64(fp + 8))
@@ -151,27 +215,31 @@ class KernelFrames(Unwinder):
         frame_id = FrameId(caller_sp, start if start is not None else pc, fp >> 14)
         info = pending.create_unwind_info(frame_id)
         # The caller's x30 is its own resume address: the bl that called this frame
-        # left it there. The last record of the chain is zeros (the pt_regs of a
-        # task's entry from EL0, or of a kernel thread): GDB then shows a frame at
-        # pc 0 and ends the backtrace there, as for any outermost frame of zeros.
-        info.add_saved_register("pc", gdb.Value(caller_pc).cast(pending.read_register("pc").type))
-        info.add_saved_register("x30", gdb.Value(caller_pc).cast(pending.read_register("x30").type))
-        info.add_saved_register("sp", gdb.Value(caller_sp).cast(pending.read_register("sp").type))
-        info.add_saved_register("x29", gdb.Value(caller_fp).cast(pending.read_register("x29").type))
+        # left it there (unless this frame is an exception's: then it is the
+        # interrupted one's). The last record of the chain is zeros (the pt_regs of
+        # a task's entry from EL0, or of a kernel thread): GDB then shows a frame
+        # at pc 0 and ends the backtrace there, as for any outermost frame.
+        self.save(info, pending, caller_pc, caller_sp, caller_fp,
+                  caller_pc if caller_lr is None else caller_lr)
         return info
 
-
     @staticmethod
-    def end_of_chain(pending):
-        """The frame at pc 0 past the last record: GDB shows it and stops there
-        (it never unwinds past a zero pc). It gets an id of its own, so that GDB's
-        own unwinder, which would give it its caller's, never reports the stack as
-        corrupt."""
+    def save(info, pending, pc, sp, fp, lr):
+        for reg, value in (("pc", pc), ("sp", sp), ("x29", fp), ("x30", lr)):
+            info.add_saved_register(reg, gdb.Value(value).cast(pending.read_register(reg).type))
+
+    @classmethod
+    def end_of_chain(cls, pending, frame_sp=None, frame_pc=None):
+        """A frame whose caller is the end of the chain: pc 0. For the frame at pc
+        0 itself (the record of zeros past the last one), GDB shows it and stops
+        there, since it never unwinds past a zero pc; it gets an id of its own,
+        so that GDB's own unwinder, which would give it its caller's, never
+        reports the stack as corrupt."""
         sp = int(pending.read_register("sp")) & MASK64
-        info = pending.create_unwind_info(FrameId(sp + 16, 0, sp >> 14))
-        for reg in ("pc", "x29", "x30"):
-            info.add_saved_register(reg, gdb.Value(0).cast(pending.read_register(reg).type))
-        info.add_saved_register("sp", gdb.Value(sp + 16).cast(pending.read_register("sp").type))
+        frame_id = FrameId(sp + 16, 0, sp >> 14) if frame_sp is None else \
+            FrameId(frame_sp, frame_pc or 0, frame_sp >> 14)
+        info = pending.create_unwind_info(frame_id)
+        cls.save(info, pending, 0, sp + 16, 0, 0)
         return info
 
 
