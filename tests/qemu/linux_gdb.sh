@@ -140,6 +140,7 @@ session kernel 90 \
 	"$(guard_on 20)" 'continue' "$guard_off" 'p $x0' 'x/i $pc' 'monitor hv catch delete all' \
 	"$(mark bt)" 'hbreak ksys_write' "$(guard_on 20)" 'continue' "$guard_off" 'bt' 'delete' \
 	"$(mark allbt)" 'thread apply all bt' \
+	"$(mark vecbt)" 'set $tv_pc = $pc' 'set $pc = (long)&vectors + 0x280' 'bt' 'set $pc = $tv_pc' \
 	"$(mark text)" 'x/24wx cpu_do_idle' "$(mark kaslr)" 'info address cpu_do_idle' \
 	"$(mark ctrlc)" 'shell (sleep 2; kill -INT $PPID) &' 'continue' \
 	"$(mark detach)" 'detach'
@@ -202,6 +203,12 @@ awk '/^Thread [12] \(Thread/ { n++; kernel[n] = 0; good[n] = 1 }
      END { k = 0; for (i = 1; i <= n; i++) if (kernel[i]) { k++; if (!good[i] || !ends[i]) exit 1 }
            exit !(n == 2 && k >= 1) }' <<<"$all"
 verdict $? "thread apply all bt: each vCPU's whole kernel stack by name, to the end of its chain" "" "$all"
+# On the vector of an interrupt (where a stop often lands) x30 is the interrupted
+# code's, not a return address: the backtrace ends there, without an error.
+v=$(part vecbt)
+grep -qE '^#0 +0x[0-9a-f]+ in vectors \(\)$' <<<"$v" && grep -qE '^#1 +0x0+ in \?\? \(\)$' <<<"$v" &&
+	[ "$(grep -c '^#' <<<"$v")" = 2 ] && ! grep -qE 'Backtrace stopped|Python Exception|corrupt' <<<"$v"
+verdict $? "bt on an exception vector ends there cleanly" "" "$v"
 
 # The same bytes of kernel text through gdb (the live, relocated kernel) and in the Image.
 link=$(sed -n 's/^Symbol "cpu_do_idle" is at \(0x[0-9a-f]*\) .*/\1/p' <<<"$(part kaslr)")
