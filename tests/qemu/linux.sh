@@ -20,7 +20,7 @@ boot_linux() { # name hv-options [more of the guest's command line]
 	grep -q 'linux-guest: up, 2 cpus online' "$out.txt" &&
 		echo "PASS: linux ($name): Debian's kernel reaches userspace with 2 CPUs" ||
 		echo "FAIL: linux ($name): userspace did not come up on 2 CPUs (see $out)"
-	grep -q 'linux-guest: cmdline console=ttyAMA0 panic=-1' "$out.txt" &&
+	grep -qx "linux-guest: cmdline console=ttyAMA0 panic=-1${3:+ $3}" "$out.txt" &&
 		echo "PASS: linux ($name): the guest got its own command line" ||
 		echo "FAIL: linux ($name): wrong guest command line"
 	# Where the hypervisor found its debug line, from its banner: not on the guest's bus.
