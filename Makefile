@@ -4,6 +4,8 @@
 #              [DEBUG_LINE=virtio|16550]: the GDB stub's line (docs/architecture.md)
 #   make test  every test; ends with "N passed, N failed, N skipped"
 #   make gdb   [GDB_PORT=n] [GUEST_ELF=file]: gdb-multiarch attached to `make run`
+#   make run GUEST=linux / make gdb GUEST=linux: Debian's kernel to a shell, and gdb
+#              with the symbols recovered from its Image (scripts/kallsyms2elf)
 #   make bench instructions per trap, deterministic (QEMU -icount), and GDB
 #              round trips through trapvisor's stub next to QEMU's own
 #   make fuzz  the GDB stub's fuzzer for 10 minutes (FUZZ_SECONDS=n)

@@ -31,6 +31,8 @@ struct rsp_packet {
 	const char *name;
 	void (*handle)(struct gdbstub *s, const char *args, size_t len);
 	bool needs_stopped;   /* answered with an E reply while RUNNING */
+	bool glued;           /* its arguments follow the name without a
+			       * separator (LLDB's qThreadStopInfo<id>) */
 };
 
 /* rsp.c */
@@ -52,6 +54,7 @@ void run_handle_vcont(struct gdbstub *s, const char *args, size_t len);
 void run_handle_vcont_query(struct gdbstub *s, const char *args, size_t len);
 void run_handle_stop_query(struct gdbstub *s, const char *args, size_t len);
 void run_reply_stop(struct gdbstub *s);
+void run_reply_thread_stop(struct gdbstub *s, unsigned vcpu);
 void run_send_console(struct gdbstub *s, const char *text, size_t len);
 
 /* target_xml.c */

@@ -35,9 +35,12 @@ bool stub_tid_to_vcpu(struct gdbstub *s, int64_t tid, unsigned *vcpu)
 	return true;
 }
 
-/* Hg 0 / -1 (or a stale id) means the thread GDB last saw stop. */
+/* The packet's own ";thread:id;" (LLDB), else Hg; Hg 0 / -1 (or a stale id)
+ * means the thread GDB last saw stop. */
 unsigned stub_g_vcpu(struct gdbstub *s)
 {
+	if (s->suffix_vcpu < stub_vcpu_count(s))
+		return s->suffix_vcpu;
 	if (s->g_vcpu < stub_vcpu_count(s))
 		return s->g_vcpu;
 	return s->last_stop.vcpu;
@@ -68,6 +71,46 @@ static bool packets_args_end(const char *p, const char *end)
 	return p == end;
 }
 
+/*
+ * After QThreadSuffixSupported, LLDB names the thread of a register packet at
+ * its end instead of sending Hg first: "p20;thread:2;". Takes the suffix off
+ * (*len shrinks) and makes its thread this packet's (stub_g_vcpu). False, with
+ * an E reply, for a malformed suffix or an unknown thread.
+ */
+static bool packets_thread_suffix(struct gdbstub *s, const char *args,
+				  size_t *len)
+{
+	static const char key[] = ";thread:";
+	const char *end = args + *len, *p;
+	unsigned vcpu;
+	int64_t tid;
+	size_t i;
+
+	if (!s->thread_suffix)
+		return true;
+	for (p = args; p < end && *p != ';'; p++)
+		;
+	if (p == end)
+		return true; /* none: Hg applies */
+	*len = (size_t)(p - args);
+	for (i = 0; key[i]; i++)
+		if (!util_expect(&p, end, key[i])) {
+			reply_error(s, GDB_E_PACKET);
+			return false;
+		}
+	if (!util_parse_thread(&p, end, &tid) || !util_expect(&p, end, ';') ||
+	    !packets_args_end(p, end)) {
+		reply_error(s, GDB_E_PACKET);
+		return false;
+	}
+	if (!stub_tid_to_vcpu(s, tid, &vcpu)) {
+		reply_error(s, GDB_E_INVAL);
+		return false;
+	}
+	s->suffix_vcpu = vcpu;
+	return true;
+}
+
 /* ---- queries ---------------------------------------------------------- */
 
 static void packets_handle_supported(struct gdbstub *s, const char *args,
@@ -86,7 +129,54 @@ static void packets_handle_no_ack(struct gdbstub *s, const char *args,
 {
 	/* This packet was still acked; from the reply on, nothing is. */
 	s->no_ack = true;
+	s->no_ack_fresh = true;
 	reply_str(s, "OK");
+}
+
+/* LLDB: register packets may end in ";thread:id;" (packets_thread_suffix). */
+static void packets_handle_thread_suffix(struct gdbstub *s, const char *args,
+					 size_t len)
+{
+	if (len) {
+		reply_error(s, GDB_E_PACKET);
+		return;
+	}
+	s->thread_suffix = true;
+	reply_str(s, "OK");
+}
+
+/* LLDB: stop replies list every thread and its pc (run_reply_stop), which
+ * saves a qfThreadInfo and a register read per thread after each stop. */
+static void packets_handle_list_threads(struct gdbstub *s, const char *args,
+					size_t len)
+{
+	if (len) {
+		reply_error(s, GDB_E_PACKET);
+		return;
+	}
+	s->threads_in_stop = true;
+	reply_str(s, "OK");
+}
+
+/* LLDB's qThreadStopInfo<id>: why that thread stopped, as a stop reply. In
+ * all-stop the one that reported the stop has the reason; the others were
+ * stopped for it, which is signal 0. */
+static void packets_handle_thread_stop_info(struct gdbstub *s,
+					    const char *args, size_t len)
+{
+	const char *p = args, *end = args + len;
+	unsigned vcpu;
+	int64_t tid;
+
+	if (!util_parse_thread(&p, end, &tid) || !packets_args_end(p, end)) {
+		reply_error(s, GDB_E_PACKET);
+		return;
+	}
+	if (!stub_tid_to_vcpu(s, tid, &vcpu)) {
+		reply_error(s, GDB_E_INVAL);
+		return;
+	}
+	run_reply_thread_stop(s, vcpu);
 }
 
 static void packets_handle_xfer(struct gdbstub *s, const char *args,
@@ -314,8 +404,11 @@ static void packets_reply_reg(struct gdbstub *s, unsigned vcpu, unsigned regno,
 static void packets_handle_read_regs(struct gdbstub *s, const char *args,
 				     size_t len)
 {
-	unsigned vcpu = stub_g_vcpu(s), regno;
+	unsigned vcpu, regno;
 
+	if (!packets_thread_suffix(s, args, &len))
+		return;
+	vcpu = stub_g_vcpu(s);
 	if (len) {
 		reply_error(s, GDB_E_PACKET);
 		return;
@@ -328,9 +421,12 @@ static void packets_handle_write_regs(struct gdbstub *s, const char *args,
 				      size_t len)
 {
 	uint8_t buf[PACKETS_G_BYTES];
-	unsigned vcpu = stub_g_vcpu(s), regno, at = 0;
+	unsigned vcpu, regno, at = 0;
 	bool ok = true;
 
+	if (!packets_thread_suffix(s, args, &len))
+		return;
+	vcpu = stub_g_vcpu(s);
 	if (len != 2 * sizeof(buf) || !util_hex_decode(args, len, buf)) {
 		reply_error(s, GDB_E_PACKET);
 		return;
@@ -351,10 +447,13 @@ static void packets_handle_write_regs(struct gdbstub *s, const char *args,
 static void packets_handle_read_reg(struct gdbstub *s, const char *args,
 				    size_t len)
 {
-	const char *p = args, *end = args + len;
+	const char *p = args, *end;
 	uint64_t regno;
 	unsigned size;
 
+	if (!packets_thread_suffix(s, args, &len))
+		return;
+	end = args + len;
 	if (!util_parse_hex(&p, end, &regno) || !packets_args_end(p, end)) {
 		reply_error(s, GDB_E_PACKET);
 		return;
@@ -370,11 +469,14 @@ static void packets_handle_read_reg(struct gdbstub *s, const char *args,
 static void packets_handle_write_reg(struct gdbstub *s, const char *args,
 				     size_t len)
 {
-	const char *p = args, *end = args + len;
+	const char *p = args, *end;
 	uint8_t buf[PACKETS_REG_MAX];
 	uint64_t regno;
 	unsigned size;
 
+	if (!packets_thread_suffix(s, args, &len))
+		return;
+	end = args + len;
 	if (!util_parse_hex(&p, end, &regno) || !util_expect(&p, end, '=')) {
 		reply_error(s, GDB_E_PACKET);
 		return;
@@ -539,11 +641,20 @@ static void packets_handle_remove_bp(struct gdbstub *s, const char *args,
 
 /* ---- session ---------------------------------------------------------- */
 
+/* The session is over: the next client starts as a new one would. */
+static void packets_end_session(struct gdbstub *s)
+{
+	s->no_ack = false;
+	s->thread_suffix = false;
+	s->threads_in_stop = false;
+}
+
 static void packets_handle_detach(struct gdbstub *s, const char *args,
 				  size_t len)
 {
 	/* The OK goes out after the hook; the guest is already running then,
 	 * which GDB does not mind: it stops listening after the OK. */
+	packets_end_session(s);
 	s->running = true;
 	s->ops->detach(s->ctx);
 	reply_str(s, "OK");
@@ -552,6 +663,7 @@ static void packets_handle_detach(struct gdbstub *s, const char *args,
 static void packets_handle_kill(struct gdbstub *s, const char *args, size_t len)
 {
 	/* GDB expects no reply to k. */
+	packets_end_session(s);
 	s->reply_none = true;
 	s->running = true;
 	s->ops->kill(s->ctx);
@@ -562,35 +674,38 @@ static void packets_handle_kill(struct gdbstub *s, const char *args, size_t len)
  * single letters match as prefixes. Anything else gets the empty reply.
  */
 static const struct rsp_packet packets_table[] = {
-	{ "qSupported",       packets_handle_supported,      false },
-	{ "QStartNoAckMode",  packets_handle_no_ack,         false },
-	{ "qXfer",            packets_handle_xfer,           false },
-	{ "qAttached",        packets_handle_attached,       false },
-	{ "qC",               packets_handle_current_thread, false },
-	{ "qfThreadInfo",     packets_handle_thread_first,   false },
-	{ "qsThreadInfo",     packets_handle_thread_next,    false },
-	{ "qThreadExtraInfo", packets_handle_extra_info,     false },
-	{ "qRcmd",            packets_handle_monitor,        false },
-	{ "?",                run_handle_stop_query,         false },
-	{ "H",                packets_handle_set_thread,     false },
-	{ "T",                packets_handle_thread_alive,   false },
-	{ "g",                packets_handle_read_regs,      true },
-	{ "G",                packets_handle_write_regs,     true },
-	{ "p",                packets_handle_read_reg,       true },
-	{ "P",                packets_handle_write_reg,      true },
-	{ "m",                packets_handle_read_mem,       true },
-	{ "M",                packets_handle_write_mem_hex,  true },
-	{ "X",                packets_handle_write_mem_bin,  true },
-	{ "Z",                packets_handle_insert_bp,      true },
-	{ "z",                packets_handle_remove_bp,      true },
-	{ "c",                run_handle_continue,           true },
-	{ "C",                run_handle_continue_signal,    true },
-	{ "s",                run_handle_step,               true },
-	{ "S",                run_handle_step_signal,        true },
-	{ "vCont?",           run_handle_vcont_query,        false },
-	{ "vCont",            run_handle_vcont,              true },
-	{ "D",                packets_handle_detach,         false },
-	{ "k",                packets_handle_kill,           false },
+	{ "qSupported",       packets_handle_supported,      false, false },
+	{ "QStartNoAckMode",  packets_handle_no_ack,         false, false },
+	{ "QThreadSuffixSupported", packets_handle_thread_suffix, false, false },
+	{ "QListThreadsInStopReply", packets_handle_list_threads, false, false },
+	{ "qThreadStopInfo",  packets_handle_thread_stop_info, true, true },
+	{ "qXfer",            packets_handle_xfer,           false, false },
+	{ "qAttached",        packets_handle_attached,       false, false },
+	{ "qC",               packets_handle_current_thread, false, false },
+	{ "qfThreadInfo",     packets_handle_thread_first,   false, false },
+	{ "qsThreadInfo",     packets_handle_thread_next,    false, false },
+	{ "qThreadExtraInfo", packets_handle_extra_info,     false, false },
+	{ "qRcmd",            packets_handle_monitor,        false, false },
+	{ "?",                run_handle_stop_query,         false, false },
+	{ "H",                packets_handle_set_thread,     false, false },
+	{ "T",                packets_handle_thread_alive,   false, false },
+	{ "g",                packets_handle_read_regs,      true, false },
+	{ "G",                packets_handle_write_regs,     true, false },
+	{ "p",                packets_handle_read_reg,       true, false },
+	{ "P",                packets_handle_write_reg,      true, false },
+	{ "m",                packets_handle_read_mem,       true, false },
+	{ "M",                packets_handle_write_mem_hex,  true, false },
+	{ "X",                packets_handle_write_mem_bin,  true, false },
+	{ "Z",                packets_handle_insert_bp,      true, false },
+	{ "z",                packets_handle_remove_bp,      true, false },
+	{ "c",                run_handle_continue,           true, false },
+	{ "C",                run_handle_continue_signal,    true, false },
+	{ "s",                run_handle_step,               true, false },
+	{ "S",                run_handle_step_signal,        true, false },
+	{ "vCont?",           run_handle_vcont_query,        false, false },
+	{ "vCont",            run_handle_vcont,              true, false },
+	{ "D",                packets_handle_detach,         false, false },
+	{ "k",                packets_handle_kill,           false, false },
 };
 
 const struct rsp_packet *packets_find(const char *pkt, size_t len,

@@ -82,7 +82,8 @@ static void rsp_send_ack(struct gdbstub *s, uint8_t ack)
 /* Names of q, Q and v packets end at a separator, so that "qC" does not
  * also match "qCRC:..." Single-letter commands take their arguments right
  * after the letter ("m1000,4"). */
-static bool rsp_name_matches(const char *name, const char *pkt, size_t len)
+static bool rsp_name_is(const char *name, const char *pkt, size_t len,
+			bool glued)
 {
 	size_t n = util_strlen(name), i;
 
@@ -91,9 +92,14 @@ static bool rsp_name_matches(const char *name, const char *pkt, size_t len)
 	for (i = 0; i < n; i++)
 		if (pkt[i] != name[i])
 			return false;
-	if (n == 1 || len == n)
+	if (n == 1 || len == n || glued)
 		return true;
 	return pkt[n] == ':' || pkt[n] == ',' || pkt[n] == ';';
+}
+
+static bool rsp_name_matches(const char *name, const char *pkt, size_t len)
+{
+	return rsp_name_is(name, pkt, len, false);
 }
 
 void rsp_dispatch(struct gdbstub *s)
@@ -104,6 +110,7 @@ void rsp_dispatch(struct gdbstub *s)
 	s->rx[s->rx_len] = '\0';
 	reply_clear(s);
 	s->reply_none = false;
+	s->suffix_vcpu = GDBSTUB_VCPU_ANY;
 	p = packets_find(s->rx, s->rx_len, &name_len);
 	if (p) {
 		if (p->needs_stopped && s->running)
@@ -124,7 +131,7 @@ const struct rsp_packet *rsp_match(const struct rsp_packet *table, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (rsp_name_matches(table[i].name, pkt, len)) {
+		if (rsp_name_is(table[i].name, pkt, len, table[i].glued)) {
 			*name_len = util_strlen(table[i].name);
 			return &table[i];
 		}
@@ -135,13 +142,25 @@ const struct rsp_packet *rsp_match(const struct rsp_packet *table, size_t n,
 static void rsp_packet_done(struct gdbstub *s)
 {
 	static const char new_session[] = "qSupported";
+	static const char no_ack[] = "QStartNoAckMode";
+	bool fresh = s->no_ack_fresh;
 
 	s->rx_state = GDBSTUB_RX_IDLE;
-	/* A newly connected GDB starts in ack mode and opens with qSupported;
-	 * if the previous session turned acks off, turn them back on before
-	 * answering, or the new GDB would wait for an ack forever. */
-	if (rsp_name_matches(new_session, s->rx, s->rx_len))
+	s->no_ack_fresh = false;
+	/* A newly connected client starts in ack mode: GDB opens with
+	 * qSupported, LLDB with QStartNoAckMode and then qSupported. If the
+	 * previous session turned acks off (and vanished without a D), turn
+	 * them back on before answering, or the new client would wait for an
+	 * ack forever; but not for LLDB's qSupported right after its own
+	 * QStartNoAckMode. */
+	if (rsp_name_matches(no_ack, s->rx, s->rx_len) ||
+	    (rsp_name_matches(new_session, s->rx, s->rx_len) && !fresh))
 		s->no_ack = false;
+	/* The session's other choices are LLDB's, made after qSupported. */
+	if (rsp_name_matches(new_session, s->rx, s->rx_len)) {
+		s->thread_suffix = false;
+		s->threads_in_stop = false;
+	}
 	if (s->rx_csum != s->rx_sum) {
 		rsp_send_ack(s, '-');
 		return;

@@ -20,6 +20,7 @@ void gdbstub_init(struct gdbstub *s, const struct gdb_target_ops *ops,
 	s->running = running;
 	s->g_vcpu = GDBSTUB_VCPU_ANY;
 	s->c_vcpu = GDBSTUB_VCPU_ANY;
+	s->suffix_vcpu = GDBSTUB_VCPU_ANY;
 	s->last_stop.reason = GDB_STOP_SIGNAL;
 	s->last_stop.signal = GDB_SIGNAL_TRAP;
 }
@@ -72,18 +73,48 @@ static void run_reply_reason(struct gdbstub *s, const struct gdb_stop *stop)
 	reply_char(s, ';');
 }
 
-/* T<sig>thread:<id>;<regno>:<value>;...<reason>:<addr>; */
-void run_reply_stop(struct gdbstub *s)
+/* After QListThreadsInStopReply (LLDB): threads:<id>,...;thread-pcs:<pc>,...;
+ * the pcs as plain hex numbers, 0 for one that cannot be read. */
+static void run_reply_threads(struct gdbstub *s)
+{
+	unsigned count = stub_vcpu_count(s), i, b;
+	uint8_t buf[8];
+
+	reply_str(s, "threads:");
+	for (i = 0; i < count; i++) {
+		if (i)
+			reply_char(s, ',');
+		reply_hex_u64(s, i + 1);
+	}
+	reply_str(s, ";thread-pcs:");
+	for (i = 0; i < count; i++) {
+		uint64_t pc = 0;
+
+		if (s->ops->reg_read(s->ctx, i, GDB_REG_PC, buf, sizeof(buf)))
+			for (b = 0; b < sizeof(buf); b++)
+				pc |= (uint64_t)buf[b] << (8 * b);
+		if (i)
+			reply_char(s, ',');
+		reply_hex_u64(s, pc);
+	}
+	reply_char(s, ';');
+}
+
+/* T<sig>thread:<id>;<regno>:<value>;...[threads...;]<reason>:<addr>; for
+ * vcpu: the last stop's signal and reason if it reported the stop, else
+ * signal 0 (stopped because another one did: LLDB's qThreadStopInfo). */
+void run_reply_thread_stop(struct gdbstub *s, unsigned vcpu)
 {
 	const struct gdb_stop *stop = &s->last_stop;
-	uint8_t sig = stop->signal, buf[8];
+	bool reporter = vcpu == stop->vcpu;
+	uint8_t sig = reporter ? stop->signal : 0, buf[8];
 	size_t i;
 
 	reply_clear(s);
 	reply_char(s, 'T');
 	reply_hex_bytes(s, &sig, 1);
 	reply_str(s, "thread:");
-	reply_hex_u64(s, stop->vcpu + 1);
+	reply_hex_u64(s, vcpu + 1);
 	reply_char(s, ';');
 	for (i = 0; i < sizeof(run_expedited_regs) / sizeof(run_expedited_regs[0]);
 	     i++) {
@@ -91,14 +122,22 @@ void run_reply_stop(struct gdbstub *s)
 		unsigned size = stub_reg_size(s, regno);
 
 		/* An unavailable register is simply not expedited. */
-		if (!s->ops->reg_read(s->ctx, stop->vcpu, regno, buf, size))
+		if (!s->ops->reg_read(s->ctx, vcpu, regno, buf, size))
 			continue;
 		reply_hex_u64(s, regno);
 		reply_char(s, ':');
 		reply_hex_bytes(s, buf, size);
 		reply_char(s, ';');
 	}
-	run_reply_reason(s, stop);
+	if (s->threads_in_stop)
+		run_reply_threads(s);
+	if (reporter)
+		run_reply_reason(s, stop);
+}
+
+void run_reply_stop(struct gdbstub *s)
+{
+	run_reply_thread_stop(s, s->last_stop.vcpu);
 }
 
 void gdbstub_report_stop(struct gdbstub *s, const struct gdb_stop *stop)
@@ -116,8 +155,15 @@ void gdbstub_report_stop(struct gdbstub *s, const struct gdb_stop *stop)
 	if (!s->running)
 		return;
 	s->running = false;
-	if (stop->text)
-		run_send_console(s, stop->text, util_strlen(stop->text));
+	if (stop->text && stop->text[0]) {
+		size_t n = util_strlen(stop->text);
+
+		/* A line: GDB starts its stop report on a new line anyway, LLDB
+		 * would append its own to this text. */
+		run_send_console(s, stop->text, n);
+		if (stop->text[n - 1] != '\n')
+			run_send_console(s, "\n", 1);
+	}
 	run_reply_stop(s);
 	rsp_send_packet(s, s->reply, s->reply_len);
 }

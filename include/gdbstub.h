@@ -140,7 +140,8 @@ struct gdb_stop {
 	uint8_t signal;              /* GDB signal; 0 means GDB_SIGNAL_TRAP */
 	uint64_t addr;               /* data address, for the *WATCH reasons */
 	const char *text;            /* NULL, or one line GDB prints before the stop
-				      * (sent as an O packet), e.g. the trap event */
+				      * (sent as O packets, ended with a newline if
+				      * it has none), e.g. the trap event */
 };
 
 /*
@@ -242,6 +243,11 @@ struct gdbstub {
 
 	bool running;
 	bool no_ack;            /* after QStartNoAckMode */
+	bool no_ack_fresh;      /* ... and it was the last packet (LLDB sends it
+				 * before qSupported, which must not undo it) */
+	bool thread_suffix;     /* after QThreadSuffixSupported (LLDB) */
+	bool threads_in_stop;   /* after QListThreadsInStopReply (LLDB) */
+	unsigned suffix_vcpu;   /* this packet's ";thread:id;" (ANY: none) */
 	unsigned g_vcpu;        /* Hg: registers and memory */
 	unsigned c_vcpu;        /* Hc: which vCPU `s` steps */
 	unsigned thread_cursor; /* next vCPU for qsThreadInfo */

@@ -976,6 +976,17 @@ static void run_stop_with_text_sends_console_first(void)
 	CHECK_STR(fake_reply(&t, 0, &n), hex);
 	CHECK_EQ(n, 2);
 	CHECK(strncmp(fake_reply(&t, 1, NULL), "T05thread:1;", 12) == 0);
+	/* Text without its newline gets one (LLDB prints O text as it comes). */
+	fake_init(&t, 1);
+	fake_exchange(&t, "c");
+	fake_clear_output(&t);
+	stop.text = "catchpoint 1: vCPU 0 executed WFI at 0x42201028";
+	gdbstub_report_stop(&t.stub, &stop);
+	fake_hex(stop.text, strlen(stop.text), hex + 1);
+	CHECK_STR(fake_reply(&t, 0, &n), hex);
+	CHECK_EQ(n, 3);
+	CHECK_STR(fake_reply(&t, 1, NULL), "O0a");
+	CHECK(strncmp(fake_reply(&t, 2, NULL), "T05thread:1;", 12) == 0);
 }
 
 static void run_stop_while_stopped_only_recorded(void)
@@ -1119,6 +1130,151 @@ static void session_gdb_connect_sequence(void)
 	CHECK(t.out[0] == '$');
 }
 
+/* ---- what LLDB asks for that GDB does not ---------------------------- */
+
+/* LLDB turns acks off before qSupported: that qSupported must not turn them
+ * back on. A D ends the session: the next client starts in ack mode. */
+static void lldb_no_ack_before_qsupported(void)
+{
+	fake_init(&t, 2);
+	CHECK_STR(fake_exchange(&t, "QStartNoAckMode"), "OK");
+	CHECK_STR(t.out, acked("OK"));
+	fake_clear_output(&t);
+	fake_send_str(&t, "qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+");
+	CHECK(t.out[0] == '$');
+	fake_clear_output(&t);
+	fake_send_str(&t, "qAttached");
+	CHECK_STR(t.out, frame("1"));
+	fake_clear_output(&t);
+	fake_send_str(&t, "D");
+	CHECK_STR(t.out, frame("OK"));
+	fake_clear_output(&t);
+	fake_send_str(&t, "qAttached");
+	CHECK_STR(t.out, acked("1"));
+	/* A client that vanished without D: the next one's QStartNoAckMode is
+	 * acked even though acks were off. */
+	fake_init(&t, 2);
+	fake_exchange(&t, "QStartNoAckMode");
+	fake_clear_output(&t);
+	fake_send_str(&t, "QStartNoAckMode");
+	CHECK_STR(t.out, acked("OK"));
+}
+
+static void lldb_thread_suffix(void)
+{
+	char pc2[17], regs2[600], pkt[700];
+	uint64_t pc3;
+	unsigned r;
+
+	fake_init(&t, 3);
+	pc3 = fake_get_reg(&t, 2, GDB_REG_PC);
+	fake_hex(t.regs[1][GDB_REG_PC], 8, pc2);
+	/* Not asked for: a suffix is a malformed packet, as before. */
+	CHECK_STR(fake_exchange(&t, "p20;thread:2;"), "E01");
+	CHECK_STR(fake_exchange(&t, "QThreadSuffixSupported"), "OK");
+	CHECK_STR(fake_exchange(&t, "QThreadSuffixSupportedX"), "");
+	CHECK_STR(fake_exchange(&t, "p20;thread:2;"), pc2);
+	CHECK_EQ(t.stub.g_vcpu, GDBSTUB_VCPU_ANY); /* Hg is untouched */
+	/* Without a suffix, Hg (here: the thread that stopped) applies again. */
+	fake_hex(t.regs[0][GDB_REG_PC], 8, pkt);
+	CHECK_STR(fake_exchange(&t, "p20"), pkt);
+	CHECK_STR(fake_exchange(&t, "Hg3"), "OK");
+	CHECK_STR(fake_exchange(&t, "p20;thread:2;"), pc2);
+	CHECK_STR(fake_exchange(&t, "P20=0800004000000000;thread:2;"), "OK");
+	CHECK_EQ(fake_get_reg(&t, 1, GDB_REG_PC), 0x40000008ull);
+	CHECK_EQ(fake_get_reg(&t, 2, GDB_REG_PC), pc3);
+	for (r = 0; r < 33; r++)
+		fake_hex(t.regs[1][r], 8, regs2 + 16 * r);
+	fake_hex(t.regs[1][GDB_REG_CPSR], 4, regs2 + 16 * 33);
+	CHECK_STR(fake_exchange(&t, "g;thread:2;"), regs2);
+	snprintf(pkt, sizeof(pkt), "G%s;thread:1;", regs2);
+	CHECK_STR(fake_exchange(&t, pkt), "OK");
+	CHECK_EQ(fake_get_reg(&t, 0, GDB_REG_PC), 0x40000008ull);
+	/* Malformed or unknown: refused, nothing written. */
+	CHECK_STR(fake_exchange(&t, "p20;thread:;"), "E01");
+	CHECK_STR(fake_exchange(&t, "p20;thread:2"), "E01");
+	CHECK_STR(fake_exchange(&t, "p20;threads:2;"), "E01");
+	CHECK_STR(fake_exchange(&t, "p20;thread:2;x"), "E01");
+	CHECK_STR(fake_exchange(&t, "p20;thread:4;"), "E16");
+	CHECK_STR(fake_exchange(&t, "P20=0000000000000000;thread:4;"), "E16");
+	CHECK_EQ(fake_get_reg(&t, 1, GDB_REG_PC), 0x40000008ull);
+	/* A new session forgets it. */
+	fake_exchange(&t, "qSupported");
+	CHECK_STR(fake_exchange(&t, "p20;thread:2;"), "E01");
+}
+
+static void lldb_threads_in_stop_reply(void)
+{
+	struct gdb_stop stop = { .vcpu = 1, .reason = GDB_STOP_HWBREAK };
+	char expect[512] = "T05", tail[256];
+
+	fake_init(&t, 3);
+	fake_set_reg(&t, 0, GDB_REG_PC, 0xffff800008010800ull);
+	fake_set_reg(&t, 2, GDB_REG_PC, 0x42201000);
+	CHECK_STR(fake_exchange(&t, "QListThreadsInStopReply"), "OK");
+	fake_exchange(&t, "c");
+	fake_clear_output(&t);
+	gdbstub_report_stop(&t.stub, &stop);
+	snprintf(tail, sizeof(tail), "threads:1,2,3;thread-pcs:ffff800008010800,%llx,42201000;hwbreak:;",
+		 (unsigned long long)fake_get_reg(&t, 1, GDB_REG_PC));
+	stop_reply_expect(expect + 3, sizeof(expect) - 3, 1, tail);
+	CHECK_STR(fake_reply(&t, 0, NULL), expect);
+	CHECK_STR(fake_exchange(&t, "?"), expect);
+	/* Not for the next client (GDB never asks). */
+	fake_exchange(&t, "D");
+	fake_clear_output(&t);
+	gdbstub_report_stop(&t.stub, &stop);
+	CHECK(fake_reply(&t, 0, NULL) && strstr(fake_reply(&t, 0, NULL), "threads:") == NULL);
+}
+
+static void lldb_thread_stop_info(void)
+{
+	struct gdb_stop stop = { .vcpu = 1, .reason = GDB_STOP_WATCH, .addr = 0x40000100 };
+	char expect[256] = "T05", other[256] = "T00";
+
+	fake_init(&t, 3);
+	fake_exchange(&t, "c");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo2"), "E16"); /* running */
+	gdbstub_report_stop(&t.stub, &stop);
+	stop_reply_expect(expect + 3, sizeof(expect) - 3, 1, "watch:40000100;");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo2"), expect);
+	stop_reply_expect(other + 3, sizeof(other) - 3, 2, "");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo3"), other);
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo4"), "E16");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo0"), "E16");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo"), "E01");
+	CHECK_STR(fake_exchange(&t, "qThreadStopInfo2x"), "E01");
+	/* It changes nothing: the stop GDB or LLDB sees is still vCPU 1's. */
+	CHECK_STR(fake_exchange(&t, "?"), expect);
+	CHECK_STR(fake_exchange(&t, "qC"), "QC2");
+}
+
+/* What LLDB 19 sends when it connects (gdb-remote), answered in order. */
+static void session_lldb_connect_sequence(void)
+{
+	fake_init(&t, 2);
+	fake_feed_str(&t, "+");
+	CHECK_STR(fake_exchange(&t, "QStartNoAckMode"), "OK");
+	CHECK(strncmp(fake_exchange(&t, "qSupported:xmlRegisters=i386,arm,mips,arc;"
+				    "multiprocess+;fork-events+;vfork-events+"), "PacketSize=", 11) == 0);
+	CHECK(t.out[0] == '$'); /* no ack: still no-ack mode */
+	CHECK_STR(fake_exchange(&t, "QThreadSuffixSupported"), "OK");
+	CHECK_STR(fake_exchange(&t, "QListThreadsInStopReply"), "OK");
+	CHECK_STR(fake_exchange(&t, "qHostInfo"), "");
+	CHECK_STR(fake_exchange(&t, "vCont?"), "vCont;c;C;s;S");
+	CHECK_STR(fake_exchange(&t, "qC"), "QC1");
+	CHECK(strncmp(fake_exchange(&t, "?"), "T05thread:1;", 12) == 0);
+	CHECK(strstr(fake_reply(&t, 0, NULL), ";threads:1,2;thread-pcs:") != NULL);
+	CHECK(fake_exchange(&t, "qXfer:features:read:target.xml:0,fff")[0] == 'm');
+	CHECK_EQ(strlen(fake_exchange(&t, "p0;thread:1;")), 16);
+	CHECK_STR(fake_exchange(&t, "qfThreadInfo"), "m1,2");
+	CHECK_STR(fake_exchange(&t, "qsThreadInfo"), "l");
+	CHECK(strncmp(fake_exchange(&t, "qThreadStopInfo2"), "T00thread:2;", 12) == 0);
+	CHECK_STR(fake_exchange(&t, "x0,0"), "");
+	CHECK_STR(fake_exchange(&t, "jThreadsInfo"), "");
+	CHECK_STR(fake_exchange(&t, "D"), "OK");
+}
+
 int main(void)
 {
 	RUN(framing_ack_then_reply);
@@ -1179,5 +1335,10 @@ int main(void)
 	RUN(session_detach);
 	RUN(session_kill);
 	RUN(session_gdb_connect_sequence);
+	RUN(lldb_no_ack_before_qsupported);
+	RUN(lldb_thread_suffix);
+	RUN(lldb_threads_in_stop_reply);
+	RUN(lldb_thread_stop_info);
+	RUN(session_lldb_connect_sequence);
 	return CHECK_DONE();
 }
