@@ -133,16 +133,22 @@ static void packets_handle_no_ack(struct gdbstub *s, const char *args,
 	reply_str(s, "OK");
 }
 
-/* LLDB: register packets may end in ";thread:id;" (packets_thread_suffix). */
-static void packets_handle_thread_suffix(struct gdbstub *s, const char *args,
-					 size_t len)
+/* An LLDB "Q" switch with no arguments: on, and "OK". */
+static void switch_on(struct gdbstub *s, size_t len, bool *flag)
 {
 	if (len) {
 		reply_error(s, GDB_E_PACKET);
 		return;
 	}
-	s->thread_suffix = true;
+	*flag = true;
 	reply_str(s, "OK");
+}
+
+/* LLDB: register packets may end in ";thread:id;" (packets_thread_suffix). */
+static void packets_handle_thread_suffix(struct gdbstub *s, const char *args,
+					 size_t len)
+{
+	switch_on(s, len, &s->thread_suffix);
 }
 
 /* LLDB: stop replies list every thread and its pc (run_reply_stop), which
@@ -150,12 +156,7 @@ static void packets_handle_thread_suffix(struct gdbstub *s, const char *args,
 static void packets_handle_list_threads(struct gdbstub *s, const char *args,
 					size_t len)
 {
-	if (len) {
-		reply_error(s, GDB_E_PACKET);
-		return;
-	}
-	s->threads_in_stop = true;
-	reply_str(s, "OK");
+	switch_on(s, len, &s->threads_in_stop);
 }
 
 /* LLDB's qThreadStopInfo<id>: why that thread stopped, as a stop reply. In

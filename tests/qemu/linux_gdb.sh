@@ -12,24 +12,12 @@
 #
 # Output: PASS:/FAIL:/SKIP: lines. Logs: build/test-logs/linux-gdb-*.out (gdb) and
 # linux-gdb.console (the guest's console, each line stamped with the host's time).
+test_name=linux-gdb
 source "$(dirname "$0")/lib.sh"
 GDB=${GDB:-gdb-multiarch}
 console=$log_dir/linux-gdb.console
 guard=$log_dir/linux-gdb.guard
 budget=240 # seconds: past this, stop rather than pile up timeouts (tests/run allows 300)
-failures=0
-
-pass() { echo "PASS: linux-gdb: $1"; }
-fail() {
-	echo "FAIL: linux-gdb: $1: ${2:-unexpected gdb output}"
-	failures=$((failures + 1))
-	if [ $# -gt 2 ] && [ -n "$3" ]; then
-		printf '%s\n' "$3" | head -n 40 | sed 's/^/    | /'
-	fi
-}
-verdict() { # verdict STATUS WHAT WHY-IF-FAILED OUTPUT-IF-FAILED
-	if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "$3" "${4:-}"; fi
-}
 
 for tool in "$GDB" qemu-system-aarch64; do
 	command -v "$tool" >/dev/null || { fail "setup" "$tool is not installed (scripts/deps)"; exit 1; }

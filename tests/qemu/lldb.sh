@@ -9,23 +9,13 @@
 #
 # Output: PASS:/FAIL:/SKIP: lines. Logs: build/test-logs/lldb-*.out (lldb) and
 # lldb.console (the guest).
+test_name=lldb
 source "$(dirname "$0")/lib.sh"
 LLDB=${LLDB:-lldb-19}
 elf=$top/build/guests/gdbtarget.elf
 bin=$top/build/guests/gdbtarget.bin
 console=$log_dir/lldb.console
 budget=150
-failures=0
-
-pass() { echo "PASS: lldb: $1"; }
-fail() {
-	echo "FAIL: lldb: $1: ${2:-unexpected lldb output}"
-	failures=$((failures + 1))
-	if [ $# -gt 2 ] && [ -n "$3" ]; then
-		printf '%s\n' "$3" | head -n 40 | sed 's/^/    | /'
-	fi
-}
-verdict() { if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "$3" "${4:-}"; fi; }
 
 if ! command -v "$LLDB" >/dev/null; then
 	echo "SKIP: lldb: $LLDB is not installed (apt-get install lldb-19)"
