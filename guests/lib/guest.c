@@ -228,8 +228,21 @@ void timer_arm_ticks(u64 ticks)
 	isb();
 }
 
+/*
+ * Under a virtual GIC the timer's interrupt is a list register the guest's
+ * CPU interface holds: it stays pending after the timer stops until the
+ * guest takes it (or the hypervisor next looks), where a physical GIC drops a
+ * level interrupt with its line. A guest that never takes it (these tests
+ * wait with interrupts masked) acknowledges and ends it here; the highest
+ * pending one is checked first, so nothing else is taken by mistake.
+ */
 void timer_disarm(void)
 {
 	write_sysreg(cntv_ctl_el0, 0);
 	isb();
+	if ((read_sysreg(S3_0_C12_C12_2) & 0xffffff) == TIMER_PPI) { /* ICC_HPPIR1_EL1 */
+		u64 intid = read_sysreg(S3_0_C12_C12_0);		      /* ICC_IAR1_EL1 */
+		write_sysreg(S3_0_C12_C12_1, intid);			      /* ICC_EOIR1_EL1 */
+		isb();
+	}
 }

@@ -146,6 +146,10 @@ static void describe(const struct catchpoint *c, const struct trap_event *ev, u6
 		snprintf(buf, size, "called %s #%u with x0 = %#lx at %#lx", ev->cls == TRAP_HVC ? "HVC" : "SMC",
 			 ESR_HVC_IMM(ev->esr), ev->addr, pc);
 		break;
+	case TRAP_IRQ:
+		snprintf(buf, size, "was given interrupt %lu (priority %#lx, %s) at %#lx", ev->addr, ev->value,
+			 ev->outcome == OUT_FORWARDED ? "a physical one's, HW-linked" : "virtual", pc);
+		break;
 	case TRAP_MMIO:
 		snprintf(buf, size, "%s %u bytes %s %#lx: %#lx at %#lx", ev->op == OP_WRITE ? "wrote" : "read",
 			 ev->width, ev->op == OP_WRITE ? "to" : "from", ev->addr, ev->value, pc);
@@ -242,8 +246,8 @@ static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, cons
 	} else if (KEY("pc")) {
 		ok = parse_u64_range(v, vlen, &c->pc_lo, &c->pc_hi);
 		c->filters |= F_PC;
-	} else if (KEY("addr")) {
-		ok = parse_u64_range(v, vlen, &c->addr_lo, &c->addr_hi);
+	} else if (KEY("addr") || KEY("intid")) { /* an irq event's address is its INTID */
+		ok = parse_u64_range(v, vlen, &c->addr_lo, &c->addr_hi) && (KEY("addr") || c->addr_hi < 1020);
 		c->filters |= F_ADDR;
 	} else if (KEY("reg")) {
 		const struct sysreg_desc *d = sysreg_find_name(v, vlen);
@@ -271,7 +275,7 @@ static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, cons
 				ok = true;
 			}
 	} else {
-		sink_printf(out, "hv catch: unknown filter \"%.*s\" (vcpu pc reg dir addr imm fn value skip action)\n",
+		sink_printf(out, "hv catch: unknown filter \"%.*s\" (vcpu pc reg dir addr intid imm fn value skip action)\n",
 			    (int)eq, tok);
 		return false;
 	}
@@ -292,6 +296,8 @@ static bool filters_fit(const struct catchpoint *c, const struct text_sink *out)
 		allowed |= F_ADDR | F_DIR | F_VALUE;
 	else if (c->cls == TRAP_HVC || c->cls == TRAP_SMC)
 		allowed |= F_IMM | F_FN;
+	else if (c->cls == TRAP_IRQ)
+		allowed |= F_ADDR | F_VALUE; /* intid=, and value= its priority */
 	if (c->filters & ~allowed) {
 		sink_printf(out, "hv catch: that filter does not apply to %s\n", trap_class_name(c->cls));
 		return false;
@@ -359,6 +365,7 @@ static void recount(void)
 						 : BIT(c->cls);
 	}
 	index_build();
+	catch_index.classes = classes;
 	trap_catching(classes);
 }
 
@@ -372,7 +379,7 @@ int catch_cmd_add(const struct text_sink *out, const char *args)
 		sink_printf(out, "hv catch: which class? (monitor hv trap list shows them)\n");
 		return 1;
 	}
-	if (cls < 0 || cls > TRAP_MMIO) {
+	if (cls < 0 || (cls > TRAP_MMIO && cls != TRAP_IRQ)) {
 		sink_printf(out, "hv catch: unknown class \"%.*s\"; monitor hv trap list shows them\n", (int)n, args);
 		return 1;
 	}
@@ -446,7 +453,9 @@ int catch_cmd_list(const struct text_sink *out, const char *args)
 			sink_printf(out, " reg=%s", sysreg_name(c->reg, name, sizeof(name)));
 		if (c->filters & F_DIR)
 			sink_printf(out, " dir=%c", c->write ? 'w' : 'r');
-		if (c->filters & F_ADDR)
+		if ((c->filters & F_ADDR) && c->cls == TRAP_IRQ)
+			sink_printf(out, " intid=%lu-%lu", c->addr_lo, c->addr_hi);
+		else if (c->filters & F_ADDR)
 			sink_printf(out, " addr=%#lx-%#lx", c->addr_lo, c->addr_hi);
 		if (c->filters & F_IMM)
 			sink_printf(out, " imm=%lu", c->imm);

@@ -155,6 +155,7 @@ static void snapshot(struct pcpu *cpu)
 	u64 head = ring->head;
 
 	s2watch_cancel(cpu); /* a step over a watched page's access: done again after the resume */
+	vgic_cpu_save(v);    /* for `monitor hv irq` on the pCPU that serves GDB */
 
 	d->pc = trap_pc();
 	d->pstate = trap_pstate();
@@ -193,13 +194,17 @@ static void snapshot(struct pcpu *cpu)
 	d->far = sysreg_read(far_el2);
 	d->hpfar = sysreg_read(hpfar_el2);
 	/* The hypervisor registers: the event being handled if the stop is about
-	 * it (a catchpoint), else the last one completed. */
+	 * it (a catchpoint), else the last trap completed. An interrupt delivered
+	 * is an event but not a trap: its record says nothing of a syndrome. */
 	if (d->event) {
 		d->esr = d->event->esr;
 		d->seq = d->event->seq;
 	} else {
-		d->esr = head ? ring->slots[(head - 1) % EVENT_RING_SIZE].esr : 0;
-		d->seq = head ? head - 1 : 0;
+		u64 oldest = event_ring_oldest(ring), seq = head;
+		while (seq > oldest && event_ring_slot((struct event_ring *)ring, seq - 1)->cls == TRAP_IRQ)
+			seq--;
+		d->esr = seq > oldest ? event_ring_slot((struct event_ring *)ring, seq - 1)->esr : 0;
+		d->seq = seq ? seq - 1 : 0;
 	}
 	d->ec = ESR_EC(d->esr);
 }
@@ -467,7 +472,7 @@ static bool others_parked(unsigned me)
  */
 static void serve_line_while_stopped(struct pcpu *cpu)
 {
-	gic_route_spi(plat.dbg_line_intid, cpu->mpidr);
+	gic_phys_route(plat.dbg_line_intid, cpu->mpidr);
 	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
 		/* The lock also keeps the line's receive state to one reader. */
 		spin_lock(&dbg.stub_lock);
@@ -485,7 +490,7 @@ static void serve_line_while_stopped(struct pcpu *cpu)
 	sysreg_write(CNTHP_CTL_EL2, 0);
 	if (!plat.dbg_line_intid && cpu->id == 0)
 		timer_rearm(); /* pCPU 0 polls the line again while the guest runs */
-	gic_route_spi(plat.dbg_line_intid, pcpus[0].mpidr);
+	gic_phys_route(plat.dbg_line_intid, pcpus[0].mpidr);
 }
 
 static void park_if_stopping(struct pcpu *cpu, bool in_wfi);
@@ -615,6 +620,7 @@ void trap_lower_fiq(struct trap_frame *f)
 		stop_for_interrupt(cpu);
 	else
 		park_if_stopping(cpu, false);
+	trap_finish_exit(f); /* the kick may bring virtual interrupts (EXIT_WORK_VGIC) */
 }
 
 /* pCPU 0 with its vCPU off. While the guest is stopped the stopper reads the

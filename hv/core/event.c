@@ -8,11 +8,12 @@ static const char *const class_names[TRAP_CLASS_COUNT] = {
 	[TRAP_VM] = "vm",	  [TRAP_CACHE] = "cache", [TRAP_DEBUG] = "debug",
 	[TRAP_PMU] = "pmu",	  [TRAP_FP] = "fp",	  [TRAP_MMIO] = "mmio",
 	[TRAP_ABORT] = "abort",	  [TRAP_OTHER] = "other", [TRAP_WATCH] = "watch",
+	[TRAP_IRQ] = "irq",
 };
 
 static const char *const op_names[] = {
 	[OP_NONE] = "-",     [OP_READ] = "read", [OP_WRITE] = "write",
-	[OP_CALL] = "call",  [OP_WAIT] = "wait", [OP_MAINT] = "maint",
+	[OP_CALL] = "call",  [OP_WAIT] = "wait", [OP_MAINT] = "maint", [OP_DELIVER] = "deliver",
 };
 
 static const char *const outcome_names[] = {

@@ -63,6 +63,7 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 		sysreg_write(S3_4_C1_C2_6, SMCR_FA64 | ZCR_LEN_MAX); /* SMCR_EL2 */
 	stage2_enable_on_this_cpu();
 	gic_cpu_init(cpu->id);
+	vgic_cpu_init();
 	trap_apply(cpu);
 }
 
@@ -164,6 +165,7 @@ static void primary_boot(struct pcpu *cpu)
 		printk("trapvisor: no debug line (a virtio console or a 16550 on PCI: scripts/run-qemu); GDB cannot attach\n");
 	mmio_init();
 	gic_init();
+	vgic_init();
 	if (!guest_prepare() || !stage2_build())
 		boot_failed();
 	printk("trapvisor: %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",

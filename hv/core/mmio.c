@@ -131,8 +131,8 @@ void mmio_watch_list(const struct text_sink *out)
 void mmio_init(void)
 {
 	mmio_region_add("pci-ecam", plat.ecam_base, plat.ecam_size, pci_ecam_access);
-	mmio_region_add("gic-distributor", plat.gicd_base, SZ_64K, gicd_access);
-	mmio_region_add("gic-redistributors", plat.gicr_base, plat.gicr_size, gicr_access);
+	mmio_region_add("gic-distributor", plat.gicd_base, SZ_64K, vgicd_access);
+	mmio_region_add("gic-redistributors", plat.gicr_base, plat.gicr_size, vgicr_access);
 }
 
 static const struct mmio_region *region_find(u64 ipa)

@@ -144,6 +144,12 @@ static int cmd_watch(const struct text_sink *out, const char *args)
 	return 0;
 }
 
+static int cmd_irq(const struct text_sink *out, const char *args)
+{
+	vgic_print(out);
+	return 0;
+}
+
 static int cmd_trap_list(const struct text_sink *out, const char *args)
 {
 	for (unsigned c = 0; c <= TRAP_MMIO; c++)
@@ -224,11 +230,12 @@ static const struct monitor_cmd monitor_cmds[] = {
 	  "what a trapped ID register reads as (e.g. ID_AA64ISAR0_EL1), or its real value again" },
 	{ "hv trap list", "", cmd_trap_list, "every trap class and whether it is on" },
 	{ "hv watch", "", cmd_watch, "the watchpoints stage 2 serves: ranges, pages, hits and misses" },
+	{ "hv irq", "", cmd_irq, "each vCPU's virtual interrupts: its list registers and those waiting" },
 	{ "hv trap on", "CLASS | mmio A-B", cmd_trap_on,
 	  "start trapping a class (wfi wfe sysreg id vm cache debug pmu fp), or a device range (trap-and-forward)" },
 	{ "hv trap off", "CLASS | mmio A-B", cmd_trap_off, "stop trapping a class or a device range" },
 	{ "hv catch",
-	  "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] imm=N fn=N value=V skip=N "
+	  "CLASS [vcpu=N pc=A[-B] reg=NAME|op0:op1:CRn:CRm:op2 dir=r|w addr=A[-B] intid=N[-M] imm=N fn=N value=V skip=N "
 	  "action=stop|log|count]",
 	  catch_cmd_add, "stop the guest when a trap of CLASS matches every filter given (turns the class on)" },
 	{ "hv catch list", "", catch_cmd_list, "the catchpoints, their filters and hits" },

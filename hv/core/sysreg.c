@@ -176,42 +176,6 @@ static unsigned dc_by_guest_va(struct vcpu *v, struct trap_frame *f, const struc
 	return OUT_FORWARDED;
 }
 
-/*
- * A guest SGI (an IPI): ICC_SGI1R/ASGI1R are sent on at EL2, with the target
- * affinities translated when the vCPUs have virtual MPIDRs. Group 0 SGIs
- * (ICC_SGI0R) are the hypervisor's: a guest's write is dropped.
- * Fields: TargetList[15:0] Aff1[23:16] INTID[27:24] Aff2[39:32] IRM[40]
- * RS[47:44] Aff3[55:48].
- */
-#define SGIR_IRM BIT(40)
-#define SGIR_ROUTING_MASK (0xffffULL | 0xffULL << 16 | 0xffULL << 32 | 0xfULL << 44 | 0xffULL << 48)
-
-static unsigned sgi_forward(const struct sysreg_desc *d, u64 value)
-{
-	if (SYSREG_ENC_OP2(d->enc) == 7) /* ICC_SGI0R_EL1 */
-		return OUT_EMULATED;
-	if (!guest.vmpidr_set || (value & SGIR_IRM)) {
-		d->hw_write(value);
-		return OUT_FORWARDED;
-	}
-	for (unsigned bit = 0; bit < 16; bit++) {
-		u64 vaff, aff;
-		struct vcpu *t;
-
-		if (!(value & BIT(bit)))
-			continue;
-		vaff = FIELD(value, 55, 48) << 32 | FIELD(value, 39, 32) << 16 | FIELD(value, 23, 16) << 8 |
-		       (FIELD(value, 47, 44) * 16 + bit);
-		t = vcpu_by_mpidr(vaff);
-		if (!t)
-			continue; /* no such vCPU: the hardware ignores it too */
-		aff = vcpu_pcpu(t)->mpidr;
-		d->hw_write((value & ~SGIR_ROUTING_MASK) | BIT(FIELD(aff, 7, 0) % 16) |
-			    FIELD(aff, 15, 8) << 16 | FIELD(aff, 23, 16) << 32 |
-			    (FIELD(aff, 7, 0) / 16) << 44 | FIELD(aff, 39, 32) << 48);
-	}
-	return OUT_FORWARDED;
-}
 
 #define ENC_DC_ISW SYSREG_ENC(1, 0, 7, 6, 2)
 #define ENC_DC_CISW SYSREG_ENC(1, 0, 7, 14, 2)
@@ -297,7 +261,9 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 	case SR_SGI:
 		if (!acc->write)
 			return OUT_UNDEF_INJECTED;
-		return sgi_forward(d, acc->value);
+		/* A guest SGI: pending virtual SGIs on its targets (vgic.c). */
+		vgic_send_sgi(v, acc->value, SYSREG_ENC_OP2(d->enc) != 7 /* ICC_SGI0R_EL1 */);
+		return OUT_EMULATED;
 	default:
 		if (acc->write)
 			d->hw_write(acc->value);

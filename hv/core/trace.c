@@ -44,6 +44,10 @@ size_t event_format(const struct trap_event *e, char *buf, size_t size)
 		if (e->width)
 			text_add(&t, " %uB %s %#lx", e->width, e->op == OP_WRITE ? "<-" : "->", e->value);
 		break;
+	case TRAP_IRQ:
+		text_add(&t, "deliver INTID %lu prio %#lx%s", e->addr, e->value,
+			 e->outcome == OUT_FORWARDED ? " hw" : "");
+		break;
 	default:
 		if (ESR_EC(e->esr) == EC_SYS64) {
 			const char *r = sysreg_name(e->addr, name, sizeof(name));
@@ -243,14 +247,22 @@ void stats_print(const struct text_sink *out)
 		       max_text);
 	}
 	sink_printf(out, "stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
+	/* An interrupt delivered is an event but not a trap: counted apart. */
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		u64 count = 0, ticks = 0;
+		struct trap_stat irqs = stat_since_reset(c, TRAP_IRQ);
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
 			struct trap_stat s = stat_since_reset(c, k);
-			count += s.count;
+			count += k == TRAP_IRQ ? 0 : s.count;
 			ticks += s.ticks;
 		}
-		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2\n", c, count, ticks_to_ns(ticks, freq));
+		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2", c, count, ticks_to_ns(ticks, freq));
+		if (irqs.count)
+			sink_printf(out, ", %lu interrupts delivered", irqs.count);
+		sink_printf(out, "\n");
 	}
-	sink_printf(out, "stats: total %lu traps\n", total);
+	sink_printf(out, "stats: total %lu traps", total - sum[TRAP_IRQ].count);
+	if (sum[TRAP_IRQ].count)
+		sink_printf(out, ", %lu interrupts delivered", sum[TRAP_IRQ].count);
+	sink_printf(out, "\n");
 }

@@ -251,6 +251,8 @@ static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 
 	if (work & EXIT_WORK_TRAPS)
 		trap_apply(cpu);
+	if (work & EXIT_WORK_VGIC)
+		vgic_update(&cpu->vcpu, f);
 	if (work & (EXIT_WORK_SYSTEM_OFF | EXIT_WORK_SYSTEM_RESET)) {
 		if (guest.stats_at_exit)
 			stats_print(&console_sink);
@@ -288,6 +290,12 @@ void trap_lower_sync(struct trap_frame *f)
 	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
 	event_ring_publish(cur.ring, seq);
 	if (cpu->exit_work)
+		trap_exit_work(f);
+}
+
+void trap_finish_exit(struct trap_frame *f)
+{
+	if (pcpu_of_frame(f)->exit_work)
 		trap_exit_work(f);
 }
 

@@ -17,8 +17,9 @@ struct trap_config trap_config;
 /* HCR_EL2 bits every guest runs with: stage 2 on, EL1 is AArch64, set/way
  * invalidate upgraded to clean+invalidate (the guest does not own the caches
  * alone), SMC trapped (PSCI is ours), pointer authentication not trapped,
- * and FIQs (GIC Group 0, the hypervisor's interrupts) taken to EL2. */
-#define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API | HCR_FMO)
+ * and every physical interrupt taken to EL2, the guest getting virtual ones
+ * (gic.h, vgic.h). */
+#define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API | HCR_FMO | HCR_IMO)
 
 struct trap_control {
 	u64 hcr, mdcr, cptr;
@@ -209,12 +210,15 @@ void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 }
 
 /*
- * A trapped WFI: sleep at EL2 until an interrupt is pending. The guest owns its
- * interrupts (HCR_EL2.IMO = 0), and a pending physical IRQ wakes a WFI at EL2
- * even though it is routed to EL1 (checked on QEMU; docs/architecture.md).
+ * A trapped WFI: sleep at EL2 until an interrupt is pending. Not at all if a
+ * virtual one would wake the guest's own WFI; otherwise what makes one pending
+ * wakes this WFI: a physical interrupt for the guest (Group 1, masked at EL2
+ * but pending), or the kick SGI from a pCPU that made a virtual one pending.
  */
 void vcpu_wait_for_interrupt(struct vcpu *v)
 {
+	if (vgic_wfi_should_wake(v))
+		return;
 	v->state = VCPU_IDLE;
 	dsb(sy);
 	wfi();
@@ -229,6 +233,8 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
  */
 void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline)
 {
+	if (vgic_wfi_should_wake(v))
+		return;
 	v->state = VCPU_IDLE;
 	dsb(sy);
 	wfit(cntvct_deadline);
@@ -268,6 +274,8 @@ void vcpu_run(struct pcpu *cpu)
 	v->state = VCPU_RUNNING;
 	cpu->exit_work = 0;
 	trap_apply(cpu);
+	vgic_vcpu_reset(v);
+	vgic_update(v, NULL);
 	/* A CPU_ON that lands while the debugger is stopping the guest: the stop
 	 * is for this vCPU too, before its first instruction (the stopper waits
 	 * for every vCPU that is not off, and its SGI may have been taken above). */

@@ -15,12 +15,19 @@ struct catch_index {
 	struct catchpoint *bucket[CATCH_BUCKETS][CATCH_BUCKET_WAYS];
 	struct catchpoint *unkeyed[16];
 	unsigned unkeyed_count;
+	u32 classes; /* bit per enum trap_class some enabled catchpoint is on */
 };
 extern struct catch_index catch_index;
 
 static inline unsigned catch_bucket(u64 key)
 {
 	return ((key ^ (key >> 17) ^ (key >> 31)) * 0x9e3779b1u >> 7) % CATCH_BUCKETS;
+}
+
+/* For event sources outside the exception-class table (vgic.c). */
+static inline bool catch_is_catching(unsigned cls)
+{
+	return catch_index.classes & BIT(cls);
 }
 
 void catch_check_slow(struct trap_frame *f, struct trap_event *ev, u64 pc_back);

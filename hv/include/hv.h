@@ -13,6 +13,7 @@
 #include "trapvisor/esr.h"
 #include "arch/frame.h"
 #include "trapvisor/hypercall.h"
+#include "vgic.h"
 
 #define MAX_CPUS 8
 
@@ -74,6 +75,7 @@ struct vcpu {
 	u64 context_id;
 	struct trap_frame *regs;
 	struct vcpu_debug dbg;
+	struct vgic_cpu vgic;
 };
 
 /*
@@ -163,6 +165,7 @@ static inline bool guest_ram_contains(u64 ipa, u64 size)
 #define EXIT_WORK_CPU_OFF BIT(1)     /* PSCI CPU_OFF: park this pCPU */
 #define EXIT_WORK_SYSTEM_OFF BIT(2)  /* PSCI SYSTEM_OFF */
 #define EXIT_WORK_SYSTEM_RESET BIT(3)
+#define EXIT_WORK_VGIC BIT(4)	     /* its virtual interrupts changed: refill the list registers */
 
 /* Tracing on (the default) or off: whether trap events reach the rings that
  * `hv trace` reads. Statistics are kept either way. */
@@ -211,6 +214,8 @@ void cache_ic_invalidate_all(void);
 /* A handler finds its vCPU with pcpu_of_frame(f)->vcpu when it needs it. */
 typedef void (*trap_handler_fn)(struct trap_frame *f, struct trap_event *ev);
 void trap_lower_sync(struct trap_frame *f);
+/* The end of every exit: the work it left (EXIT_WORK_*), if any. */
+void trap_finish_exit(struct trap_frame *f);
 
 /* ---- PSCI for the guest (psci.c) ---- */
 /* PSCI function ids 0x84000000-0x8400001f and their SMC64 forms (DEN0022). */

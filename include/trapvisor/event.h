@@ -28,6 +28,7 @@ enum trap_class {
 	TRAP_ABORT,  /* stage-2 faults outside any device: injected into the guest */
 	TRAP_OTHER,  /* anything else the guest made EL2 see */
 	TRAP_WATCH,  /* stage-2 watchpoints: an access to a watched page, hit (value 1) or missed */
+	TRAP_IRQ,    /* a virtual interrupt put in a list register: addr INTID, value priority */
 	TRAP_CLASS_COUNT
 };
 
@@ -37,7 +38,8 @@ enum event_op {
 	OP_WRITE,
 	OP_CALL, /* HVC/SMC: addr holds the function id (x0), value the result */
 	OP_WAIT, /* WFI/WFE */
-	OP_MAINT /* cache/TLB maintenance: value holds Xt */
+	OP_MAINT, /* cache/TLB maintenance: value holds Xt */
+	OP_DELIVER /* an interrupt given to the guest */
 };
 
 enum event_outcome {

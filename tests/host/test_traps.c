@@ -12,6 +12,7 @@
 #define VM BIT(0)
 #define SWIO BIT(1)
 #define FMO BIT(3)
+#define IMO BIT(4)
 #define TWI BIT(13)
 #define TWE BIT(14)
 #define TID1 BIT(16)
@@ -30,8 +31,8 @@
 #define API BIT(41)
 /* Every guest runs with these: stage 2, AArch64 EL1, set/way invalidate as
  * clean+invalidate, SMC trapped, pointer authentication keys and instructions
- * not trapped, FIQs to EL2. */
-#define HCR_ALWAYS (VM | SWIO | FMO | TSC | RW | APK | API)
+ * not trapped, every physical interrupt (IRQ and FIQ) to EL2. */
+#define HCR_ALWAYS (VM | SWIO | FMO | IMO | TSC | RW | APK | API)
 /* MDCR_EL2 (D19.2.80) */
 #define TPMCR BIT(5)
 #define TPM BIT(6)

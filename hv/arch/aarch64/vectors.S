@@ -97,7 +97,8 @@ el2_vectors:
 	.balign 0x80
 	guest_entry trap_lower_sync
 	.balign 0x80
-	unexpected 9
+	/* Lower EL IRQ: a physical interrupt for the guest (HCR_EL2.IMO), see vgic.c. */
+	guest_entry trap_lower_irq
 	.balign 0x80
 	/* Lower EL FIQ: the hypervisor's own Group 0 interrupts (HCR_EL2.FMO). */
 	guest_entry trap_lower_fiq
@@ -107,7 +108,7 @@ el2_vectors:
 	.balign 0x80
 	guest_entry trap_lower_sync
 	.balign 0x80
-	unexpected 13
+	guest_entry trap_lower_irq
 	.balign 0x80
 	guest_entry trap_lower_fiq
 	.balign 0x80
