@@ -33,8 +33,7 @@ bool fdt_valid(u64 dtb)
  * Walks the structure block, calling fn for every property with the path of
  * its node ("/" for the root, "/cpus/cpu@1", ...); stops when fn returns true.
  */
-static bool fdt_walk(u64 dtb, bool (*fn)(const char *path, const char *name, const u8 *val, u32 len, void *ctx),
-		     void *ctx)
+bool fdt_walk(u64 dtb, fdt_prop_fn fn, void *ctx)
 {
 	const struct fdt_header *h = (const struct fdt_header *)dtb;
 	const u8 *p = (const u8 *)dtb + fdt_be32(&h->off_dt_struct);

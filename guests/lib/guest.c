@@ -73,10 +73,36 @@ unsigned cpu_index(void)
 #define PSCI_SYSTEM_OFF 0x84000008ul
 #define PSCI_CPU_OFF 0x84000002ul
 
+static bool psci_hvc;
+
+bool psci_conduit_from_dt(u64 dtb)
+{
+	u32 len;
+	const char *m = fdt_prop(dtb, "/psci", "method", &len);
+
+	if (!m || len != 4 || m[3])
+		return false;
+	if (!strcmp(m, "hvc"))
+		psci_hvc = true;
+	else if (strcmp(m, "smc"))
+		return false;
+	return true;
+}
+
+bool psci_conduit_is_hvc(void)
+{
+	return psci_hvc;
+}
+
+u64 psci_call(u64 fid, u64 a1, u64 a2, u64 a3)
+{
+	return psci_hvc ? hvc_call(fid, a1, a2, a3) : smc_call(fid, a1, a2, a3);
+}
+
 void guest_exit(void)
 {
 	gprintf("DONE: %u failures\n", failures);
-	smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
 	gprintf("FAIL: SYSTEM_OFF returned\n");
 	for (;;)
 		asm volatile("wfi");
@@ -84,7 +110,7 @@ void guest_exit(void)
 
 void psci_cpu_off(void)
 {
-	smc_call(PSCI_CPU_OFF, 0, 0, 0);
+	psci_call(PSCI_CPU_OFF, 0, 0, 0);
 	gprintf("FAIL: CPU_OFF returned on vCPU %u\n", cpu_index());
 	for (;;)
 		asm volatile("wfi");

@@ -28,6 +28,15 @@ unsigned cpu_index(void);
 
 u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3);
 u64 hvc_call(u64 fid, u64 a1, u64 a2, u64 a3);
+/*
+ * PSCI through the conduit the device tree's /psci method names: SMC until a
+ * guest calls psci_conduit_from_dt (trapvisor answers both; QEMU's own
+ * firmware, with no EL2 at all, answers only HVC, and an SMC is UNDEFINED
+ * there). guest_exit and psci_cpu_off use it.
+ */
+bool psci_conduit_from_dt(u64 dtb); /* false: no /psci method; SMC stays */
+bool psci_conduit_is_hvc(void);
+u64 psci_call(u64 fid, u64 a1, u64 a2, u64 a3);
 void __attribute__((noreturn)) psci_cpu_off(void);
 void secondary_entry(void);
 
@@ -61,6 +70,9 @@ extern void (*volatile guest_irq_handler)(void);
 u32 fdt_be32(const void *p);
 bool fdt_valid(u64 dtb);
 const void *fdt_prop(u64 dtb, const char *path, const char *name, u32 *len);
+/* Every property, with its node's path, until fn returns true (then true). */
+typedef bool (*fdt_prop_fn)(const char *path, const char *name, const u8 *val, u32 len, void *ctx);
+bool fdt_walk(u64 dtb, fdt_prop_fn fn, void *ctx);
 bool fdt_prop_u64(u64 dtb, const char *path, const char *name, u64 *out);
 unsigned fdt_cpu_regs(u64 dtb, u64 *regs, unsigned max);
 

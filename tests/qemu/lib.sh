@@ -47,6 +47,26 @@ run_guest() {
 		--gdb-port "$(free_port)" --hv "$hv" --guest "$top/build/guests/$name.bin" -- "$@" \
 		</dev/null >"$out" 2>&1
 	rc=$?
+	relay_guest "$label" "$out" "$rc"
+}
+
+# run_guest_bare NAME SMP CMDLINE [TIMEOUT [LABEL [QEMU ARGS...]]]: the same guest on
+# bare QEMU with no hypervisor (scripts/run-qemu --no-hv: EL1, QEMU's own PSCI),
+# CMDLINE in its /chosen/bootargs; verdicts relayed as run_guest does. A check
+# must pass here before its failure under trapvisor means anything.
+run_guest_bare() {
+	local name=$1 smp=$2 cmdline=$3 limit=${4:-60} label=${5:-$1-bare}
+	local out="$log_dir/guest-$label.out" rc
+	shift $(($# < 5 ? $# : 5))
+	timeout --kill-after=5 "$limit" "$top/scripts/run-qemu" --quiet --no-hv --smp "$smp" \
+		--cmdline "$cmdline" --guest "$top/build/guests/$name.bin" -- "$@" </dev/null >"$out" 2>&1
+	rc=$?
+	relay_guest "$label" "$out" "$rc"
+}
+
+# relay_guest LABEL OUT RC: a guest run's verdicts, then whether it ended as it must.
+relay_guest() {
+	local label=$1 out=$2 rc=$3
 	tr -d '\r' <"$out" >"$out.txt"
 	sed -n "s/^\(PASS\|FAIL\|SKIP\): /\1: $label: /p" "$out.txt"
 	if [ $rc -ne 0 ]; then
