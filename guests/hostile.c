@@ -378,6 +378,154 @@ static void expect_undef_msr(void)
 	check(fault_taken() && ESR_EC_OF(faults[0].esr) == 0, "writing MDCR_EL2 from EL1 is UNDEFINED");
 }
 
+/* ---- the virtual GIC under attack ---------------------------------------------- */
+
+#define ICC_IAR1 S3_0_C12_C12_0
+#define ICC_EOIR1 S3_0_C12_C12_1
+#define ICC_HPPIR1 S3_0_C12_C12_2
+#define ICC_SGI1R S3_0_C12_C11_5
+#define GICR_ISENABLER0 0x100
+#define GICR_ICENABLER0 0x180
+#define GICR_ICACTIVER0 0x380
+#define SPURIOUS 1023
+/* read_sysreg() names its register as written: these expand the names above first. */
+#define icc_read(r) read_sysreg(r)
+#define icc_write(r, v) write_sysreg(r, v)
+
+/* One 32-bit store: a loop of volatile stores may become store pairs, which MMIO refuses. */
+static void store32(u64 addr, u32 value)
+{
+	asm volatile("str %w0, [%1]" ::"r"(value), "r"(addr) : "memory");
+}
+
+static volatile u32 *sgi_frame_reg(unsigned cpu, u64 off)
+{
+	return (volatile u32 *)(rd_base(cpu) + GICR_SGI_BASE + off);
+}
+
+static void sgi_to_self(unsigned intid)
+{
+	icc_write(ICC_SGI1R, (u64)intid << 24 | 1); /* vCPU 0: affinity 0.0.0.0, target 0 */
+	isb();
+}
+
+/* Poll (interrupts masked) until intid is the highest pending one, for at most 100 ms. */
+static bool wait_pending(unsigned intid)
+{
+	u64 deadline = read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0) / 10;
+
+	while ((icc_read(ICC_HPPIR1) & 0xffffff) != intid)
+		if (read_sysreg(cntvct_el0) > deadline)
+			return false;
+	return true;
+}
+
+/* Arm the timer, take its interrupt (acknowledged, active) by polling. */
+static bool take_timer(void)
+{
+	write_sysreg(cntv_tval_el0, read_sysreg(cntfrq_el0) / 1000);
+	write_sysreg(cntv_ctl_el0, 1);
+	isb();
+	if (!wait_pending(TIMER_PPI))
+		return false;
+	return (icc_read(ICC_IAR1) & 0xffffff) == TIMER_PPI;
+}
+
+/*
+ * Every register of the distributor and of each redistributor written with
+ * every pattern; storms of SGIs; a HW-linked interrupt disabled, or its active
+ * state cleared, while the guest holds it; an interrupt left active forever.
+ * The hypervisor must answer afterwards, the guest's GIC must still be one,
+ * and tests/qemu/hostile.sh attaches GDB after all of it.
+ */
+static void vgic_attacks(void)
+{
+	static const u32 patterns[] = { 0xffffffffu, 0xa5a5a5a5u, 0x5a5a5a5au, 0 };
+	u32 pidr2 = *(volatile u32 *)(GICD_BASE + 0xffe8);
+	u64 typer1 = *(volatile u64 *)(rd_base(1) + GICR_TYPER);
+
+	asm volatile("msr daifset, #2");
+	for (unsigned p = 0; p < ARRAY_SIZE(patterns); p++) {
+		for (u64 off = 0; off < 0x10000; off += 4)
+			store32(GICD_BASE + off, patterns[p]);
+		for (unsigned cpu = 0; cpu < 2; cpu++)
+			for (u64 off = 0; off < GICR_FRAME; off += 4)
+				store32(rd_base(cpu) + off, patterns[p]);
+	}
+	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001,
+		 "the hypervisor answers after every pattern in every GIC register");
+	check(!(*(volatile u32 *)(GICD_BASE + GICD_TYPER) & GICD_TYPER_LPIS) &&
+		      *(volatile u32 *)(GICD_BASE + 0xffe8) == pidr2 &&
+		      *(volatile u64 *)(rd_base(1) + GICR_TYPER) == typer1 && (typer1 & 0x10),
+	      "GICD_TYPER, PIDR2 and the last GICR_TYPER are what they were (TYPER %#lx)", typer1);
+	for (unsigned cpu = 0; cpu < 2; cpu++) /* nothing left pending or active */
+		for (u64 off = 0x280; off < 0x400; off += 0x100)
+			store32((u64)sgi_frame_reg(cpu, off), ~0u);
+	for (u64 off = 0x284; off < 0x300; off += 4) {
+		store32(GICD_BASE + off, ~0u);
+		store32(GICD_BASE + off + 0x100, ~0u);
+	}
+	gic_init_cpu(); /* groups, the timer's PPI, the CPU interface: as at boot */
+	check_eq(icc_read(ICC_IAR1) & 0xffffff, SPURIOUS, "and nothing is pending once the guest cleans up");
+
+	/* SGI storms: to everyone else (vCPU 1 has its SGIs off: pending, never
+	 * taken), and 2000 to itself while masked, which are one pending SGI. */
+	*sgi_frame_reg(1, 0x80) = ~0u; /* vCPU 1's SGIs are Group 1, as SGI1R sends them */
+	for (unsigned i = 0; i < 20000; i++)
+		icc_write(ICC_SGI1R, 1ul << 40 | (u64)(i % 16) << 24);
+	*sgi_frame_reg(0, GICD_IPRIORITYR + 3) = 0x80;
+	*sgi_frame_reg(0, 0x80) |= 1u << 3; /* IGROUPR0: Group 1 */
+	*sgi_frame_reg(0, GICR_ISENABLER0) = 1u << 3;
+	for (unsigned i = 0; i < 2000; i++)
+		sgi_to_self(3);
+	check(wait_pending(3) && (icc_read(ICC_IAR1) & 0xffffff) == 3, "2000 SGIs to itself are one pending SGI");
+	icc_write(ICC_EOIR1, 3);
+	isb();
+	check_eq(icc_read(ICC_IAR1) & 0xffffff, SPURIOUS, "... and once taken, none is left");
+	check(*sgi_frame_reg(1, 0x200) & 0xffff, "the storm's SGIs wait on vCPU 1, whose SGIs are off (%#x)",
+	      *sgi_frame_reg(1, 0x200));
+	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001, "the hypervisor answers after 22000 SGIs");
+
+	/* The timer's interrupt is a physical one's (HW-linked): taken, then
+	 * disabled before its EOI; then taken and its active state cleared. The
+	 * physical interrupt must not stay active: the timer fires again. */
+	check(take_timer(), "the timer's interrupt is taken by polling");
+	*sgi_frame_reg(0, GICR_ICENABLER0) = 1u << TIMER_PPI;
+	write_sysreg(cntv_ctl_el0, 0);
+	icc_write(ICC_EOIR1, TIMER_PPI);
+	isb();
+	*sgi_frame_reg(0, GICR_ISENABLER0) = 1u << TIMER_PPI;
+	check(take_timer(), "disabled while active, then ended: the timer interrupts again once enabled");
+	*sgi_frame_reg(0, GICR_ICACTIVER0) = 1u << TIMER_PPI;
+	write_sysreg(cntv_ctl_el0, 0);
+	icc_write(ICC_EOIR1, TIMER_PPI); /* drops the running priority; nothing is active to end */
+	isb();
+	check(take_timer(), "its active state cleared by ICACTIVER0: the timer interrupts again");
+	write_sysreg(cntv_ctl_el0, 0);
+	icc_write(ICC_EOIR1, TIMER_PPI);
+	isb();
+
+	/* An interrupt left active forever: a higher-priority one still comes, a
+	 * lower one waits. SGI 4 stays active for the rest of the run. */
+	for (unsigned intid = 4; intid <= 6; intid++) {
+		*sgi_frame_reg(0, 0x80) |= 1u << intid;
+		*((volatile u8 *)sgi_frame_reg(0, GICD_IPRIORITYR) + intid) = intid == 4 ? 0x80 : intid == 5 ? 0x40 : 0xc0;
+		*sgi_frame_reg(0, GICR_ISENABLER0) = 1u << intid;
+	}
+	sgi_to_self(4);
+	check(wait_pending(4) && (icc_read(ICC_IAR1) & 0xffffff) == 4,
+	      "SGI 4 taken, never to be ended (HPPIR %lu, pending %#x, active %#x, enabled %#x, RPR %#lx)",
+	      icc_read(ICC_HPPIR1) & 0xffffff, *sgi_frame_reg(0, 0x200), *sgi_frame_reg(0, 0x300),
+	      *sgi_frame_reg(0, GICR_ISENABLER0), icc_read(S3_0_C12_C11_3));
+	sgi_to_self(6);
+	sgi_to_self(5);
+	check(wait_pending(5) && (icc_read(ICC_IAR1) & 0xffffff) == 5, "a higher-priority SGI preempts it");
+	icc_write(ICC_EOIR1, 5);
+	isb();
+	check_eq(icc_read(ICC_IAR1) & 0xffffff, SPURIOUS, "a lower-priority one waits behind it");
+	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001, "the hypervisor answers with SGI 4 active");
+}
+
 static volatile bool partner_done;
 
 void secondary_main(unsigned index)
@@ -459,6 +607,7 @@ int main(u64 dtb)
 	check(partner_done, "the second vCPU finished its 2000 stray HVCs and set/way operations");
 	check_eq(smc_call(PSCI_VERSION, 0, 0, 0), 0x10001,
 		 "the hypervisor still answers after 40000 trapped set/way operations");
+	vgic_attacks();
 	if (then_spin)
 		lock_debug_and_spin();
 	return 0;

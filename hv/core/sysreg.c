@@ -258,6 +258,11 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 		if (!acc->write)
 			return OUT_UNDEF_INJECTED;
 		return dc_by_guest_va(v, f, d, acc->value);
+	case SR_VDIR:
+		if (!acc->write)
+			return OUT_UNDEF_INJECTED;
+		vgic_dir(v, acc->value & 0xffffff);
+		return OUT_EMULATED;
 	case SR_SGI:
 		if (!acc->write)
 			return OUT_UNDEF_INJECTED;

@@ -22,7 +22,8 @@ enum sysreg_kind {
 	SR_DBG_BRP, /* DBGB[CV]R<n>: exists only for n < number of breakpoints */
 	SR_DBG_WRP, /* DBGW[CV]R<n>: exists only for n < number of watchpoints */
 	SR_PMU_CTR, /* PMEV{CNTR,TYPER}<n>: exists only for n < PMCR_EL0.N */
-	SR_SGI,	    /* ICC_SGI*R_EL1: trap once FMO is set; forwarded (Group 1 only) */
+	SR_SGI,	    /* ICC_SGI*R_EL1: trapped by IMO/FMO, pending virtual SGIs (vgic.c) */
+	SR_VDIR,    /* ICC_DIR_EL1: trapped while ICH_HCR_EL2.TDIR is set (vgic.c) */
 };
 
 struct sysreg_desc {

@@ -33,6 +33,7 @@ struct vgic_cpu {
 	u8 lr_gen[VGIC_MAX_LRS];      /* pend_gen of the interrupt when its LR was written */
 	u16 lr_used;
 	bool overflow;		      /* more to deliver than list registers: UIE is set */
+	u16 evicted;		      /* active interrupts in no list register (VIRQ_EVICTED) */
 	bool masked;		      /* a debugger step: no virtual interrupt is signalled */
 	bool processor_sleep;	      /* GICR_WAKER.ProcessorSleep as the guest wrote it */
 	u64 vmcr, hcr;
@@ -57,6 +58,8 @@ void vgic_update(struct vcpu *v, struct trap_frame *f);
 bool vgic_wfi_should_wake(struct vcpu *v);
 /* A trapped ICC_SGI0R/SGI1R/ASGI1R_EL1 write (group1: not SGI0R). */
 void vgic_send_sgi(struct vcpu *from, u64 value, bool group1);
+/* A trapped ICC_DIR_EL1 write (ICH_HCR_EL2.TDIR). */
+void vgic_dir(struct vcpu *v, unsigned intid);
 /* Save the virtual CPU interface into v->vgic (on v's pCPU), or load it back. */
 void vgic_cpu_save(struct vcpu *v);
 void vgic_cpu_restore(struct vcpu *v);

@@ -218,6 +218,10 @@ void vgic_send_sgi(struct vcpu *from, u64 value, bool group1)
 	fake_last_sgi = value;
 }
 
+void vgic_dir(struct vcpu *v, unsigned intid)
+{
+}
+
 bool vgic_wfi_should_wake(struct vcpu *v)
 {
 	return false;

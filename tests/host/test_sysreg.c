@@ -83,7 +83,7 @@ static void table_entries_well_formed(void)
 		CHECK_EQ(d->enc >> 16, 0);
 		CHECK(SYSREG_ENC_OP0(d->enc) >= 1); /* op0 = 0 is not a register space */
 		CHECK(d->cls < TRAP_CLASS_COUNT);
-		CHECK(d->kind <= SR_SGI);
+		CHECK(d->kind <= SR_VDIR);
 		CHECK(d->hw_read && d->hw_write);
 		/* Names are unique (sysreg_find_name returns the first match). */
 		CHECK(sysreg_find_name(d->name, strlen(d->name)) == d);

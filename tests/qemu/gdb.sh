@@ -15,7 +15,7 @@
 #                                        checks are SKIPped)
 #   ... --only GROUP,GROUP               only these groups of checks (the mutation check,
 #                                        tests/mutations/, uses it); the groups:
-groups="attach break watch ctrlc irqspin hw stepirq regwrite catch filters catchcalls tracing mmio
+groups="attach break watch ctrlc irqspin hw stepirq regwrite catch irq filters catchcalls tracing mmio
 	python actions traps fp schedlock detach scriptsgdb flood kill"
 #
 # Output: one "PASS: gdb: <what>" / "FAIL: gdb: <what>: <why>" / "SKIP: ..." line per
@@ -610,6 +610,30 @@ if want catch && hv_only "catchpoints"; then
 		has_line '  wfi     off' "$(part end)" && has_line '  sysreg  off' "$(part end)"
 	verdict $? "16 catchpoints at most (a clear error after), and deleting them turns their classes off again" \
 		"" "$(part full)"$'\n'"$(part end)"
+fi
+
+# ---- 5. irq: the virtual GIC's deliveries as trap events. A catchpoint on vCPU 1's timer
+# (PPI 27) stops where vCPU 1 was interrupted, with the interrupt in a list register that
+# monitor hv irq shows; the trace has the delivery; bad irq filters are refused.
+if want irq && hv_only "catch irq, monitor hv irq"; then
+	session irq 40 "$(mark add)" 'monitor hv catch irq intid=27 vcpu=1' "$(guard_on 15)" "$(mark cont)" 'continue' \
+		"$guard_off" "$(mark where)" 'p/x $pc' "$(mark irq)" 'monitor hv irq' "$(mark bad)" \
+		'monitor hv catch irq intid=2000' 'monitor hv catch irq reg=SCTLR_EL1' "$(mark list)" 'monitor hv catch list' \
+		"$(mark trace)" 'monitor hv trace 6' "$(mark del)" 'monitor hv catch delete all' "$(mark detach)" 'detach'
+	at=$(sed -n 's/^catchpoint 1: vCPU 1 was given interrupt 27 (priority 0x[0-9a-f]*, a physical one.s, HW-linked) at \(0x[0-9a-f]*\)$/\1/p' <<<"$(part cont)")
+	has_line 'catchpoint 1: irq' "$(part add)" && [ -n "$at" ] && grep -q 'SIGTRAP' <<<"$(part cont)" &&
+		[ "$(($(pval where)))" = "$((at))" ]
+	verdict $? "catch irq intid=27 vcpu=1: stops vCPU 1 where its timer interrupted it (\$pc = $at)" "" "$(part cont)"$'\n'"$(part where)"
+	awk '/^vCPU 1:/ { on = 1; next } /^vCPU / { on = 0 } on' <<<"$(part irq)" |
+		grep -qE '^  LR[0-9]+: INTID 27 pending prio 0x[0-9a-f]+ group 1 hw$' &&
+		grep -qE '^virtual GIC: 4 list registers, distributor groups 1$' <<<"$(part irq)"
+	verdict $? "monitor hv irq: vCPU 1's list registers hold its timer's interrupt, pending and HW-linked" "" "$(part irq)"
+	grep -qE "^#[0-9]+ t=[0-9]+ vcpu1 irq +pc=$at deliver INTID 27 prio 0x[0-9a-f]+ hw$" <<<"$(part trace)"
+	verdict $? "hv trace has that delivery (vCPU 1, INTID 27, HW-linked, at $at)" "" "$(part trace)"
+	has_line 'hv catch: bad value in "intid=2000"' "$(part bad)" &&
+		has_line 'hv catch: that filter does not apply to irq' "$(part bad)" &&
+		grep -qE '^1 +irq +enabled +stop +hits 1 vcpu=1 intid=27-27$' <<<"$(part list)"
+	verdict $? "irq filters: an INTID past 1019 and reg= are refused; catch list shows intid=27" "" "$(part bad)"$'\n'"$(part list)"
 fi
 
 # ---- 5a. filters, each both ways: the catchpoint that matches stops; the one that does

@@ -34,6 +34,8 @@
 #define VIRQ_GROUP1 BIT(3)
 #define VIRQ_EDGE BIT(4)
 #define VIRQ_HW_HELD BIT(5) /* its physical twin is active, waiting for the guest's deactivation */
+#define VIRQ_LATCHED BIT(6) /* pending by the guest's ISPENDR: until acknowledged, whatever its line does */
+#define VIRQ_EVICTED BIT(7) /* active, but its list register went to a pending one (vgic_dir) */
 
 /* ICH_LR<n>_EL2 (Arm IHI 0069, 12.5.10) */
 #define LR_PENDING BIT(62)
@@ -47,6 +49,9 @@
 #define ICH_HCR_EL2 S3_4_C12_C11_0
 #define ICH_HCR_EN BIT(0)
 #define ICH_HCR_UIE BIT(1) /* maintenance when at most one list register is valid */
+#define ICH_HCR_LRENPIE BIT(2) /* maintenance on an EOI of an interrupt in no list register */
+#define ICH_HCR_TDIR BIT(14)   /* the guest's ICC_DIR_EL1 traps */
+#define ICH_HCR_EOICOUNT(v) FIELD(v, 31, 27)
 #define ICH_VTR_EL2 S3_4_C12_C11_1
 #define ICH_VMCR_EL2 S3_4_C12_C11_7
 #define ICH_VMCR_VENG0 BIT(0)
@@ -263,7 +268,7 @@ static void lr_sync(struct vcpu *v)
 		 * has gone quiet (a timer re-armed with interrupts masked) is
 		 * no longer pending: the physical one, active since EL2 took
 		 * it, is pending again only while its line is high. */
-		if ((now & (LR_HW | LR_STATE)) == (LR_HW | LR_PENDING) && !(q->flags & VIRQ_EDGE) &&
+		if ((now & (LR_HW | LR_STATE)) == (LR_HW | LR_PENDING) && !(q->flags & (VIRQ_EDGE | VIRQ_LATCHED)) &&
 		    !gic_phys_pending((u32)was, v->id)) {
 			lr_write(n, 0);
 			lr_release(v, n, q);
@@ -276,7 +281,7 @@ static void lr_sync(struct vcpu *v)
 		bool acked = (was & LR_PENDING) && !(now & LR_PENDING);
 		bool ended = !(now & LR_ACTIVE) && ((was & LR_ACTIVE) || acked);
 		if (acked && q->pend_gen == c->lr_gen[n])
-			q->flags &= ~VIRQ_PENDING;
+			q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED);
 		if (acked)
 			q->flags |= VIRQ_ACTIVE;
 		if (ended) {
@@ -326,7 +331,7 @@ static int best_queued(struct vcpu *v)
 }
 
 /* A list register for an interrupt of priority prio: a free one, or a pending one of lower priority. */
-static int lr_for(struct vcpu *v, unsigned prio)
+static int lr_for(struct vcpu *v, unsigned prio, bool pending)
 {
 	struct vgic_cpu *c = &v->vgic;
 	u32 free = ~(u32)c->lr_used & ((1u << vgic.lrs) - 1);
@@ -348,8 +353,64 @@ static int lr_for(struct vcpu *v, unsigned prio)
 		lr_write(victim, 0);
 		lr_release(v, victim, virq_of(v, intid));
 		queue(v, intid);
+		return victim;
+	}
+	if (!pending)
+		return -1;
+	/* Every register holds an active interrupt (a guest in EOImode 1 that has
+	 * dropped their priorities, say): one of them leaves its register and
+	 * stays active in software, ended by the guest's DIR (trapped while any
+	 * is out: vgic_dir) or, in EOImode 0, by the EOI the hardware counts. */
+	for (u32 used = c->lr_used; used; used &= used - 1) {
+		unsigned n = __builtin_ctz(used);
+		unsigned p = FIELD(c->lr[n], 55, 48);
+		if ((c->lr[n] & LR_STATE) == LR_ACTIVE && (victim < 0 || p >= victim_prio)) {
+			victim = n;
+			victim_prio = p;
+		}
+	}
+	if (victim >= 0) {
+		struct virq *q = virq_of(v, (u32)c->lr[victim]);
+		lr_write(victim, 0);
+		lr_release(v, victim, q);
+		q->flags |= VIRQ_EVICTED;
+		c->evicted++;
 	}
 	return victim;
+}
+
+/* A list register's active interrupt ended by the guest: its physical twin too. */
+static void end_active(struct vcpu *v, unsigned intid, struct virq *q)
+{
+	if (q->flags & VIRQ_EVICTED) {
+		q->flags &= ~VIRQ_EVICTED;
+		v->vgic.evicted--;
+	}
+	q->flags &= ~VIRQ_ACTIVE;
+	if (q->flags & VIRQ_HW_HELD) {
+		gic_phys_deactivate(intid, v->id);
+		q->flags &= ~VIRQ_HW_HELD;
+	}
+}
+
+/* The EOIs (EOImode 0) of interrupts in no list register: each ends the evicted
+ * active one of highest priority, which is the one the guest was running. */
+static void end_counted_eois(struct vcpu *v, unsigned count)
+{
+	while (count-- && v->vgic.evicted) {
+		int best = -1;
+		unsigned best_prio = 0x100;
+		for (unsigned intid = 0; intid < vgic.spi_end; intid++) {
+			struct virq *q = virq_of(v, intid);
+			if (q && (q->flags & VIRQ_EVICTED) && owner_of(v, intid) == v && q->priority < best_prio) {
+				best = intid;
+				best_prio = q->priority;
+			}
+		}
+		if (best < 0)
+			break;
+		end_active(v, best, virq_of(v, best));
+	}
 }
 
 /*
@@ -363,6 +424,8 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 	unsigned count = 0;
 	int intid;
 
+	if (c->evicted)
+		end_counted_eois(v, ICH_HCR_EOICOUNT(sysreg_read(ICH_HCR_EL2)));
 	for (u32 used = c->lr_used; used; used &= used - 1) {
 		unsigned n = __builtin_ctz(used), id = (u32)c->lr[n];
 		struct virq *q = virq_of(v, id);
@@ -384,18 +447,25 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 		if (want != c->lr[n]) {
 			lr_write(n, want);
 			c->lr[n] = want;
-			c->lr_gen[n] = q->pend_gen;
 		}
+		/* Pended again while still pending in the register (the guest has
+		 * not acknowledged it: lr_sync just looked): one pending state. */
+		if (want & LR_PENDING)
+			c->lr_gen[n] = q->pend_gen;
 	}
 	c->overflow = false;
 	while ((intid = best_queued(v)) >= 0) {
 		struct virq *q = virq_of(v, intid);
-		int n = lr_for(v, q->priority);
+		int n = lr_for(v, q->priority, q->flags & VIRQ_PENDING);
 		if (n < 0) {
 			c->overflow = true;
 			break;
 		}
 		dequeue(v, intid);
+		if (q->flags & VIRQ_EVICTED) {
+			q->flags &= ~VIRQ_EVICTED;
+			c->evicted--;
+		}
 		c->lr[n] = lr_value(intid, q);
 		c->lr_gen[n] = q->pend_gen;
 		c->lr_used |= (u16)BIT(n);
@@ -405,7 +475,8 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 		if ((c->lr[n] & LR_PENDING) && count < max)
 			out[count++] = (struct delivery){ intid, q->priority, (c->lr[n] & LR_HW) != 0 };
 	}
-	c->hcr = (c->masked ? 0 : ICH_HCR_EN) | (c->overflow ? ICH_HCR_UIE : 0);
+	c->hcr = (c->masked ? 0 : ICH_HCR_EN) | (c->overflow ? ICH_HCR_UIE : 0) |
+		 (c->evicted ? ICH_HCR_TDIR | ICH_HCR_LRENPIE : 0);
 	sysreg_write(ICH_HCR_EL2, c->hcr);
 	isb();
 	return count;
@@ -547,6 +618,37 @@ void vgic_send_sgi(struct vcpu *from, u64 value, bool group1)
 	spin_unlock(&vgic.lock);
 	for (; notified; notified &= notified - 1)
 		notify(vcpu_by_id(__builtin_ctz(notified)));
+}
+
+/*
+ * The guest's ICC_DIR_EL1, trapped (TDIR) while an active interrupt is in no
+ * list register: the hardware would only look in the registers.
+ */
+void vgic_dir(struct vcpu *v, unsigned intid)
+{
+	struct vgic_cpu *c = &v->vgic;
+	struct virq *q;
+
+	spin_lock(&vgic.lock);
+	lr_sync(v);
+	q = virq_of(v, intid);
+	if (q && q->lr >= 0 && (c->lr[q->lr] & LR_ACTIVE)) {
+		unsigned n = q->lr;
+		end_active(v, intid, q);
+		if (q->flags & VIRQ_PENDING && !(c->lr[n] & LR_HW)) {
+			c->lr[n] &= ~LR_ACTIVE;
+			lr_write(n, c->lr[n]);
+		} else {
+			lr_write(n, 0);
+			lr_release(v, n, q);
+			if (q->flags & VIRQ_PENDING)
+				queue(v, intid);
+		}
+	} else if (q && (q->flags & VIRQ_EVICTED)) {
+		end_active(v, intid, q);
+	}
+	spin_unlock(&vgic.lock);
+	__atomic_or_fetch(&vcpu_pcpu(v)->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 }
 
 /* ---- WFI ----------------------------------------------------------------------------- */
@@ -793,17 +895,15 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 			release_hw(owner, intid, q);
 		break;
 	case REG_SET_PENDING:
-		if (is_backed(intid) && owner) {
-			gic_phys_pend(intid, owner->id, true); /* it comes in through EL2 as any other */
-			return 0;
-		}
-		q->flags |= VIRQ_PENDING;
+		/* Virtual, even for a backed interrupt: the physical one's latch
+		 * would be gone once EL2 acknowledged it, a level one's with it. */
+		q->flags |= VIRQ_PENDING | VIRQ_LATCHED;
 		q->pend_gen++;
 		break;
 	case REG_CLEAR_PENDING:
 		if (is_backed(intid) && owner)
 			gic_phys_pend(intid, owner->id, false);
-		q->flags &= ~VIRQ_PENDING;
+		q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED);
 		if ((q->flags & VIRQ_HW_HELD) && !(q->flags & VIRQ_ACTIVE) && q->lr < 0 && owner)
 			release_hw(owner, intid, q);
 		break;
