@@ -103,6 +103,11 @@ bool debug_guest_stopped(void)
 	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED;
 }
 
+bool debug_stop_under_way(void)
+{
+	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING;
+}
+
 /* ---- the pieces of a vCPU only its own pCPU can touch ---------------------- */
 
 /* DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7): 2,0,0,n,op2 */
@@ -609,8 +614,10 @@ void trap_lower_fiq(struct trap_frame *f)
 	bool line = intid == GIC_PPI_HV_TIMER || (plat.dbg_line_intid && intid == plat.dbg_line_intid);
 	bool stop = false;
 
-	if (intid == GIC_SPURIOUS)
+	if (intid == GIC_SPURIOUS) {
+		trap_finish_exit(f);
 		return;
+	}
 	if (intid == GIC_PPI_HV_TIMER)
 		timer_rearm();
 	if (line)

@@ -34,6 +34,7 @@ struct vgic_cpu {
 	u16 lr_used;
 	bool overflow;		      /* more to deliver than list registers: UIE is set */
 	u16 evicted;		      /* active interrupts in no list register (VIRQ_EVICTED) */
+	volatile u32 sync_req, sync_ack; /* another vCPU wants its list registers read back */
 	bool masked;		      /* a debugger step: no virtual interrupt is signalled */
 	bool processor_sleep;	      /* GICR_WAKER.ProcessorSleep as the guest wrote it */
 	u64 vmcr, hcr;

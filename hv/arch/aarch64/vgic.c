@@ -26,6 +26,7 @@
 #include "mmio.h"
 #include "platform.h"
 #include "catch.h"
+#include "debug.h"
 #include "arch/sysreg.h"
 
 #define VIRQ_ENABLED BIT(0)
@@ -201,6 +202,22 @@ static void notify(struct vcpu *v)
 		gic_send_sgi(cpu->mpidr, GIC_SGI_KICK);
 }
 
+/*
+ * An interrupt that left v's list register (or was found queued on v) and is
+ * still pending or active waits on the vCPU it is for now: an SPI may have
+ * been rerouted while v held it. Lock held.
+ */
+static void requeue(struct vcpu *v, unsigned intid, struct virq *q)
+{
+	struct vcpu *owner = owner_of(v, intid);
+
+	if (!owner || !(q->flags & (VIRQ_PENDING | VIRQ_ACTIVE)) || (q->flags & VIRQ_EVICTED))
+		return;
+	queue(owner, intid);
+	if (owner != v)
+		notify(owner);
+}
+
 static bool group_enabled(const struct virq *q)
 {
 	return vgic.ctlr & (q->flags & VIRQ_GROUP1 ? 2 : 1);
@@ -292,8 +309,7 @@ static void lr_sync(struct vcpu *v)
 		c->lr[n] = now;
 		if (!(now & LR_STATE)) {
 			lr_release(v, n, q);
-			if (wants_lr(q) || (q->flags & VIRQ_PENDING))
-				queue(v, (u32)was);
+			requeue(v, (u32)was, q);
 		}
 	}
 }
@@ -319,6 +335,8 @@ static int best_queued(struct vcpu *v)
 			struct virq *q = virq_of(v, intid);
 			if (!q || owner_of(v, intid) != v || !(q->flags & (VIRQ_PENDING | VIRQ_ACTIVE))) {
 				dequeue(v, intid); /* rerouted, ended, or past the SPIs */
+				if (q)
+					requeue(v, intid, q);
 				continue;
 			}
 			if (wants_lr(q) && q->priority < best_prio) {
@@ -511,69 +529,125 @@ static void record(struct pcpu *cpu, struct trap_frame *f, const struct delivery
 		catch_check(f, ev, 0);
 }
 
+/* Publish what an exit delivered: events, statistics, catchpoints. */
+static void record_all(struct vcpu *v, struct trap_frame *f, const struct delivery *d, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		record(vcpu_pcpu(v), f, &d[i]);
+}
+
 void vgic_update(struct vcpu *v, struct trap_frame *f)
 {
 	struct delivery d[VGIC_MAX_LRS];
+	u32 req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
 	unsigned n;
 
 	spin_lock(&vgic.lock);
 	lr_sync(v);
 	n = lr_fill(v, d, ARRAY_SIZE(d));
 	spin_unlock(&vgic.lock);
-	for (unsigned i = 0; i < n; i++)
-		record(vcpu_pcpu(v), f, &d[i]);
+	__atomic_store_n(&v->vgic.sync_ack, req, __ATOMIC_RELEASE);
+	record_all(v, f, d, n);
+}
+
+/*
+ * A read of pending or active state must see what the guest did to its list
+ * registers without an exit, on every vCPU: each one holding some is asked to
+ * look (the kick), and answers on its next exit. The wait ends when a
+ * debugger stop begins (the vCPUs asked may be parked) and after 100 ms at
+ * most (an emulator's CPU thread may wait that long for a host CPU); the read
+ * then shows such a vCPU's state as of its last exit. Our own requests are
+ * served meanwhile, so two vCPUs reading each other's state do not wait on
+ * each other. Lock not held.
+ */
+static void sync_others(struct vcpu *self)
+{
+	u32 asked = 0, want[MAX_CPUS];
+	u64 deadline;
+
+	for (unsigned i = 0; i < pcpu_count; i++) {
+		struct vcpu *t = vcpu_by_id(i);
+		if (t == self || !t->vgic.lr_used || t->state == VCPU_OFF)
+			continue;
+		want[i] = __atomic_add_fetch(&t->vgic.sync_req, 1, __ATOMIC_ACQ_REL);
+		notify(t);
+		asked |= BIT(i);
+	}
+	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 10;
+	while (asked && sysreg_read(cntpct_el0) < deadline && !debug_stop_under_way()) {
+		for (u32 a = asked; a; a &= a - 1) {
+			unsigned i = __builtin_ctz(a);
+			if ((int)(__atomic_load_n(&vcpu_by_id(i)->vgic.sync_ack, __ATOMIC_ACQUIRE) - want[i]) >= 0)
+				asked &= ~BIT(i);
+		}
+		u32 mine = __atomic_load_n(&self->vgic.sync_req, __ATOMIC_ACQUIRE);
+		if (mine != self->vgic.sync_ack) {
+			spin_lock(&vgic.lock);
+			lr_sync(self);
+			spin_unlock(&vgic.lock);
+			__atomic_store_n(&self->vgic.sync_ack, mine, __ATOMIC_RELEASE);
+		}
+	}
 }
 
 /* ---- physical interrupts at EL2 ------------------------------------------------- */
 
-/* A backed interrupt taken at EL2: held active for the guest, pending on its vCPU. */
-static void take_for_guest(struct vcpu *here, unsigned intid)
+/*
+ * A backed interrupt taken at EL2: held active for the guest, pending on its
+ * vCPU. Lock held. Returns the vCPU to tell if it is not this one (bit per id).
+ */
+static u32 take_for_guest(struct vcpu *here, unsigned intid)
 {
-	struct vcpu *owner;
-	struct virq *q;
+	struct vcpu *owner = owner_of(here, intid);
+	struct virq *q = virq_of(here, intid);
 
-	spin_lock(&vgic.lock);
-	owner = owner_of(here, intid);
-	q = virq_of(here, intid);
 	if (!owner || !q || !is_backed(intid)) {
-		/* Rerouted away or never the guest's: the physical one ends here. */
-		spin_unlock(&vgic.lock);
-		gic_deactivate(intid);
-		return;
+		gic_deactivate(intid); /* rerouted away or never the guest's: it ends here */
+		return 0;
 	}
 	q->flags |= VIRQ_PENDING | VIRQ_HW_HELD;
 	q->pend_gen++;
 	if (q->lr < 0)
 		queue(owner, intid);
-	spin_unlock(&vgic.lock);
-	notify(owner);
+	return owner == here ? 0 : (u32)BIT(owner->id);
 }
 
+/*
+ * One exit for every physical interrupt pending for the guest, in one pass
+ * under the lock: what the guest ended since the last exit is seen first (the
+ * interrupt it deactivated may be the one coming in again), then each is
+ * taken, then the list registers are refilled.
+ */
 void trap_lower_irq(struct trap_frame *f)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
+	struct vcpu *v = &cpu->vcpu;
 	u64 t0 = sysreg_read(cntpct_el0);
-	unsigned intid;
+	struct delivery d[VGIC_MAX_LRS];
+	u32 others = 0, req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
+	bool maintenance = false;
+	unsigned intid, n;
 
-	/* What the guest ended is seen first: an interrupt it deactivated may
-	 * be the one that comes in again now. */
+	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_VGIC, __ATOMIC_ACQ_REL);
 	spin_lock(&vgic.lock);
-	lr_sync(&cpu->vcpu);
-	spin_unlock(&vgic.lock);
+	lr_sync(v);
 	/* Bounded: a storm of physical interrupts still lets the guest run. */
 	for (unsigned i = 0; i < 16 && (intid = gic_ack_irq()) != GIC_SPURIOUS; i++) {
 		gic_drop_irq(intid);
-		if (intid == GIC_PPI_MAINTENANCE) {
-			/* Level, while its condition holds: refill before ending it. */
-			vgic_update(&cpu->vcpu, f);
-			gic_deactivate(intid);
-			continue;
-		}
-		take_for_guest(&cpu->vcpu, intid);
+		if (intid == GIC_PPI_MAINTENANCE)
+			maintenance = true; /* level while its condition holds: ended once refilled */
+		else
+			others |= take_for_guest(v, intid);
 	}
-	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_VGIC, __ATOMIC_ACQ_REL);
-	vgic_update(&cpu->vcpu, f);
-	cpu->vcpu.stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+	n = lr_fill(v, d, ARRAY_SIZE(d));
+	spin_unlock(&vgic.lock);
+	__atomic_store_n(&v->vgic.sync_ack, req, __ATOMIC_RELEASE);
+	if (maintenance)
+		gic_deactivate(GIC_PPI_MAINTENANCE);
+	for (; others; others &= others - 1)
+		notify(vcpu_by_id(__builtin_ctz(others)));
+	record_all(v, f, d, n);
+	v->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
 	trap_finish_exit(f);
 }
 
@@ -974,6 +1048,14 @@ static u32 irq_word_access(struct vcpu *v, u64 off, bool dist, bool write, u32 *
 /* Split an access into the 32-bit words it touches; word_fn does each. */
 typedef u32 word_fn(struct vcpu *v, u64 off, bool write, u32 *word, u32 lanes);
 
+static bool reads_state(u64 off, const struct emul_access *acc)
+{
+	unsigned first;
+	enum irq_reg reg = irq_reg_at(off, &first);
+
+	return !acc->write && reg >= REG_SET_PENDING && reg <= REG_CLEAR_ACTIVE;
+}
+
 static bool access_by_words(struct vcpu *v, u64 off, struct emul_access *acc, word_fn *fn)
 {
 	u32 notify_mask = 0;
@@ -1110,7 +1192,11 @@ static u32 redist_word(struct vcpu *r, u64 off, bool write, u32 *word, u32 lanes
 
 bool vgicd_access(const struct mmio_region *r, struct emul_access *acc)
 {
-	return access_by_words(&this_pcpu()->vcpu, acc->addr - r->base, acc, dist_word);
+	struct vcpu *self = &this_pcpu()->vcpu;
+
+	if (reads_state(acc->addr - r->base, acc))
+		sync_others(self);
+	return access_by_words(self, acc->addr - r->base, acc, dist_word);
 }
 
 /* One redistributor per vCPU, two frames each; past the last, nothing answers. */
@@ -1118,9 +1204,13 @@ bool vgicr_access(const struct mmio_region *r, struct emul_access *acc)
 {
 	unsigned n = (acc->addr - r->base) / GICR_STRIDE;
 
+	u64 off = (acc->addr - r->base) % GICR_STRIDE;
+
 	if (n >= pcpu_count)
 		return false;
-	return access_by_words(vcpu_by_id(n), (acc->addr - r->base) % GICR_STRIDE, acc, redist_word);
+	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != &this_pcpu()->vcpu)
+		sync_others(&this_pcpu()->vcpu);
+	return access_by_words(vcpu_by_id(n), off, acc, redist_word);
 }
 
 /* ---- monitor hv irq ------------------------------------------------------------------ */
