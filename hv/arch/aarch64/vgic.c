@@ -493,10 +493,14 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 		if ((c->lr[n] & LR_PENDING) && count < max)
 			out[count++] = (struct delivery){ intid, q->priority, (c->lr[n] & LR_HW) != 0 };
 	}
-	c->hcr = (c->masked ? 0 : ICH_HCR_EN) | (c->overflow ? ICH_HCR_UIE : 0) |
-		 (c->evicted ? ICH_HCR_TDIR | ICH_HCR_LRENPIE : 0);
-	sysreg_write(ICH_HCR_EL2, c->hcr);
-	isb();
+	/* Written when it changes, or to clear an EOI count; the eret into the
+	 * guest is the context synchronization the list registers need too. */
+	u64 hcr = (c->masked ? 0 : ICH_HCR_EN) | (c->overflow ? ICH_HCR_UIE : 0) |
+		  (c->evicted ? ICH_HCR_TDIR | ICH_HCR_LRENPIE : 0);
+	if (hcr != c->hcr || (hcr & ICH_HCR_LRENPIE)) {
+		c->hcr = hcr;
+		sysreg_write(ICH_HCR_EL2, hcr);
+	}
 	return count;
 }
 
