@@ -5,6 +5,7 @@ Plain gdb without Python still has every feature through `monitor hv ...`.
 
     hv catch wfi [vcpu=N ...]             hv catch sysreg SCTLR_EL1 [r|w] [FILTER=...]
     hv catch mmio 0x09000000[-END] [r|w]        hv catch hvc|smc [fn=N] [imm=N]
+    hv catch irq 27 [vcpu=N]              hv irq (each vCPU's list registers)
     hv catch list|delete N|delete all|enable N|disable N
     hv trace [N]   hv trace on|off|clear   hv stats [reset]   hv status   hv trap ...
 
@@ -13,7 +14,7 @@ trap, one line tells which trap it was.
 """
 import gdb
 
-CLASSES = ["wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache", "debug", "pmu", "fp", "mmio"]
+CLASSES = ["wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache", "debug", "pmu", "fp", "mmio", "irq"]
 SYSREG_CLASSES = ("sysreg", "id", "vm", "cache", "debug", "pmu")
 CATCH_VERBS = ["list", "delete", "enable", "disable"]
 EC_NAMES = {0x00: "unknown", 0x01: "WFI/WFE", 0x07: "FP/SIMD", 0x16: "HVC", 0x17: "SMC",
@@ -73,8 +74,9 @@ class HvCatch(gdb.Command):
   hv catch sysreg SCTLR_EL1 w          a write of SCTLR_EL1 (any system-register class)
   hv catch mmio 0x09000000 w           a write to that address (its page is trapped while caught)
   hv catch hvc fn=0x84000000           a PSCI_VERSION call
+  hv catch irq 27 vcpu=1               the virtual timer's interrupt given to vCPU 1
   hv catch list | delete N | delete all | enable N | disable N
-Filters: vcpu= pc= reg= dir= addr= imm= fn= value= skip= (docs/monitor.md)."""
+Filters: vcpu= pc= reg= dir= addr= intid= imm= fn= value= skip= (docs/monitor.md)."""
 
     def __init__(self):
         super().__init__("hv catch", gdb.COMMAND_BREAKPOINTS)
@@ -93,6 +95,8 @@ Filters: vcpu= pc= reg= dir= addr= imm= fn= value= skip= (docs/monitor.md)."""
                 filters.append("reg=" + what)
             elif cls == "mmio":
                 filters.append("addr=" + what)  # the hypervisor traps the range if need be
+            elif cls == "irq":
+                filters.append("intid=" + what)
             else:
                 raise gdb.GdbError("hv catch %s: say what with FILTER=VALUE (e.g. fn=0x84000000)" % cls)
         if rest and rest[0] in ("r", "w"):
@@ -130,5 +134,6 @@ HvPassThrough("trace", "The trace: hv trace [N] | on | off | clear | dump", ["on
 HvPassThrough("stats", "Traps per class and per vCPU: hv stats [reset]", ["reset"])
 HvPassThrough("status", "Version, vCPUs and their state, the trap classes on.")
 HvPassThrough("trap", "Trap classes: hv trap list | on CLASS | off CLASS | on mmio A-B", ["list", "on", "off"])
+HvPassThrough("irq", "The virtual GIC: each vCPU's list registers and the interrupts waiting")
 HvPassThrough("sysreg", "hv sysreg value NAME VAL|reset: what a trapped ID register reads as", ["value"])
 gdb.events.stop.connect(on_stop)
