@@ -457,8 +457,7 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 			if ((q->flags & VIRQ_HW_HELD) &&
 			    (!(q->flags & VIRQ_ENABLED) || !(q->flags & VIRQ_PENDING)))
 				release_hw(v, id, q);
-			if (q->flags & VIRQ_PENDING)
-				queue(v, id); /* its group is off, or it is disabled: it waits */
+			requeue(v, id, q); /* its group is off, or it is disabled: it waits */
 			continue;
 		}
 		want = lr_value(id, q);
@@ -824,11 +823,14 @@ void vgic_vcpu_reset(struct vcpu *v)
 		unsigned n = __builtin_ctz(used), intid = (u32)c->lr[n];
 		struct virq *q = virq_of(v, intid);
 		lr_release(v, n, q);
-		if ((q->flags & VIRQ_ACTIVE) && (q->flags & VIRQ_HW_HELD))
-			release_hw(v, intid, q);
-		q->flags &= ~VIRQ_ACTIVE;
-		if (q->flags & VIRQ_PENDING)
-			queue(v, intid);
+		if (q->flags & VIRQ_ACTIVE)
+			end_active(v, intid, q);
+		requeue(v, intid, q);
+	}
+	for (unsigned intid = 0; c->evicted && intid < vgic.spi_end; intid++) {
+		struct virq *q = virq_of(v, intid);
+		if (q && (q->flags & VIRQ_EVICTED) && owner_of(v, intid) == v)
+			end_active(v, intid, q);
 	}
 	spin_unlock(&vgic.lock);
 	memset(c->ap0r, 0, sizeof(c->ap0r));
