@@ -11,6 +11,17 @@
  *    exact under icount, and the only one that can measure a trapped WFI:
  *    the time a WFI sleeps is not instructions.
  * Booted with trapvisor.trap=wfi,id and -smp 1 (the instruction count is shared).
+ *
+ * Two interrupt paths as well (docs/performance.md says what each includes):
+ *  - the virtual timer interrupt: from the instant CNTVCT reaches CNTV_CVAL
+ *    to the first instruction of the guest's IRQ vector, which reads CNTVCT;
+ *    the same guest on bare QEMU (no EL2) gives the baseline to subtract;
+ *  - an SGI to another vCPU: the trapped ICC_SGI1R_EL1 write's round trip,
+ *    on 2 vCPUs, in windows the target vCPU provably did not run in.
+ * Which of the three boots this is, the guest's command line says:
+ *   (nothing)    the trap loops and the virtual timer, under trapvisor, -smp 1
+ *   bench.bare   the virtual timer alone, on bare QEMU at EL1, -smp 1
+ *   bench.sgi    SGIs to vCPU 1 (and to it powered off), under trapvisor, -smp 2
  */
 #include "guest.h"
 
@@ -64,15 +75,313 @@ static void report(const char *name, struct counts op, struct counts base, bool 
 		gprintf("BENCH: %s %lu instructions\n", name, insns);
 }
 
-int main(u64 dtb)
+/* ---- the virtual timer interrupt ---------------------------------------------------- */
+
+/*
+ * One sample: arm the virtual timer TIMER_LEAD_TICKS ahead, unmask IRQs and
+ * spin; the IRQ vector's first instruction after `phase` NOPs reads CNTVCT
+ * into x9, which ends the spin. Under icount the interrupt is raised at the
+ * instruction where the virtual count reaches CNTV_CVAL (a tick boundary),
+ * so (x9 - CVAL) ticks = floor((X + phase) / 16) for the X instructions
+ * from that boundary to the read. Summed over the 16 phases that is exactly
+ * X (Hermite's identity: sum over j of floor((X + j) / 16) = X), so CNTVCT's
+ * 16-instruction tick costs no resolution.
+ *
+ * The vectors: 16 tables, one per phase, each 2 KiB (VBAR_EL1's alignment).
+ * The guest runs at EL1 on SP_EL1, so its IRQ is the table's entry 5 (0x280);
+ * every other entry goes to the library's vector of the same kind. After the
+ * read (not counted), the IRQ is acknowledged, the timer stopped, the IRQ
+ * ended and the spin loop resumed: the INTID comes back in x10, the
+ * interrupted PC in x12, both checked.
+ */
+#define TIMER_ROUNDS 64 /* 64 x 16 phases = 1024 interrupts */
+#define TIMER_LEAD_TICKS 4 /* 64 instructions: the spin loop is reached well before */
+
+asm("	.pushsection .text.bench_vectors, \"ax\"\n"
+    "	.macro bench_vector kind\n"
+    "	.balign 0x80\n"
+    "	b	guest_vectors + \\kind * 0x80\n"
+    "	.endm\n"
+    "	.macro bench_vector_table phase\n"
+    "	.balign 2048\n"
+    "	bench_vector 0\n"
+    "	bench_vector 1\n"
+    "	bench_vector 2\n"
+    "	bench_vector 3\n"
+    "	bench_vector 4\n"
+    "	.balign 0x80\n"	/* 0x280: IRQ, current EL with SP_ELx */
+    "	.rept \\phase\n"
+    "	nop\n"
+    "	.endr\n"
+    "	mrs	x9, cntvct_el0\n"
+    "	b	bench_timer_irq\n"
+    "	bench_vector 6\n"
+    "	bench_vector 7\n"
+    "	bench_vector 8\n"
+    "	bench_vector 9\n"
+    "	bench_vector 10\n"
+    "	bench_vector 11\n"
+    "	bench_vector 12\n"
+    "	bench_vector 13\n"
+    "	bench_vector 14\n"
+    "	bench_vector 15\n"
+    "	.endm\n"
+    "	.balign 2048\n"
+    "	.global bench_vectors\n"
+    "bench_vectors:\n"
+    "	.irp phase, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+    "	bench_vector_table \\phase\n"
+    "	.endr\n"
+    "bench_timer_irq:\n"
+    "	mrs	x10, S3_0_C12_C12_0\n" /* ICC_IAR1_EL1 */
+    "	mrs	x12, elr_el1\n"
+    "	msr	cntv_ctl_el0, xzr\n"	/* the timer's line goes low before the EOI */
+    "	isb\n"
+    "	msr	S3_0_C12_C12_1, x10\n" /* ICC_EOIR1_EL1 */
+    "	isb\n"
+    "	eret\n"
+    "	.popsection\n");
+
+extern char bench_vectors[], bench_spin[], guest_vectors[];
+
+struct timer_sample {
+	u64 cval, read, intid, elr;
+};
+
+static struct timer_sample __attribute__((noinline)) timer_sample(unsigned phase)
+{
+	register u64 read asm("x9") = 0;
+	register u64 intid asm("x10");
+	register u64 cval asm("x11");
+	register u64 elr asm("x12");
+
+	write_sysreg(vbar_el1, (u64)bench_vectors + 2048 * phase);
+	isb();
+	asm volatile("mrs	x11, cntvct_el0\n"
+		     "add	x11, x11, %[lead]\n"
+		     "msr	cntv_cval_el0, x11\n"
+		     "mov	x12, #1\n" /* CNTV_CTL_EL0.ENABLE, IMASK clear */
+		     "msr	cntv_ctl_el0, x12\n"
+		     "isb\n"
+		     "msr	daifclr, #2\n"
+		     "	.global bench_spin\n"
+		     "bench_spin:\n"
+		     "cbz	x9, bench_spin\n"
+		     "msr	daifset, #2\n"
+		     : "+r"(read), "=r"(intid), "=r"(cval), "=r"(elr)
+		     : [lead] "I"(TIMER_LEAD_TICKS)
+		     : "memory");
+	return (struct timer_sample){ cval, read, intid & 0xffffff, elr };
+}
+
+static void timer_bench(void)
+{
+	u64 total = 0, round_min = ~0ul, round_max = 0;
+	unsigned bad = 0;
+	struct timer_sample s;
+
+	for (unsigned phase = 0; phase < 16; phase++) /* once round, not counted */
+		timer_sample(phase);
+	for (unsigned r = 0; r < TIMER_ROUNDS; r++) {
+		u64 sum = 0;
+		for (unsigned phase = 0; phase < 16; phase++) {
+			s = timer_sample(phase);
+			if (s.intid != TIMER_PPI || s.elr != (u64)bench_spin || s.read < s.cval) {
+				if (!bad++)
+					gprintf("timer sample: INTID %lu at %#lx, read %lu for CVAL %lu\n", s.intid, s.elr,
+						s.read, s.cval);
+				continue;
+			}
+			sum += s.read - s.cval;
+		}
+		total += sum;
+		round_min = sum < round_min ? sum : round_min;
+		round_max = sum > round_max ? sum : round_max;
+	}
+	write_sysreg(vbar_el1, (u64)guest_vectors);
+	isb();
+	check(!bad, "%u virtual timer interrupts, each INTID %u taken in the spin loop", 16 * TIMER_ROUNDS, TIMER_PPI);
+	gprintf("BENCH: virtual-timer-irq %lu instructions (%u interrupts; a round of 16: %lu..%lu)\n",
+		total / TIMER_ROUNDS, 16 * TIMER_ROUNDS, round_min, round_max);
+}
+
+/* ---- SGIs to another vCPU ------------------------------------------------------------ */
+
+/*
+ * vCPU 0 writes ICC_SGI1R_EL1 for SGI_INTID on vCPU 1, N times, against the
+ * same loop with a NOP. On 2 vCPUs the instruction count is the machine's:
+ * whatever vCPU 1 runs while the loop does is in the figure. vCPU 1 idles in
+ * WFI with the SGI enabled; each time it wakes it counts (target_wakes, and
+ * target_sgis for each SGI it takes). QEMU (one TCG thread for all CPUs
+ * under icount) runs the CPUs in turn: the kick the hypervisor sends to
+ * vCPU 1's pCPU makes it runnable, and it runs when vCPU 0's turn ends, not
+ * at the write. A window in which neither count moved is one in which vCPU 1
+ * did not run, so what was counted is vCPU 0's instructions alone: the
+ * sender's path. Windows in which vCPU 1 ran are discarded; two clean ones
+ * must agree.
+ */
+#define SGI_INTID 1
+#define SGI_WINDOWS 8
+#define PSCI_CPU_ON64 0xc4000003ul
+#define MPIDR_AFF_MASK 0xff00fffffful
+#define RAM_BASE 0x40000000ul /* the device tree, when QEMU boots the ELF itself */
+
+static volatile bool sgi_mode;
+static volatile u64 target_ready, target_wakes, target_sgis;
+
+#define SGI_LOOP(name, insn)                                                   \
+	static struct counts __attribute__((noinline)) name(u64 value)         \
+	{                                                                      \
+		u64 t0, t1, i0, i1;                                            \
+		t0 = read_sysreg(cntvct_el0);                                  \
+		i0 = read_sysreg(pmevcntr0_el0);                               \
+		for (unsigned i = 0; i < N; i++)                               \
+			asm volatile(insn ::"r"(value) : "memory");            \
+		i1 = read_sysreg(pmevcntr0_el0);                               \
+		t1 = read_sysreg(cntvct_el0);                                  \
+		return (struct counts){ t1 - t0, i1 - i0 };                    \
+	}
+
+SGI_LOOP(loop_sgi_nop, "nop")
+SGI_LOOP(loop_sgi, "msr S3_0_C12_C11_5, %0") /* ICC_SGI1R_EL1 */
+
+/* ICC_SGI1R_EL1 for one target: TargetList, Aff1, INTID, Aff2, RS, Aff3. */
+static u64 sgir_for(u64 mpidr, unsigned intid)
+{
+	u64 aff0 = FIELD(mpidr, 7, 0);
+
+	return BIT(aff0 % 16) | FIELD(mpidr, 15, 8) << 16 | (u64)intid << 24 | FIELD(mpidr, 23, 16) << 32 |
+	       (aff0 / 16) << 44 | FIELD(mpidr, 39, 32) << 48;
+}
+
+/* vCPU index's SGI_INTID: Group 1, enabled, on its redistributor (any vCPU may write it). */
+static void target_sgi_config(unsigned index)
+{
+	u64 sgi_frame = GICR_BASE + index * 0x20000ul + 0x10000ul;
+
+	*(volatile u32 *)(sgi_frame + 0x080) |= 1u << SGI_INTID; /* GICR_IGROUPR0 */
+	*(volatile u32 *)(sgi_frame + 0x100) = 1u << SGI_INTID;	 /* GICR_ISENABLER0 */
+}
+
+static void target_irq(void)
+{
+	u64 iar = read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
+
+	if ((iar & 0xffffff) == SGI_INTID)
+		__atomic_add_fetch(&target_sgis, 1, __ATOMIC_RELEASE);
+	write_sysreg(S3_0_C12_C12_1, iar); /* ICC_EOIR1_EL1 */
+	isb();
+}
+
+/*
+ * Waits up to `ticks` of CNTVCT for *p to pass `than`. Under icount QEMU runs
+ * the CPUs in turn on one thread, and a CPU that spins keeps its turn for a
+ * long time (vCPU 1 did not start in 3 s of virtual time while vCPU 0 spun
+ * here without a YIELD); a YIELD ends the turn, so this loop yields. The
+ * measured loops never do.
+ */
+static bool wait_above(volatile u64 *p, u64 than, u64 ticks)
+{
+	u64 end = read_sysreg(cntvct_el0) + ticks;
+
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) <= than) {
+		if (read_sysreg(cntvct_el0) > end)
+			return false;
+		asm volatile("yield"); /* under icount QEMU then runs the other CPU */
+	}
+	return true;
+}
+
+static void sgi_bench(u64 dtb)
+{
+	u64 regs[4], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = ~0ul, value, wakes, sgis;
+	unsigned n = fdt_cpu_regs(dtb, regs, 4), clean = 0, dirty = 0;
+	u64 second = read_sysreg(cntfrq_el0);
+	struct counts base, off, on[2];
+
+	for (unsigned i = 0; i < n; i++)
+		if (regs[i] != self)
+			other = regs[i];
+	check(n == 2 && other != ~0ul, "the device tree names 2 CPUs (%u)", n);
+	if (n != 2 || other == ~0ul)
+		return;
+	value = sgir_for(other, SGI_INTID);
+
+	/* vCPU 1 off: the SGI is made pending (Group 1 and enabled on its
+	 * redistributor, as it will have it), and no kick is sent. */
+	target_sgi_config(1);
+	base = loop_sgi_nop(value);
+	check(base.insns > 0, "the PMU counts retired instructions (needs -icount)");
+	off = loop_sgi(value);
+	report("sgi-to-off-vcpu", off, base, true);
+
+	sgi_mode = true;
+	check(psci_call(PSCI_CPU_ON64, other, (u64)secondary_entry, 1) == 0, "vCPU 1 powered on (CPU_ON)");
+	/* Up, it takes an SGI: the one the loop above left pending, if its
+	 * power-on kept it, or this one. */
+	check(wait_above(&target_ready, 0, second), "vCPU 1 is up");
+	asm volatile("msr S3_0_C12_C11_5, %0" ::"r"(value) : "memory");
+	check(wait_above(&target_sgis, 0, second), "vCPU 1 takes an SGI from vCPU 0");
+
+	for (unsigned w = 0; w < SGI_WINDOWS && clean < 2; w++) {
+		wakes = __atomic_load_n(&target_wakes, __ATOMIC_ACQUIRE);
+		sgis = __atomic_load_n(&target_sgis, __ATOMIC_ACQUIRE);
+		base = loop_sgi_nop(value);
+		on[clean] = loop_sgi(value);
+		if (__atomic_load_n(&target_wakes, __ATOMIC_ACQUIRE) == wakes &&
+		    __atomic_load_n(&target_sgis, __ATOMIC_ACQUIRE) == sgis) {
+			on[clean].insns -= base.insns;
+			on[clean].ticks -= base.ticks;
+			clean++;
+		} else {
+			dirty++;
+		}
+		/* What the window sent reaches vCPU 1 once it runs. */
+		check(wait_above(&target_sgis, sgis, second), "vCPU 1 took the SGIs of window %u", w);
+	}
+	check(clean == 2 && on[0].insns == on[1].insns,
+	      "two windows in which vCPU 1 did not run (%u discarded) agree: %lu, %lu instructions per %u SGIs", dirty,
+	      clean > 0 ? on[0].insns : 0, clean > 1 ? on[1].insns : 0, N);
+	if (clean == 2)
+		gprintf("BENCH: sgi-to-vcpu1 %lu instructions (CNTVCT: %lu; vCPU 1 ran in %u of %u windows, discarded)\n",
+			on[0].insns / N, on[0].ticks * (1000000000ul / second) / N, dirty, clean + dirty);
+}
+
+/* ---- boot --------------------------------------------------------------------------- */
+
+static bool has_word(const char *s, u32 len, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (!s)
+		return false;
+	for (u32 i = 0; i + n <= len && s[i]; i++)
+		if ((i == 0 || s[i - 1] == ' ') && !strncmp(s + i, word, n) && (s[i + n] == ' ' || s[i + n] == '\0'))
+			return true;
+	return false;
+}
+
+int main(u64 x0)
 {
 	struct counts base, timer_base;
+	u64 dtb = fdt_valid(x0) ? x0 : RAM_BASE;
+	u32 len = 0;
+	const char *args = fdt_prop(dtb, "/chosen", "bootargs", &len);
 
+	psci_conduit_from_dt(dtb); /* bare QEMU answers PSCI on HVC only */
 	gic_init_cpu();
+	if (has_word(args, len, "bench.bare")) {
+		timer_bench(); /* no EL2 here: nothing else to measure */
+		return 0;
+	}
 	write_sysreg(pmevtyper0_el0, INST_RETIRED | PMEVTYPER_NSH);
 	write_sysreg(pmcntenset_el0, 1);
 	write_sysreg(pmcr_el0, read_sysreg(pmcr_el0) | 1); /* PMCR_EL0.E */
 	isb();
+	if (has_word(args, len, "bench.sgi")) {
+		sgi_bench(dtb);
+		return 0;
+	}
 	base = loop_nop();
 	check(base.insns > 0, "the PMU counts retired instructions (needs -icount)");
 	report("null-hvc", loop_hvc(), base, true);
@@ -81,9 +390,22 @@ int main(u64 dtb)
 	report("mmio-read-inner", loop_mmio_inner(), base, true);
 	timer_base = loop_timer_nop();
 	report("wfi", loop_wfi(), timer_base, false);
+	timer_bench();
 	return 0;
 }
 
+/* vCPU 1 of the SGI boot: the target, idle in WFI with its SGI enabled. */
 void secondary_main(unsigned index)
 {
+	if (!sgi_mode)
+		return;
+	gic_init_cpu();
+	target_sgi_config(index);
+	guest_irq_handler = target_irq;
+	__atomic_store_n(&target_ready, 1, __ATOMIC_RELEASE);
+	asm volatile("msr daifclr, #2" ::: "memory");
+	for (;;) {
+		asm volatile("wfi" ::: "memory");
+		__atomic_add_fetch(&target_wakes, 1, __ATOMIC_RELEASE);
+	}
 }
