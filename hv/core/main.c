@@ -156,6 +156,7 @@ static void primary_boot(struct pcpu *cpu)
 	for (unsigned i = 0; i < pcpu_count; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = plat.cpu_mpidr[i];
+		pcpus[i].kick_sgir = gic_sgir_for(pcpus[i].mpidr, GIC_SGI_KICK);
 		vcpu_init(&pcpus[i].vcpu, i);
 	}
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)

@@ -93,6 +93,7 @@ struct pcpu {
 	unsigned id;
 	struct vcpu vcpu;
 	u64 mpidr;
+	u64 kick_sgir; /* ICC_SGI0R_EL1 for GIC_SGI_KICK to this pCPU, computed once */
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct remote_call call;
 	volatile bool el2_probe_armed, el2_probe_faulted;

@@ -32,7 +32,17 @@ const char *skip_spaces(const char *s);
 typedef struct {
 	volatile u32 locked;
 } spinlock_t;
-void spin_lock(spinlock_t *l);
-void spin_unlock(spinlock_t *l);
+/* Inline: the interrupt path takes one on every exit (docs/performance.md). */
+static inline void spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 
 #endif

@@ -41,7 +41,7 @@
 #define GICR_IPRIORITYR 0x0400
 #define GICR_IGRPMODR0 0x0d00
 
-#define HV_PRIVATE BIT(GIC_SGI_KICK) | BIT(GIC_PPI_HV_TIMER)
+#define HV_GROUP0_PRIVATE (BIT(GIC_SGI_KICK) | BIT(GIC_PPI_HV_TIMER)) /* the maintenance PPI is Group 1 */
 #define HV_PRIORITY 0x00 /* highest: preempts anything the guest runs */
 #define PRIORITY_BYTES(p) ((p) * 0x01010101u)
 #define PMR_ALL 0xff
@@ -52,9 +52,6 @@
 #define ICC_PMR_EL1 S3_0_C4_C6_0
 #define ICC_IAR0_EL1 S3_0_C12_C8_0
 #define ICC_EOIR0_EL1 S3_0_C12_C8_1
-#define ICC_IAR1_EL1 S3_0_C12_C12_0
-#define ICC_EOIR1_EL1 S3_0_C12_C12_1
-#define ICC_DIR_EL1 S3_0_C12_C11_1
 #define ICC_CTLR_EL1 S3_0_C12_C12_4
 #define ICC_CTLR_EOIMODE BIT(1)
 #define ICC_IGRPEN0_EL1 S3_0_C12_C12_6
@@ -65,7 +62,7 @@
 #define SGIR_INTID_SHIFT 24
 #define SGIR_IRM BIT(40)	/* every PE but this one */
 
-static unsigned hv_spi; /* the debug line's INTx, 0 if none */
+unsigned gic_hv_spi;
 static unsigned spi_end;
 
 static volatile u32 *reg32(u64 addr)
@@ -118,19 +115,13 @@ void gic_take_spi(unsigned intid, u64 mpidr)
 
 	if (intid < 32 || intid >= spi_end)
 		return;
-	hv_spi = intid;
+	gic_hv_spi = intid;
 	*reg32(d + GICD_ICENABLER + 4 * (intid / 32)) = BIT(intid % 32);
 	*reg32(d + GICD_IGROUPR + 4 * (intid / 32)) &= ~(u32)BIT(intid % 32);
 	*(volatile u8 *)(d + GICD_IPRIORITYR + intid) = HV_PRIORITY;
 	*reg32(d + GICD_ICFGR + 4 * (intid / 16)) &= ~(3u << 2 * (intid % 16)); /* level */
 	*(volatile u64 *)(d + GICD_IROUTER + 8 * intid) = mpidr & MPIDR_AFF_MASK;
 	*reg32(d + GICD_ISENABLER + 4 * (intid / 32)) = BIT(intid % 32);
-}
-
-bool gic_is_hypervisors(unsigned intid)
-{
-	return intid == GIC_SGI_KICK || intid == GIC_PPI_MAINTENANCE || intid == GIC_PPI_HV_TIMER ||
-	       (hv_spi && intid == hv_spi);
 }
 
 /*
@@ -149,13 +140,13 @@ void gic_cpu_init(unsigned cpu)
 	*reg32(sgi + GICR_ICENABLER0) = ~0u;
 	*reg32(sgi + GICR_ICPENDR0) = ~0u;
 	*reg32(sgi + GICR_ICACTIVER0) = ~0u;
-	*reg32(sgi + GICR_IGROUPR0) = ~(u32)(HV_PRIVATE);
+	*reg32(sgi + GICR_IGROUPR0) = ~(u32)HV_GROUP0_PRIVATE;
 	*reg32(sgi + GICR_IGRPMODR0) = 0;
 	for (unsigned intid = 0; intid < 32; intid += 4)
 		*reg32(sgi + GICR_IPRIORITYR + intid) = PRIORITY_BYTES(GIC_GUEST_PRIORITY);
 	prio[GIC_SGI_KICK] = HV_PRIORITY;
 	prio[GIC_PPI_HV_TIMER] = HV_PRIORITY;
-	*reg32(sgi + GICR_ISENABLER0) = HV_PRIVATE | BIT(GIC_PPI_MAINTENANCE);
+	*reg32(sgi + GICR_ISENABLER0) = HV_GROUP0_PRIVATE | BIT(GIC_PPI_MAINTENANCE);
 	sysreg_write(ICC_SRE_EL2, ICC_SRE_ALL);
 	isb();
 	sysreg_write(ICC_CTLR_EL1, sysreg_read(ICC_CTLR_EL1) | ICC_CTLR_EOIMODE);
@@ -181,33 +172,26 @@ void gic_eoi_fiq(unsigned intid)
 	isb();
 }
 
-unsigned gic_ack_irq(void)
+/* ICC_SGI0R_EL1's value for SGI intid to the PE mpidr (TargetList, Aff1-3, RS). */
+u64 gic_sgir_for(u64 mpidr, unsigned intid)
 {
-	unsigned intid = sysreg_read(ICC_IAR1_EL1) & 0xffffff;
+	u64 aff0 = FIELD(mpidr, 7, 0);
 
-	dsb(sy);
-	return intid;
-}
-
-void gic_drop_irq(unsigned intid)
-{
-	sysreg_write(ICC_EOIR1_EL1, intid);
-	isb();
-}
-
-void gic_deactivate(unsigned intid)
-{
-	sysreg_write(ICC_DIR_EL1, intid);
-	isb();
+	return BIT(aff0 % 16) | FIELD(mpidr, 15, 8) << 16 | (u64)intid << SGIR_INTID_SHIFT |
+	       FIELD(mpidr, 23, 16) << 32 | (aff0 / 16) << 44 | FIELD(mpidr, 39, 32) << 48;
 }
 
 void gic_send_sgi(u64 mpidr, unsigned intid)
 {
-	u64 aff0 = FIELD(mpidr, 7, 0);
-
 	dsb(ish);
-	sysreg_write(ICC_SGI0R_EL1, BIT(aff0 % 16) | FIELD(mpidr, 15, 8) << 16 | (u64)intid << SGIR_INTID_SHIFT |
-					   FIELD(mpidr, 23, 16) << 32 | (aff0 / 16) << 44 | FIELD(mpidr, 39, 32) << 48);
+	sysreg_write(ICC_SGI0R_EL1, gic_sgir_for(mpidr, intid));
+	isb();
+}
+
+void gic_kick(struct pcpu *cpu)
+{
+	dsb(ish);
+	sysreg_write(ICC_SGI0R_EL1, cpu->kick_sgir);
 	isb();
 }
 
@@ -325,6 +309,6 @@ void gic_phys_set_edge(unsigned intid, bool edge)
 
 void gic_phys_route(unsigned intid, u64 mpidr)
 {
-	if (intid >= 32 && intid < spi_end && (intid == hv_spi || !gic_is_hypervisors(intid)))
+	if (intid >= 32 && intid < spi_end && (intid == gic_hv_spi || !gic_is_hypervisors(intid)))
 		*(volatile u64 *)(plat.gicd_base + GICD_IROUTER + 8 * intid) = mpidr & MPIDR_AFF_MASK;
 }

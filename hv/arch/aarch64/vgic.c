@@ -54,6 +54,7 @@
 #define ICH_HCR_TDIR BIT(14)   /* the guest's ICC_DIR_EL1 traps */
 #define ICH_HCR_EOICOUNT(v) FIELD(v, 31, 27)
 #define ICH_VTR_EL2 S3_4_C12_C11_1
+#define ICH_ELRSR_EL2 S3_4_C12_C11_5 /* bit n: list register n holds nothing */
 #define ICH_VMCR_EL2 S3_4_C12_C11_7
 #define ICH_VMCR_VENG0 BIT(0)
 #define ICH_VMCR_VENG1 BIT(1)
@@ -199,7 +200,7 @@ static void notify(struct vcpu *v)
 
 	__atomic_or_fetch(&cpu->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 	if (cpu != this_pcpu() && v->state != VCPU_OFF)
-		gic_send_sgi(cpu->mpidr, GIC_SGI_KICK);
+		gic_kick(cpu);
 }
 
 /*
@@ -511,7 +512,7 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
  * INTID, the priority, and whether a physical interrupt stands behind it
  * (outcome "forwarded") or not ("emulated").
  */
-static void record(struct pcpu *cpu, struct trap_frame *f, const struct delivery *d)
+static inline void record(struct pcpu *cpu, struct trap_frame *f, const struct delivery *d)
 {
 	struct event_cursor cur = cpu->event_cursor;
 	u64 seq = cur.ring->head;
@@ -616,27 +617,82 @@ static u32 take_for_guest(struct vcpu *here, unsigned intid)
 }
 
 /*
- * One exit for every physical interrupt pending for the guest, in one pass
- * under the lock: what the guest ended since the last exit is seen first (the
- * interrupt it deactivated may be the one coming in again), then each is
- * taken, then the list registers are refilled.
+ * The list registers the guest has ended since the last look, found from
+ * ICH_ELRSR_EL2 alone: what lr_sync() does for them, without reading the
+ * others. Lock held, on v's pCPU.
  */
-void trap_lower_irq(struct trap_frame *f)
+static void lr_retire_empty(struct vcpu *v)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
+	struct vgic_cpu *c = &v->vgic;
+
+	for (u32 empty = sysreg_read(ICH_ELRSR_EL2) & c->lr_used; empty; empty &= empty - 1) {
+		unsigned n = __builtin_ctz(empty), intid = (u32)c->lr[n];
+		struct virq *q = virq_of(v, intid);
+		if ((c->lr[n] & LR_PENDING) && q->pend_gen == c->lr_gen[n])
+			q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED); /* acknowledged, then ended */
+		q->flags &= ~(VIRQ_ACTIVE | (c->lr[n] & LR_HW ? VIRQ_HW_HELD : 0));
+		lr_release(v, n, q);
+		if (q->flags & VIRQ_PENDING) /* pended again meanwhile */
+			requeue(v, intid, q);
+	}
+}
+
+/*
+ * The common case of a physical interrupt for the guest, the virtual timer's
+ * at every tick: a private one for this very vCPU, nothing waiting, nothing
+ * changed by others since the last exit, a list register free once the ended
+ * ones are retired. It goes straight into that register. False: the general
+ * path does it. Lock held.
+ */
+static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct delivery *d)
+{
 	struct vcpu *v = &cpu->vcpu;
-	u64 t0 = sysreg_read(cntpct_el0);
+	struct vgic_cpu *c = &v->vgic;
+	struct virq *q = &c->priv[intid % VGIC_PRIVATE];
+	u32 free;
+	unsigned n;
+
+	if (intid < 16 || intid >= VGIC_PRIVATE || gic_is_hypervisors(intid) || (cpu->exit_work & EXIT_WORK_VGIC) ||
+	    c->evicted || c->overflow)
+		return false;
+	lr_retire_empty(v);
+	free = ~(u32)c->lr_used & ((1u << vgic.lrs) - 1);
+	if (c->queued_words || q->lr >= 0 || !free || (q->flags & VIRQ_ACTIVE) || !(q->flags & VIRQ_ENABLED) ||
+	    !group_enabled(q))
+		return false;
+	q->flags |= VIRQ_PENDING | VIRQ_HW_HELD;
+	q->pend_gen++;
+	n = __builtin_ctz(free);
+	c->lr[n] = lr_value(intid, q);
+	c->lr_gen[n] = q->pend_gen;
+	c->lr_used |= (u16)BIT(n);
+	q->lr = n;
+	lr_write(n, c->lr[n]);
+	c->delivered++;
+	*d = (struct delivery){ intid, q->priority, true };
+	return true;
+}
+
+/*
+ * The general path, lock held, for the first interrupt (intid) and any others
+ * pending: what the guest ended since the last exit is seen first (the
+ * interrupt it deactivated may be the one coming in again), then each is
+ * taken, then the list registers are refilled. Unlocks.
+ */
+static void __attribute__((noinline)) irq_exit_general(struct pcpu *cpu, struct trap_frame *f, unsigned intid)
+{
+	struct vcpu *v = &cpu->vcpu;
 	struct delivery d[VGIC_MAX_LRS];
 	u32 others = 0, req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
 	bool maintenance = false;
-	unsigned intid, n;
+	unsigned n;
 
 	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_VGIC, __ATOMIC_ACQ_REL);
-	spin_lock(&vgic.lock);
 	lr_sync(v);
 	/* Bounded: a storm of physical interrupts still lets the guest run. */
-	for (unsigned i = 0; i < 16 && (intid = gic_ack_irq()) != GIC_SPURIOUS; i++) {
-		gic_drop_irq(intid);
+	for (unsigned i = 0; i < 16 && intid != GIC_SPURIOUS; i++, intid = gic_ack_irq()) {
+		if (i)
+			gic_drop_irq(intid);
 		if (intid == GIC_PPI_MAINTENANCE)
 			maintenance = true; /* level while its condition holds: ended once refilled */
 		else
@@ -650,7 +706,32 @@ void trap_lower_irq(struct trap_frame *f)
 	for (; others; others &= others - 1)
 		notify(vcpu_by_id(__builtin_ctz(others)));
 	record_all(v, f, d, n);
-	v->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+}
+
+/*
+ * A physical interrupt for the guest (HCR_EL2.IMO), acknowledged and dropped
+ * here: straight into a list register in the common case, the general path
+ * otherwise. No sync request can be pending on the direct path: a request
+ * sets EXIT_WORK_VGIC, which sends it the general way.
+ */
+void trap_lower_irq(struct trap_frame *f)
+{
+	struct pcpu *cpu = pcpu_of_frame(f);
+	u64 t0 = sysreg_read(cntpct_el0);
+	unsigned intid = gic_ack_irq();
+	struct delivery d;
+
+	if (intid != GIC_SPURIOUS) {
+		gic_drop_irq(intid);
+		spin_lock(&vgic.lock);
+		if (deliver_direct(cpu, intid, &d)) {
+			spin_unlock(&vgic.lock);
+			record(cpu, f, &d); /* others pending come back at once, as a new exit */
+		} else {
+			irq_exit_general(cpu, f, intid);
+		}
+		cpu->vcpu.stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+	}
 	trap_finish_exit(f);
 }
 
