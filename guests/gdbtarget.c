@@ -47,8 +47,11 @@
  *                         gdbt_fpcr_seen (FP/SIMD instructions)
  *   gdbt_dbgreg_request   non-zero: vCPU 0 reads its debug registers again and prints them
  *   gdbt_irq_step_request non-zero: vCPU 0 makes its timer interrupt pending with IRQs masked
- *                         and unmasks them at gdbt_irq_step_insn: a step there must not enter
- *                         the interrupt handler; gdbt_step_irqs counts the interrupts taken
+ *                         (gdbt_irq_step_pending: the GIC's pending bit for it, as the guest
+ *                         read it just before) and unmasks them at gdbt_irq_step_insn: a step
+ *                         there, or at the next instruction (unmasked, the interrupt pending),
+ *                         must not enter the interrupt handler; gdbt_step_irqs counts the
+ *                         interrupts taken
  *   gdbt_irq_pending_request  non-zero: vCPU 0 unmasks its IRQs and arms its timer 50 ms
  *                         ahead, then passes gdbt_irq_pending_insn: a debugger stopped there
  *                         long enough has an interrupt pending and unmasked when it steps
@@ -96,7 +99,7 @@ volatile u64 gdbt_vreg_init[2] __attribute__((aligned(16))) = { 0x11112222333344
 volatile u64 gdbt_vreg_seen[2] __attribute__((aligned(16)));
 volatile u64 gdbt_fpcr_seen, gdbt_fp_request;
 volatile u64 gdbt_dbg_boot[4], gdbt_dbgreg_request;
-volatile u64 gdbt_irq_step_request, gdbt_irq_pending_request, gdbt_step_irqs;
+volatile u64 gdbt_irq_step_request, gdbt_irq_pending_request, gdbt_step_irqs, gdbt_irq_step_pending;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -208,16 +211,27 @@ static void gdbt_step_irq_handler(void)
  * instruction at gdbt_irq_step_insn: run freely, the interrupt is taken right
  * after it; stepped by a debugger that holds the guest's interrupts off during
  * a step, the step ends on the next instruction and the interrupt comes later.
+ * A second step, from the nop after it, starts with PSTATE.I clear and the
+ * interrupt pending: a step that let interrupts in would take it at once, on
+ * any implementation (an emulator may finish the unmasking step first).
+ * The timer stays pending until the handler disarms it: its condition holds
+ * from now on, as guest time only moves forward.
  */
 static void gdbt_irq_step(void)
 {
 	u64 before = gdbt_step_irqs;
+	volatile u32 *ispendr0 = (volatile u32 *)(GICR_BASE + cpu_index() * 0x20000ul + 0x10000ul + 0x200ul);
 
 	guest_irq_handler = gdbt_step_irq_handler;
 	timer_arm_ticks(0);
 	while (!(read_sysreg(cntv_ctl_el0) & 4)) /* CNTV_CTL_EL0.ISTATUS: it fired */
 		;
 	isb();
+	/* GICR_ISPENDR0 in the SGI frame: the interrupt has reached the GIC (within 10 ms). */
+	for (u64 end = read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0) / 100;
+	     !(*ispendr0 & BIT(TIMER_PPI)) && read_sysreg(cntvct_el0) < end;)
+		;
+	gdbt_irq_step_pending = !!(*ispendr0 & BIT(TIMER_PPI));
 	asm volatile(".global gdbt_irq_step_insn\n"
 		     "gdbt_irq_step_insn: msr daifclr, #2\n"
 		     "nop\n"

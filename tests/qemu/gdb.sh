@@ -481,16 +481,27 @@ fi
 
 # ---- 4c. stepirq: a step with the guest's interrupts unmasked and one pending: the step
 # ends on the next instruction; the interrupt is taken after it, once the guest runs.
+# The guest makes its timer's interrupt pending (it reads the GIC's pending bit back
+# into gdbt_irq_step_pending) with PSTATE.I set, and clears PSTATE.I at
+# gdbt_irq_step_insn. The first stepi steps that instruction: an emulator may end the
+# step before it looks at interrupts, so that one alone proves nothing. The second
+# starts with PSTATE.I clear and the interrupt pending: a step that does not hold the
+# guest's interrupts off enters the handler at once, on any implementation, and stops
+# on its vector instead of at pc + 8.
 if want stepirq; then
 session stepirq 30 'set var gdbt_irq_step_request = 1' 'break *gdbt_irq_step_insn' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark before)" 'p gdbt_step_irqs' 'p/x $cpsr & 0x80' \
+	'p gdbt_irq_step_pending' \
 	"$(mark step)" 'stepi' "$(mark after)" 'p/d (long)$pc - (long)&gdbt_irq_step_insn' 'p gdbt_step_irqs' \
-	'p/x $cpsr & 0x80' "$(mark detach)" 'delete' 'detach'
+	'p/x $cpsr & 0x80' "$(mark step2)" 'stepi' "$(mark after2)" 'p/d (long)$pc - (long)&gdbt_irq_step_insn' \
+	'p gdbt_step_irqs' 'p/x $cpsr & 0x80' "$(mark detach)" 'delete' 'detach'
 b=$(values <<<"$(part before)" | tr '\n' ' ') a=$(values <<<"$(part after)" | tr '\n' ' ')
+a2=$(values <<<"$(part after2)" | tr '\n' ' ')
 k=${b%% *}
-grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x80 " ] && [ "$a" = "4 $k 0x0 " ]
-verdict $? "stepi over the unmasking instruction with the timer interrupt pending: pc + 4, PSTATE.I clear, no interrupt taken" \
-	"" "$(part cont)"$'\n'"$(part before)"$'\n'"$(part after)"
+grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x80 1 " ] && [ "$a" = "4 $k 0x0 " ] &&
+	[ "$a2" = "8 $k 0x0 " ]
+verdict $? "stepi twice from the unmasking instruction, the timer interrupt pending (the GIC says so): pc + 4 with PSTATE.I clear, then pc + 8, no interrupt taken" \
+	"" "$(part cont)"$'\n'"$(part before)"$'\n'"$(part after)"$'\n'"$(part step2)"$'\n'"$(part after2)"
 detached && console_wait '^gdbtarget: irq step: ' 10 && clean_console | grep -qx 'gdbtarget: irq step: 1 interrupt(s) taken'
 verdict $? "the pending interrupt is taken once the guest runs on (console: 1 interrupt taken)" "" \
 	"$(clean_console | grep 'irq step')"
