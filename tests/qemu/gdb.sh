@@ -592,7 +592,7 @@ k=${b%% *}
 what="stepi with the guest's interrupts unmasked and its timer's pending: pc + 4, not the handler; taken once it runs"
 if [[ $k =~ ^[0-9]+$ ]] && [ "$a" = "4 $k " ] && [ "$(pval taken)" = "$k" ]; then
 	# The timer never fired while gdb waited: nothing was pending at the step.
-	skip "$what" "guest time stood still while the guest was stopped (QEMU's own stub freezes it), so no interrupt was pending"
+	skip "$what" "guest time stood still while the guest was stopped (trapvisor moves CNTVOFF_EL2, QEMU's own stub freezes it), so no interrupt was pending; the first stepirq check steps with one pending"
 else
 	grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x0 " ] && [ "$a" = "4 $k " ] &&
 		[ "$(pval taken)" = $((k + 1)) ]
