@@ -21,6 +21,11 @@
  *   gdbt_sctlr            SCTLR_EL1 as vCPU 0 left it (MMU on)
  *   gdbt_pattern[4]       the values below; a change is printed
  *   gdbt_alias_page[512]  also at GDBT_ALIAS_VA; a change of word 0 is printed
+ *   gdbt_alias_write_request  N: vCPU 0 writes word GDBT_ALIAS_WORD of gdbt_alias_page
+ *                         twice in gdbt_alias_writes(N), the same physical bytes through each
+ *                         VA: N << 8 | 1 through GDBT_ALIAS_VA, then N << 8 | 2 through
+ *                         gdbt_alias_page; then it calls gdbt_alias_done(N), which keeps N
+ *                         in gdbt_alias_writes_done
  *   gdbt_magic            a change is printed: "gdbtarget: gdbt_magic changed to 0x..."
  *   gdbt_tpidr_el0_seen   TPIDR_EL0 as vCPU 0 reads it each tick (GDB may write it)
  *   gdbt_code_word        the first instruction of gdbt_compute as the guest reads it right
@@ -47,8 +52,11 @@
  *                         gdbt_fpcr_seen (FP/SIMD instructions)
  *   gdbt_dbgreg_request   non-zero: vCPU 0 reads its debug registers again and prints them
  *   gdbt_irq_step_request non-zero: vCPU 0 makes its timer interrupt pending with IRQs masked
- *                         and unmasks them at gdbt_irq_step_insn: a step there must not enter
- *                         the interrupt handler; gdbt_step_irqs counts the interrupts taken
+ *                         (gdbt_irq_step_pending: the GIC's pending bit for it, as the guest
+ *                         read it just before) and unmasks them at gdbt_irq_step_insn: a step
+ *                         there, or at the next instruction (unmasked, the interrupt pending),
+ *                         must not enter the interrupt handler; gdbt_step_irqs counts the
+ *                         interrupts taken
  *   gdbt_irq_pending_request  non-zero: vCPU 0 unmasks its IRQs and arms its timer 50 ms
  *                         ahead, then passes gdbt_irq_pending_insn: a debugger stopped there
  *                         long enough has an interrupt pending and unmasked when it steps
@@ -73,6 +81,7 @@ asm(".cfi_sections .debug_frame");
 #define GDBT_MAGIC_INIT 0x6764627461726765ul
 #define GDBT_ALIAS_VA MMU_ALIAS_BASE
 #define GDBT_ALIAS_INIT 0xa11a5a11a5a11a50ul
+#define GDBT_ALIAS_WORD 4 /* the word gdbt_alias_writes() writes through both VAs */
 #define GDBT_FPCR_INIT 0x00400000ul /* FPCR.RMode = round towards plus infinity */
 /* The guest's own debug registers (E = 0: nothing fires). */
 #define GDBT_DBGBVR1 0x42201230ul
@@ -96,7 +105,8 @@ volatile u64 gdbt_vreg_init[2] __attribute__((aligned(16))) = { 0x11112222333344
 volatile u64 gdbt_vreg_seen[2] __attribute__((aligned(16)));
 volatile u64 gdbt_fpcr_seen, gdbt_fp_request;
 volatile u64 gdbt_dbg_boot[4], gdbt_dbgreg_request;
-volatile u64 gdbt_irq_step_request, gdbt_irq_pending_request, gdbt_step_irqs;
+volatile u64 gdbt_irq_step_request, gdbt_irq_pending_request, gdbt_step_irqs, gdbt_irq_step_pending;
+volatile u64 gdbt_alias_write_request, gdbt_alias_writes_done;
 volatile unsigned gdbt_cpus_up;
 volatile u8 gdbt_buffer[65536];
 
@@ -141,6 +151,27 @@ void gdbt_tick(unsigned n)
 	 * the vm class is on): the tick, as the guest's context id, and a read. */
 	gdbt_set_context(n);
 	gdbt_ctx_seen = gdbt_get_context();
+}
+
+/* Where an alias scenario ends, for a breakpoint. */
+void gdbt_alias_done(u64 n)
+{
+	gdbt_alias_writes_done = n;
+}
+
+/*
+ * The same physical bytes written through both of their virtual addresses, the
+ * alias first: a watchpoint that watches physical memory (trapvisor's stage-2
+ * ones) stops on both writes, whichever VA it was set through; one that
+ * compares virtual addresses (a debug register) only on the write through its own.
+ */
+void gdbt_alias_writes(u64 n)
+{
+	volatile u64 *alias = (volatile u64 *)GDBT_ALIAS_VA;
+
+	alias[GDBT_ALIAS_WORD] = n << 8 | 1;
+	gdbt_alias_page[GDBT_ALIAS_WORD] = n << 8 | 2;
+	gdbt_alias_done(n);
 }
 
 /* A read, then a write, of the same variable: for read and access watchpoints. */
@@ -208,16 +239,27 @@ static void gdbt_step_irq_handler(void)
  * instruction at gdbt_irq_step_insn: run freely, the interrupt is taken right
  * after it; stepped by a debugger that holds the guest's interrupts off during
  * a step, the step ends on the next instruction and the interrupt comes later.
+ * A second step, from the nop after it, starts with PSTATE.I clear and the
+ * interrupt pending: a step that let interrupts in would take it at once, on
+ * any implementation (an emulator may finish the unmasking step first).
+ * The timer stays pending until the handler disarms it: its condition holds
+ * from now on, as guest time only moves forward.
  */
 static void gdbt_irq_step(void)
 {
 	u64 before = gdbt_step_irqs;
+	volatile u32 *ispendr0 = (volatile u32 *)(GICR_BASE + cpu_index() * 0x20000ul + 0x10000ul + 0x200ul);
 
 	guest_irq_handler = gdbt_step_irq_handler;
 	timer_arm_ticks(0);
 	while (!(read_sysreg(cntv_ctl_el0) & 4)) /* CNTV_CTL_EL0.ISTATUS: it fired */
 		;
 	isb();
+	/* GICR_ISPENDR0 in the SGI frame: the interrupt has reached the GIC (within 10 ms). */
+	for (u64 end = read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0) / 100;
+	     !(*ispendr0 & BIT(TIMER_PPI)) && read_sysreg(cntvct_el0) < end;)
+		;
+	gdbt_irq_step_pending = !!(*ispendr0 & BIT(TIMER_PPI));
 	asm volatile(".global gdbt_irq_step_insn\n"
 		     "gdbt_irq_step_insn: msr daifclr, #2\n"
 		     "nop\n"
@@ -382,6 +424,12 @@ int main(u64 dtb)
 		if (gdbt_irq_step_request) {
 			gdbt_irq_step_request = 0;
 			gdbt_irq_step();
+		}
+		if (gdbt_alias_write_request) {
+			/* Taken first: GDB may ask again while stopped in gdbt_alias_done(). */
+			u64 n = gdbt_alias_write_request;
+			gdbt_alias_write_request = 0;
+			gdbt_alias_writes(n);
 		}
 		if (gdbt_irq_pending_request) {
 			gdbt_irq_pending_request = 0;

@@ -15,7 +15,7 @@
 #                                        checks are SKIPped)
 #   ... --only GROUP,GROUP               only these groups of checks (the mutation check,
 #                                        tests/mutations/, uses it); the groups:
-groups="attach break watch ctrlc irqspin hw stepirq regwrite catch irq filters catchcalls tracing mmio
+groups="attach break watch aliaswatch ctrlc irqspin hw stepirq regwrite catch irq filters catchcalls tracing mmio
 	python actions traps fp schedlock detach scriptsgdb flood kill"
 #
 # Output: one "PASS: gdb: <what>" / "FAIL: gdb: <what>: <why>" / "SKIP: ..." line per
@@ -212,13 +212,13 @@ hv_only() { # hv_only WHAT: true under trapvisor; under QEMU's own stub, a SKIP 
 	return 1
 }
 sym() { ${CROSS:-aarch64-linux-gnu-}nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
+alias_va=0x1000000000 # GDBT_ALIAS_VA: gdbt_alias_page at a VA that is not its PA
 
 # ---- 1. attach: threads, registers (core, FP, system, the hypervisor's), memory
 # through the guest's own translation, what is out of reach, thread switch, detach.
 if want attach; then
 magic=$(printf '0x%04x%04x%04x%04x' $((RANDOM | 0x1000)) $RANDOM $RANDOM $RANDOM)
 alias_magic=$(printf '0x%04x%04x%04x%04x' $((RANDOM | 0x1000)) $RANDOM $RANDOM $RANDOM)
-alias_va=0x1000000000 # GDBT_ALIAS_VA: gdbt_alias_page at a VA that is not its PA
 session attach 30 \
 	"$(mark threads)" 'info threads' "$(mark mpidr)" 'p/x gdbt_mpidr[0]' 'p/x gdbt_mpidr[1]' \
 	"$(mark regs)" 'info registers' \
@@ -408,6 +408,81 @@ verdict $? "awatch gdbt_rw_target: stops on the read first (gdbt_rw_reader runs 
 detached; verdict $? "detach after the watchpoints" "" "$(part detach)"
 fi
 
+# ---- 3a. aliaswatch: the same physical bytes through two virtual addresses. The guest
+# writes word 4 of gdbt_alias_page through its alias at GDBT_ALIAS_VA, then through
+# gdbt_alias_page itself (gdbt_alias_writes(N): N << 8 | 1, then N << 8 | 2). A watchpoint
+# of 24 bytes (no debug register takes that length) is trapvisor's stage-2 one, on the
+# physical page: it stops on both writes, whichever VA it was set through, and GDB is
+# told the address it watches. One of 8 bytes goes into a debug register, which compares
+# virtual addresses: it stops only on the write through its own VA (docs/user-guide.md,
+# limitations), as QEMU's own stub does too.
+if want aliaswatch; then
+alias_word=$(hex $((alias_va + 32))) # word 4 (GDBT_ALIAS_WORD) through the alias
+# continue_to WHAT: mark WHAT and continue under a guard.
+continue_to() { printf '%s\0' "$(mark "$1")" "$(guard_on 10)" 'continue' "$guard_off"; }
+mapfile -d '' s2 < <(
+	if [ $mode = hv ]; then
+		printf '%s\0' "$(mark s2set)" 'set breakpoint always-inserted on' 'watch *(long(*)[3])&gdbt_alias_page[4]' \
+			'monitor hv watch' 'set breakpoint always-inserted off' 'set var gdbt_alias_write_request = 1' \
+			'set debug remote 1'
+		continue_to s2hit1; continue_to s2hit2
+		printf '%s\0' 'set debug remote 0'
+		continue_to s2done
+		printf '%s\0' 'delete 2' "$(mark s2aset)" "watch *(long(*)[3])$alias_word" \
+			'set var gdbt_alias_write_request = 2' 'set debug remote 1'
+		continue_to s2ahit1; continue_to s2ahit2
+		printf '%s\0' 'set debug remote 0'
+		continue_to s2adone
+		printf '%s\0' 'delete 3'
+	fi)
+# The debug-register watchpoints come after the two stage-2 ones (numbers 4, 5) or alone
+# (2, 3, under QEMU's own stub); word 4 holds 514 after the stage-2 runs, 0 without them.
+hw1=$([ $mode = hv ] && echo 4 || echo 2) hw2=$([ $mode = hv ] && echo 5 || echo 3)
+hw_old=$([ $mode = hv ] && echo 514 || echo 0)
+mapfile -d '' hw < <(
+	printf '%s\0' "$(mark hwset)" 'set breakpoint always-inserted on' 'watch gdbt_alias_page[4]'
+	[ $mode = hv ] && printf '%s\0' 'monitor hv watch'
+	printf '%s\0' 'set breakpoint always-inserted off' 'set var gdbt_alias_write_request = 3'
+	continue_to hwhit; continue_to hwdone
+	printf '%s\0' "delete $hw1" "watch *(long *)$alias_word" 'set var gdbt_alias_write_request = 4'
+	continue_to hwahit; continue_to hwadone)
+session aliaswatch 90 'break gdbt_alias_done' "$(mark where)" 'p/x &gdbt_alias_page[4]' "${s2[@]}" "${hw[@]}" \
+	"$(mark detach)" 'delete' 'detach'
+direct=$(pval where)
+# stops PART: how the stops in PART went, in one line: "hit N old OLD new NEW" per watchpoint
+# hit, "watch:ADDRESS" per stop packet that named one, "done N" for gdbt_alias_done(N).
+stops() {
+	part "$1" | sed -n -e 's/^Thread 1 hit Hardware watchpoint \([0-9]*\): .*/hit \1/p' \
+		-e 's/^New value = \(.*\)$/new \1/p' -e 's/^Old value = \(.*\)$/old \1/p' \
+		-e 's/.*Packet received: T05.*;\(watch:[0-9a-f]*\);.*/\1/p' \
+		-e 's/.*Breakpoint 1, gdbt_alias_done (n=\([0-9]*\)).*/done \1/p' | tr '\n' ' '
+}
+if [ $mode = hv ]; then
+	[ -n "$direct" ] && grep -qxF "  write  $direct-$(hex $((direct + 23))) (24 bytes, 1 pages) hits 0" <<<"$(part s2set)" &&
+		[ "$(stops s2hit1)" = "watch:${direct#0x} hit 2 old {0, 0, 0} new {257, 0, 0} " ] &&
+		[ "$(stops s2hit2)" = "watch:${direct#0x} hit 2 old {257, 0, 0} new {258, 0, 0} " ] &&
+		[ "$(stops s2done)" = "done 1 " ]
+	verdict $? "watch 24 bytes of gdbt_alias_page (stage 2, at $direct): stops on the guest's write through the alias $alias_word, and on the one through gdbt_alias_page, GDB told $direct each time" \
+		"" "$(part s2set)"$'\n'"stops: $(stops s2hit1) | $(stops s2hit2) | $(stops s2done)"
+	[ "$(stops s2ahit1)" = "watch:${alias_word#0x} hit 3 old {258, 0, 0} new {513, 0, 0} " ] &&
+		[ "$(stops s2ahit2)" = "watch:${alias_word#0x} hit 3 old {513, 0, 0} new {514, 0, 0} " ] &&
+		[ "$(stops s2adone)" = "done 2 " ]
+	verdict $? "watch 24 bytes through the alias $alias_word (stage 2): stops on both writes, the one through gdbt_alias_page too, GDB told $alias_word each time" \
+		"" "stops: $(stops s2ahit1) | $(stops s2ahit2) | $(stops s2adone)"$'\n'"$(part s2aset)"
+else
+	skip "stage-2 watchpoints through an alias" "a hypervisor feature; QEMU's own stub compares virtual addresses"
+fi
+# The write through the other VA goes unseen: the hit's old value is the one from before it.
+{ [ $mode != hv ] || grep -q '^  no stage-2 watchpoints' <<<"$(part hwset)"; } &&
+	[ "$(stops hwhit)" = "hit $hw1 old $hw_old new 770 " ] && [ "$(stops hwdone)" = "done 3 " ]
+verdict $? "watch 8 bytes of gdbt_alias_page (a debug register): stops on the write through gdbt_alias_page only, not on the one through the alias" \
+	"" "stops: $(stops hwhit) | $(stops hwdone)"$'\n'"$(part hwset)"
+[ "$(stops hwahit)" = "hit $hw2 old 770 new 1025 " ] && [ "$(stops hwadone)" = "done 4 " ]
+verdict $? "watch 8 bytes through the alias $alias_word (a debug register): stops on the write through the alias only" \
+	"" "stops: $(stops hwahit) | $(stops hwadone)"
+detached; verdict $? "detach after the alias watchpoints" "" "$(part detach)"
+fi
+
 # ---- 4. ctrlc: Ctrl-C while vCPU 0 spins without trapping.
 if want ctrlc; then
 session ctrlc 30 'set var gdbt_spin_request = 1' \
@@ -483,16 +558,27 @@ fi
 
 # ---- 4c. stepirq: a step with the guest's interrupts unmasked and one pending: the step
 # ends on the next instruction; the interrupt is taken after it, once the guest runs.
+# The guest makes its timer's interrupt pending (it reads the GIC's pending bit back
+# into gdbt_irq_step_pending) with PSTATE.I set, and clears PSTATE.I at
+# gdbt_irq_step_insn. The first stepi steps that instruction: an emulator may end the
+# step before it looks at interrupts, so that one alone proves nothing. The second
+# starts with PSTATE.I clear and the interrupt pending: a step that does not hold the
+# guest's interrupts off enters the handler at once, on any implementation, and stops
+# on its vector instead of at pc + 8.
 if want stepirq; then
 session stepirq 30 'set var gdbt_irq_step_request = 1' 'break *gdbt_irq_step_insn' "$(guard_on 15)" \
 	"$(mark cont)" 'continue' "$guard_off" "$(mark before)" 'p gdbt_step_irqs' 'p/x $cpsr & 0x80' \
+	'p gdbt_irq_step_pending' \
 	"$(mark step)" 'stepi' "$(mark after)" 'p/d (long)$pc - (long)&gdbt_irq_step_insn' 'p gdbt_step_irqs' \
-	'p/x $cpsr & 0x80' "$(mark detach)" 'delete' 'detach'
+	'p/x $cpsr & 0x80' "$(mark step2)" 'stepi' "$(mark after2)" 'p/d (long)$pc - (long)&gdbt_irq_step_insn' \
+	'p gdbt_step_irqs' 'p/x $cpsr & 0x80' "$(mark detach)" 'delete' 'detach'
 b=$(values <<<"$(part before)" | tr '\n' ' ') a=$(values <<<"$(part after)" | tr '\n' ' ')
+a2=$(values <<<"$(part after2)" | tr '\n' ' ')
 k=${b%% *}
-grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x80 " ] && [ "$a" = "4 $k 0x0 " ]
-verdict $? "stepi over the unmasking instruction with the timer interrupt pending: pc + 4, PSTATE.I clear, no interrupt taken" \
-	"" "$(part cont)"$'\n'"$(part before)"$'\n'"$(part after)"
+grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x80 1 " ] && [ "$a" = "4 $k 0x0 " ] &&
+	[ "$a2" = "8 $k 0x0 " ]
+verdict $? "stepi twice from the unmasking instruction, the timer interrupt pending (the GIC says so): pc + 4 with PSTATE.I clear, then pc + 8, no interrupt taken" \
+	"" "$(part cont)"$'\n'"$(part before)"$'\n'"$(part after)"$'\n'"$(part step2)"$'\n'"$(part after2)"
 detached && console_wait '^gdbtarget: irq step: ' 10 && clean_console | grep -qx 'gdbtarget: irq step: 1 interrupt(s) taken'
 verdict $? "the pending interrupt is taken once the guest runs on (console: 1 interrupt taken)" "" \
 	"$(clean_console | grep 'irq step')"
@@ -508,7 +594,7 @@ k=${b%% *}
 what="stepi with the guest's interrupts unmasked and its timer's pending: pc + 4, not the handler; taken once it runs"
 if [[ $k =~ ^[0-9]+$ ]] && [ "$a" = "4 $k " ] && [ "$(pval taken)" = "$k" ]; then
 	# The timer never fired while gdb waited: nothing was pending at the step.
-	skip "$what" "guest time stood still while the guest was stopped (QEMU's own stub freezes it), so no interrupt was pending"
+	skip "$what" "guest time stood still while the guest was stopped (trapvisor moves CNTVOFF_EL2, QEMU's own stub freezes it), so no interrupt was pending; the first stepirq check steps with one pending"
 else
 	grep -qE '^Thread 1 hit Breakpoint 1, ' <<<"$(part cont)" && [ "$b" = "$k 0x0 " ] && [ "$a" = "4 $k " ] &&
 		[ "$(pval taken)" = $((k + 1)) ]

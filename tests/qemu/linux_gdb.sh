@@ -2,13 +2,15 @@
 # Debugging Linux as a user does: Debian's arm64 kernel on 2 vCPUs with KASLR on (no
 # nokaslr) and the test initramfs in its tv.stay mode (it prints the uptime every
 # second, a timed `sleep 2` every fifth, and runs a worker process whose PID it
-# prints). gdb-multiarch attaches through scripts/gdb, what `make gdb GUEST=linux`
-# runs, which recovers the kernel's symbols from the Image and loads them at the
-# KASLR offset. Then, as a user would: threads, a breakpoint by name, the idle loop's
-# WFI caught and stepped out of, the worker caught being scheduled in by its PID in
-# CONTEXTIDR_EL1, a backtrace from a kernel breakpoint, kernel text against the Image,
-# Ctrl-C, detach; Linux goes on and complains of nothing. Last, guest time across a
-# 20 s stop (the hypervisor moves CNTVOFF_EL2 by the time the guest was held).
+# prints, which has a dd read /proc/version every second). gdb-multiarch attaches
+# through scripts/gdb, what `make gdb GUEST=linux` runs, which recovers the kernel's
+# symbols from the Image and loads them at the KASLR offset. Then, as a user would:
+# threads, a breakpoint by name, the idle loop's WFI caught and stepped out of, the
+# worker caught being scheduled in by its PID in CONTEXTIDR_EL1, a backtrace from a
+# kernel breakpoint, kernel text against the Image, Ctrl-C, detach; a stage-2
+# watchpoint on the dd's read buffer that stops on the kernel's STTR into it; Linux
+# goes on and complains of nothing. Last, guest time across a 20 s stop (the
+# hypervisor moves CNTVOFF_EL2 by the time the guest was held).
 #
 # Output: PASS:/FAIL:/SKIP: lines. Logs: build/test-logs/linux-gdb-*.out (gdb) and
 # linux-gdb.console (the guest's console, each line stamped with the host's time).
@@ -116,6 +118,15 @@ guard_on() {
 guard_off="shell kill \$(cat '$guard') 2>/dev/null; rm -f '$guard'"
 value() { sed -n "s/^\\\$[0-9]* = \\(.*\\)\$/\\1/p" | tail -n 1; }
 detached() { grep -qE '^\[Inferior 1 \(.*\) detached\]' <<<"$out"; }
+# uptime_goes_on: the init prints its uptime twice more within 15 s (Linux runs).
+uptime_goes_on() {
+	local last deadline=$((SECONDS + 15))
+	last=$(clean_console | grep -c '^linux-guest: uptime ')
+	while [ $SECONDS -lt $deadline ] && [ "$(clean_console | grep -c '^linux-guest: uptime ')" -lt $((last + 2)) ]; do
+		sleep 0.5
+	done
+	[ "$(clean_console | grep -c '^linux-guest: uptime ')" -ge $((last + 2)) ]
+}
 
 # 1. Attach while Linux runs, and everything a user tries first.
 session kernel 90 \
@@ -221,12 +232,7 @@ grep -q 'received signal SIGINT' <<<"$(part ctrlc)"
 verdict $? "Ctrl-C stops Linux" "" "$(part ctrlc)"
 detached
 verdict $? "detach" "" "$(part detach)"
-last=$(clean_console | grep -c '^linux-guest: uptime ')
-deadline=$((SECONDS + 15))
-while [ $SECONDS -lt $deadline ] && [ "$(clean_console | grep -c '^linux-guest: uptime ')" -lt $((last + 2)) ]; do
-	sleep 0.5
-done
-[ "$(clean_console | grep -c '^linux-guest: uptime ')" -ge $((last + 2)) ]
+uptime_goes_on
 verdict $? "after detach Linux goes on printing its uptime" "" "$(clean_console | tail -n 5)"
 
 # 1a. `make gdb GUEST=linux` names the same kernel; GUEST_ELF= (a vmlinux, here the
@@ -240,6 +246,65 @@ for how in "--guest linux" "--elf $symbols"; do
 	grep -q "KASLR offset $kaslr\$" <<<"$out" && grep -qE '^[a-z_][a-z0-9_.]*( \+ [0-9]+)? in section \.text$' <<<"$(part at)" && detached
 	verdict $? "scripts/gdb ${how%% *} ${how#* }: the kernel's symbols at the same KASLR offset" "" "$out"
 done
+
+# 1b. A watchpoint on a buffer the kernel writes: the user buffer of a read(). The init's
+# worker has a dd read /proc/version 80 bytes at a time, twice, into one buffer; the
+# breakpoint on vfs_read takes the second read (its position, *x3, is 80), whose buffer
+# the first one has filled (the page is there to be watched, and the kernel's write
+# changes what it holds). 24 bytes is a length no debug register takes, so it is a
+# stage-2 watchpoint. The kernel writes the buffer with STTR (__arch_copy_to_user: a
+# store with user permissions, from EL1); the stop is there, with the whole call chain
+# of the read. Then the rest of the copy, and Linux runs on after detach.
+session watch 60 \
+	"$(mark read)" 'hbreak vfs_read if $x2 == 80 && *(long *)$x3 == 80' "$(guard_on 20)" 'continue' "$guard_off" \
+	'delete' 'p/x $x1' 'set $tv_buf = $x1' \
+	"$(mark set)" 'set breakpoint always-inserted on' 'watch -l *(char(*)[24])$x1' 'monitor hv watch' \
+	'set breakpoint always-inserted off' \
+	"$(mark hit)" "$(guard_on 20)" 'continue' "$guard_off" 'x/i $pc - 4' 'p/x $cpsr & 0xf' \
+	"$(mark bt)" 'bt' \
+	"$(mark rest)" 'delete' 'set $tv_sp = $sp' 'thbreak *$x30 if $sp == $tv_sp' "$(guard_on 20)" 'continue' \
+	"$guard_off" 'p *(char(*)[80])$tv_buf' \
+	"$(mark detach)" 'detach'
+# /proc/version is the banner the kernel printed at boot.
+banner=$(clean_console | sed -n 's/^\[ *[0-9.]*\] \(Linux version .*\)$/\1/p' | head -n 1)
+buf=$(value <<<"$(part read)")
+if [ ${#banner} -lt 160 ]; then
+	fail "watch" "the console has no kernel banner of 160 characters or more to compare with" "banner: $banner"
+elif ! [[ $buf =~ ^0x[0-9a-f]+$ ]]; then
+	fail "watch" "no stop in vfs_read (the worker's dd reads every second)" "$out"
+else
+	grep -qE '^Thread [0-9]+ hit Breakpoint 1, 0x[0-9a-f]+ in vfs_read \(\)$' <<<"$(part read)" &&
+		grep -qxF 'Hardware watchpoint 2: -location *(char(*)[24])$x1' <<<"$(part set)" &&
+		grep -qxE "  write  $buf-$(printf "%#x" $((buf + 23))) \\(24 bytes, [12] pages\\) hits 0" <<<"$(part set)"
+	verdict $? "watch -l on 24 bytes of the user buffer vfs_read was handed ($buf): a stage-2 watchpoint (monitor hv watch)" \
+		"" "$(part read)"$'\n'"$(part set)"
+	h=$(part hit) k=0
+	new=$(sed -n 's/^New value = "\(.*\)"$/\1/p' <<<"$h")
+	# The kernel's first store: the first k bytes are the read's, the others as they were.
+	for ((i = 1; i <= 24; i++)); do
+		[ "$new" = "${banner:80:i}${banner:i:24-i}" ] && k=$i && break
+	done
+	grep -qxE 'Thread [0-9]+ hit Hardware watchpoint 2: -location \*\(char\(\*\)\[24\]\)\$x1' <<<"$h" &&
+		grep -qxF "Old value = \"${banner:0:24}\"" <<<"$h" && [ $k -gt 0 ] &&
+		grep -qE '^0x[0-9a-f]+ in __arch_copy_to_user \(\)$' <<<"$h" &&
+		grep -qE '^   0x[0-9a-f]+ <__arch_copy_to_user\+[0-9]+>:\s+sttr[bh]?\s' <<<"$h" &&
+		[ "$(value <<<"$h")" = 0x5 ]
+	verdict $? "the stop is the kernel's STTR in __arch_copy_to_user, at EL1; GDB shows the buffer's first bytes as the read's, bytes 80 on of /proc/version" \
+		"" "$h"
+	bt=$(part bt)
+	grep -qE '^#0 +0x[0-9a-f]+ in __arch_copy_to_user \(\)$' <<<"$bt" &&
+		frames __arch_copy_to_user seq_read_iter vfs_read ksys_read __arm64_sys_read invoke_syscall el0_svc \
+			el0t_64_sync_handler el0t_64_sync &&
+		grep -A1 -E ' in el0t_64_sync \(\)$' <<<"$bt" | grep -qE '^#[0-9]+ +0x0+ in \?\? \(\)$' &&
+		! grep -qE 'Backtrace stopped|not saved|Python Exception|corrupt' <<<"$bt"
+	verdict $? "bt at the watchpoint: the read's kernel call chain by name, from the copy to the syscall entry" "" "$bt"
+	[ "$(value <<<"$(part rest)")" = "\"${banner:80:80}\"" ]
+	verdict $? "watchpoint deleted, the copy finishes: the buffer holds bytes 80-159 of /proc/version" "" "$(part rest)"
+fi
+detached
+verdict $? "detach after the watchpoint" "" "$(part detach)"
+uptime_goes_on
+verdict $? "after the watchpoint and detach, Linux goes on printing its uptime" "" "$(clean_console | tail -n 5)"
 
 # 2. Guest time stands still while the debugger holds the guest.
 session time 60 "$(mark stop)" 'shell date +%s.%N' 'shell sleep 20' "$(mark resume)" 'shell date +%s.%N' \
