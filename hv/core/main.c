@@ -23,7 +23,6 @@ struct pcpu *const pcpu_ptrs[MAX_CPUS] = {
 	&pcpus[0], &pcpus[1], &pcpus[2], &pcpus[3], &pcpus[4], &pcpus[5], &pcpus[6], &pcpus[7],
 };
 _Static_assert(MAX_CPUS == 8, "pcpu_ptrs lists every pCPU");
-_Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "frame right above the stack");
 
 extern char __hv_slice_end[];
 extern u32 bootargs_trap_classes;

@@ -287,7 +287,7 @@ void trap_lower_sync(struct trap_frame *f)
 	ec.handle(f, ev);
 	ticks = sysreg_read(cntpct_el0) - t0;
 	ev->el2_ticks = ticks;
-	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
+	trap_stat_add(&cpu->stats[ev->cls], ticks);
 	event_ring_publish(cur.ring, seq);
 	if (cpu->exit_work)
 		trap_exit_work(f);

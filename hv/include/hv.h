@@ -65,7 +65,6 @@ struct remote_call {
 };
 
 struct vcpu {
-	struct trap_stat stats[TRAP_CLASS_COUNT]; /* first: near the trap frame */
 	unsigned id;
 	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
 	u64 vmpidr;
@@ -91,6 +90,15 @@ struct pcpu {
 	} event_cursor;			 /* read with one ldp on every trap */
 	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;
+	/*
+	 * Trap counts and EL2 time per class of the vCPU this pCPU runs. They
+	 * sit here, in the pCPU's hot block, because the trap path adds to them
+	 * at a fixed offset from the frame: reached through a vCPU pointer they
+	 * would cost a load on every trap. While each vCPU stays on its pCPU
+	 * they are its own; readers ask vcpu_stats(). When vCPUs get their own
+	 * frames (and stacks), the hot block moves into struct vcpu with them.
+	 */
+	struct trap_stat stats[TRAP_CLASS_COUNT];
 	struct vcpu vcpu;
 	u64 mpidr;
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
@@ -105,6 +113,19 @@ struct pcpu {
 	 * trap path is the same instructions either way. */
 	struct event_ring untraced;
 } __attribute__((aligned(64)));
+
+/*
+ * The hot block's layout is pinned: trap_lower_sync() addresses the event
+ * cursor (one ldp), the statistics and exit_work from the frame pointer it is
+ * handed, and the null HVC's instruction count (docs/performance.md) depends
+ * on these offsets staying within an immediate's reach and unchanged.
+ */
+#define PCPU_FROM_FRAME(field) (__builtin_offsetof(struct pcpu, field) - __builtin_offsetof(struct pcpu, frame))
+_Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
+_Static_assert(PCPU_FROM_FRAME(event_cursor) == FRAME_SIZE, "the event cursor right after the frame");
+_Static_assert(sizeof(struct event_cursor) == 16, "the event cursor is read with one ldp");
+_Static_assert(PCPU_FROM_FRAME(exit_work) == FRAME_SIZE + 16, "exit_work after the cursor");
+_Static_assert(PCPU_FROM_FRAME(stats) == FRAME_SIZE + 24, "the statistics after exit_work and the id");
 
 static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
 {
@@ -134,6 +155,12 @@ static inline struct vcpu *vcpu_by_id(unsigned id)
 static inline struct pcpu *vcpu_pcpu(struct vcpu *v)
 {
 	return &pcpus[v->id];
+}
+
+/* A vCPU's trap statistics: kept by the pCPU it runs on (struct pcpu, stats). */
+static inline struct trap_stat *vcpu_stats(struct vcpu *v)
+{
+	return vcpu_pcpu(v)->stats;
 }
 
 /* The guest: identity-mapped RAM [ram_base, ram_end) and what was loaded in it. */

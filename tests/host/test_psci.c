@@ -505,11 +505,11 @@ static void hypercall_trap_switch(void)
 static void hypercall_stat_count(void)
 {
 	setup();
-	V(0)->stats[TRAP_HVC].count = 3;
-	V(1)->stats[TRAP_HVC].count = 4;
-	V(3)->stats[TRAP_HVC].count = 10;
-	V(2)->stats[TRAP_WFI].count = 100;
-	pcpus[4].vcpu.stats[TRAP_HVC].count = 1000; /* beyond pcpu_count: not a vCPU */
+	vcpu_stats(V(0))[TRAP_HVC].count = 3;
+	vcpu_stats(V(1))[TRAP_HVC].count = 4;
+	vcpu_stats(V(3))[TRAP_HVC].count = 10;
+	vcpu_stats(V(2))[TRAP_WFI].count = 100;
+	pcpus[4].stats[TRAP_HVC].count = 1000; /* beyond pcpu_count: no vCPU's */
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, 1), 4);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, TV_ALL_VCPUS), 17);

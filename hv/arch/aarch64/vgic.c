@@ -527,7 +527,7 @@ static void record(struct pcpu *cpu, struct trap_frame *f, const struct delivery
 	ev->el2_ticks = 0;
 	ev->meta = cur.meta | META_KIND(TRAP_IRQ, OP_DELIVER, d->hw ? OUT_FORWARDED : OUT_EMULATED);
 	ev->width = 0;
-	trap_stat_add(&cpu->vcpu.stats[TRAP_IRQ], 0);
+	trap_stat_add(&cpu->stats[TRAP_IRQ], 0);
 	event_ring_publish(cur.ring, seq);
 	if (f && catch_is_catching(TRAP_IRQ))
 		catch_check(f, ev, 0);
@@ -651,7 +651,7 @@ void trap_lower_irq(struct trap_frame *f)
 	for (; others; others &= others - 1)
 		notify(vcpu_by_id(__builtin_ctz(others)));
 	record_all(v, f, d, n);
-	v->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+	cpu->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
 	trap_finish_exit(f);
 }
 
