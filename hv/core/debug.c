@@ -154,7 +154,7 @@ static void fp_restore(const struct vcpu_debug *d)
 
 static void snapshot(struct pcpu *cpu)
 {
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 	struct vcpu_debug *d = &v->dbg;
 	const struct event_ring *ring = cpu->event_cursor.ring; /* traced or not */
 	u64 head = ring->head;
@@ -216,7 +216,7 @@ static void snapshot(struct pcpu *cpu)
 
 static void write_back(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	for (unsigned i = 0; i < dbg.sysreg_count; i++)
 		if (d->sysregs_dirty[i / 64] & BIT(i % 64))
@@ -299,7 +299,7 @@ static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
 {
 	struct pcpu *cpu = &pcpus[vcpu];
 
-	if (vcpu == this_pcpu()->id || !cpu->vcpu.dbg.parked) {
+	if (vcpu == this_pcpu()->id || !cpu->curr->dbg.parked) {
 		fn(arg);
 		return;
 	}
@@ -348,7 +348,7 @@ static bool apply_slots(struct vcpu_debug *d, const struct hw_slot *slots, unsig
 
 static void apply_debug_registers(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 	bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0);
 
 	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1);
@@ -365,7 +365,7 @@ static void apply_debug_registers(struct pcpu *cpu)
 
 static void apply_resume_action(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 	struct gdb_action a = dbg.actions[cpu->id];
 
 	apply_debug_registers(cpu);
@@ -395,7 +395,7 @@ static void apply_resume_action(struct pcpu *cpu)
  */
 static void cancel_step(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	if (!d->stepping)
 		return;
@@ -436,7 +436,7 @@ static void wait_until_resumed(struct pcpu *cpu, u32 gen)
  */
 static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	for (;;) {
 		cancel_step(cpu);
@@ -518,8 +518,8 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	}
 	dbg.interrupt_requested = false;
 	snapshot(cpu);
-	cpu->vcpu.dbg.stopped_in_wfi = false;
-	cpu->vcpu.dbg.parked = true;
+	cpu->curr->dbg.stopped_in_wfi = false;
+	cpu->curr->dbg.parked = true;
 	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	gic_send_kick_to_others();
@@ -544,7 +544,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	if (dbg.actions[cpu->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
 		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
 	apply_resume_action(cpu);
-	cpu->vcpu.dbg.parked = false;
+	cpu->curr->dbg.parked = false;
 	park_if_stopping(cpu, false); /* as in park(): a stop that began meanwhile */
 }
 
@@ -682,12 +682,12 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 	if (!dbg.attached)
 		return;
 	trap_set_pc(pc);
-	cpu->vcpu.dbg.event = ev;
+	cpu->curr->dbg.event = ev;
 	stop_all(cpu, &stop);
-	cpu->vcpu.dbg.event = NULL;
+	cpu->curr->dbg.event = NULL;
 	if (trap_pc() == pc)
 		trap_set_pc(elr); /* GDB left the PC alone: carry on where the trap would */
-	if (cpu->vcpu.dbg.stepping)
+	if (cpu->curr->dbg.stepping)
 		trap_set_pstate(trap_pstate() & ~SPSR_SS); /* the step ends right after the eret */
 }
 
@@ -711,15 +711,15 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 	struct pcpu *cpu = pcpu_of_frame(f);
 	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL };
 
-	if (s2watch_step_done(cpu) && !cpu->vcpu.dbg.stepping) {
+	if (s2watch_step_done(cpu) && !cpu->curr->dbg.stepping) {
 		ev->cls = TRAP_WATCH; /* the end of a step over a watched page's access */
 		return;
 	}
-	if (!cpu->vcpu.dbg.stepping) {
+	if (!cpu->curr->dbg.stepping) {
 		reinject(f, ev);
 		return;
 	}
-	cpu->vcpu.dbg.stepping = false;
+	cpu->curr->dbg.stepping = false;
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
 	gic_mask_guest_interrupts(false);

@@ -16,6 +16,7 @@
 
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
+unsigned vcpu_count;
 struct guest_config guest;
 
 /* Filled at link time so boot.S finds each pCPU's area without arithmetic. */
@@ -50,8 +51,9 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 
 	/* HPMN = PMCR_EL0.N: every event counter is the guest's. */
 	cpu->mdcr_base = FIELD(sysreg_read(pmcr_el0), 15, 11);
-	sysreg_write(vpidr_el2, cpu->vcpu.vpidr);
-	sysreg_write(vmpidr_el2, cpu->vcpu.vmpidr);
+	/* The IDs of the vCPU it runs, which stays here (vcpu_pin). */
+	sysreg_write(vpidr_el2, cpu->curr->vpidr);
+	sysreg_write(vmpidr_el2, cpu->curr->vmpidr);
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
 	sysreg_write(hstr_el2, 0);
@@ -150,12 +152,18 @@ static void primary_boot(struct pcpu *cpu)
 	console_init(plat.console_base);
 	mmu_map_normal(plat.ram_base, plat.ram_size);
 	pcpu_count = plat.cpu_count;
+	vcpu_count = pcpu_count; /* the guest gets the machine's CPUs, one vCPU each */
 	bootargs_parse(plat.bootargs);
-	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is still booting. */
 	for (unsigned i = 0; i < pcpu_count; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = plat.cpu_mpidr[i];
-		vcpu_init(&pcpus[i].vcpu, i);
+		pcpus[i].event_cursor.ring = &pcpus[i].events;
+	}
+	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
+	 * still booting. Each is pinned, vCPU n to pCPU n. */
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		vcpu_init(vcpu_by_id(i), i);
+		vcpu_pin(vcpu_by_id(i), &pcpus[i]);
 	}
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))
@@ -174,8 +182,8 @@ static void primary_boot(struct pcpu *cpu)
 		       plat.dbg_line->name, plat.dbg_line_bdf >> 8, (plat.dbg_line_bdf >> 3) & 31, plat.dbg_line_bdf & 7,
 		       plat.dbg_line_base, plat.dbg_line_intid);
 	start_secondaries();
-	cpu->vcpu.entry = guest.image;
-	cpu->vcpu.context_id = guest.dtb;
+	vcpu_by_id(0)->entry = guest.image;
+	vcpu_by_id(0)->context_id = guest.dtb;
 }
 
 void hv_cpu_main(unsigned id)
@@ -193,7 +201,7 @@ void hv_cpu_main(unsigned id)
 	}
 	/* vCPU 0 starts with the kernel (x0 = device tree); the others wait for CPU_ON. */
 	if (id == 0)
-		cpu->vcpu.state = VCPU_ON_PENDING;
+		vcpu_by_id(0)->state = VCPU_ON_PENDING;
 	vcpu_run(cpu);
 }
 

@@ -15,7 +15,8 @@
 #include "trapvisor/hypercall.h"
 #include "vgic.h"
 
-#define MAX_CPUS 8
+#define MAX_CPUS 8  /* pCPUs */
+#define MAX_VCPUS 8 /* the guest's CPUs */
 
 #define HV_VERSION "0.1"
 
@@ -65,14 +66,15 @@ struct remote_call {
 };
 
 struct vcpu {
-	unsigned id;
+	unsigned id;	    /* the guest's number for it: GDB thread id - 1, its redistributor */
+	struct pcpu *pcpu;  /* the pCPU it runs on (for now always the same one) */
 	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
 	u64 vmpidr;
 	u64 vpidr;
 	/* CPU_ON / CPU_SUSPEND resume point, handed over by psci.c */
 	u64 entry;
 	u64 context_id;
-	struct trap_frame *regs;
+	struct trap_frame *regs; /* its x0-x30: the frame of the pCPU it runs on */
 	struct vcpu_debug dbg;
 	struct vgic_cpu vgic;
 };
@@ -99,6 +101,7 @@ struct pcpu {
 	 * frames (and stacks), the hot block moves into struct vcpu with them.
 	 */
 	struct trap_stat stats[TRAP_CLASS_COUNT];
+	struct vcpu *curr; /* the vCPU it runs */
 	struct vcpu vcpu;
 	u64 mpidr;
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
@@ -134,6 +137,7 @@ static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
+extern unsigned vcpu_count;
 
 static inline struct pcpu *this_pcpu(void)
 {
@@ -147,14 +151,22 @@ static inline struct pcpu *this_pcpu(void)
 #endif
 }
 
-static inline struct vcpu *vcpu_by_id(unsigned id)
+/* The vCPU this pCPU runs: the one whose trap is being handled here. */
+static inline struct vcpu *this_vcpu(void)
 {
-	return id < pcpu_count ? &pcpus[id].vcpu : NULL;
+	return this_pcpu()->curr;
 }
 
+/* By the guest's number (GDB's thread id - 1, a catchpoint's vcpu=, ...). */
+static inline struct vcpu *vcpu_by_id(unsigned id)
+{
+	return id < vcpu_count ? &pcpus[id].vcpu : NULL;
+}
+
+/* Where v runs: the pCPU to kick, whose redistributor holds its PPIs. */
 static inline struct pcpu *vcpu_pcpu(struct vcpu *v)
 {
-	return &pcpus[v->id];
+	return v->pcpu;
 }
 
 /* A vCPU's trap statistics: kept by the pCPU it runs on (struct pcpu, stats). */
@@ -174,7 +186,7 @@ struct guest_config {
 	bool stats_at_exit;
 	u32 vpidr;
 	bool vpidr_set;
-	u64 vmpidr[MAX_CPUS];
+	u64 vmpidr[MAX_VCPUS];
 	bool vmpidr_set;
 	/* CNTVOFF_EL2 of every vCPU: how long the debugger has held the guest,
 	 * so its virtual counter does not advance while it is stopped (debug.c). */
@@ -214,6 +226,8 @@ bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
+/* v runs on cpu from now on (once, at boot: vCPU n on pCPU n). */
+void vcpu_pin(struct vcpu *v, struct pcpu *cpu);
 /* esr: the trap's ESR_EL2, whose IL says how long the instruction is. */
 void vcpu_skip_instr(u64 esr);
 void vcpu_inject_undef(struct trap_frame *f);
@@ -238,7 +252,7 @@ bool guest_va_to_ipa_as(u64 va, bool el0, bool write, u64 *ipa, u64 *fsc);
 void cache_ic_invalidate_all(void);
 
 /* ---- trap dispatch (trap.c) ---- */
-/* A handler finds its vCPU with pcpu_of_frame(f)->vcpu when it needs it. */
+/* A handler finds its vCPU with pcpu_of_frame(f)->curr when it needs it. */
 typedef void (*trap_handler_fn)(struct trap_frame *f, struct trap_event *ev);
 void trap_lower_sync(struct trap_frame *f);
 /* The end of every exit: the work it left (EXIT_WORK_*), if any. */

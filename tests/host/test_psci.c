@@ -59,14 +59,14 @@ static struct vcpu *V(unsigned i)
 static void setup(void)
 {
 	fake_reset();
-	pcpu_count = 4;
+	pcpu_count = vcpu_count = 4;
 	for (unsigned i = 0; i < 4; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = aff[i] | BIT(31);
 		V(i)->id = i;
 		V(i)->vmpidr = aff[i] | BIT(31); /* as vcpu_init() sets it: bit 31 is RES1 */
-		V(i)->regs = &pcpus[i].frame;
 		V(i)->state = VCPU_OFF;
+		vcpu_pin(V(i), &pcpus[i]);
 	}
 	V(0)->state = VCPU_RUNNING;
 	host_this_pcpu = &pcpus[0];

@@ -625,7 +625,7 @@ static u32 take_for_guest(struct vcpu *here, unsigned intid)
 void trap_lower_irq(struct trap_frame *f)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 	u64 t0 = sysreg_read(cntpct_el0);
 	struct delivery d[VGIC_MAX_LRS];
 	u32 others = 0, req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
@@ -842,7 +842,7 @@ void vgic_vcpu_reset(struct vcpu *v)
 
 void vgic_cpu_init(void)
 {
-	struct vcpu *v = &this_pcpu()->vcpu;
+	struct vcpu *v = this_vcpu();
 
 	for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
 		v->vgic.priv[i].lr = -1;
@@ -1066,7 +1066,7 @@ static bool access_by_words(struct vcpu *v, u64 off, struct emul_access *acc, wo
 	u64 result = 0;
 
 	spin_lock(&vgic.lock);
-	lr_sync(&this_pcpu()->vcpu); /* what this vCPU's guest acknowledged and ended */
+	lr_sync(this_vcpu()); /* what this vCPU's guest acknowledged and ended */
 	for (unsigned done = 0; done < acc->width;) {
 		u64 o = off + done;
 		unsigned shift = (o & 3) * 8, n = 4 - (o & 3);
@@ -1196,7 +1196,7 @@ static u32 redist_word(struct vcpu *r, u64 off, bool write, u32 *word, u32 lanes
 
 bool vgicd_access(const struct mmio_region *r, struct emul_access *acc)
 {
-	struct vcpu *self = &this_pcpu()->vcpu;
+	struct vcpu *self = this_vcpu();
 
 	if (reads_state(acc->addr - r->base, acc))
 		sync_others(self);
@@ -1212,8 +1212,8 @@ bool vgicr_access(const struct mmio_region *r, struct emul_access *acc)
 
 	if (n >= pcpu_count)
 		return false;
-	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != &this_pcpu()->vcpu)
-		sync_others(&this_pcpu()->vcpu);
+	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != this_vcpu())
+		sync_others(this_vcpu());
 	return access_by_words(vcpu_by_id(n), off, acc, redist_word);
 }
 
@@ -1240,7 +1240,7 @@ void vgic_print(const struct text_sink *out)
 		sink_printf(out, "vCPU %u: %lu delivered%s\n", i, c->delivered,
 			    v->state == VCPU_OFF ? " (off)" : "");
 		spin_lock(&vgic.lock);
-		if (v == &this_pcpu()->vcpu)
+		if (v == this_vcpu())
 			lr_sync(v);
 		for (unsigned n = 0; n < vgic.lrs; n++) {
 			u64 lr = c->lr[n];
