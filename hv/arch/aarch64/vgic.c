@@ -254,7 +254,7 @@ static u64 lr_value(unsigned intid, const struct virq *q)
  */
 static void release_hw(struct vcpu *owner, unsigned intid, struct virq *q)
 {
-	gic_phys_deactivate(intid, owner->id);
+	gic_phys_deactivate(intid, vcpu_pcpu(owner)->id);
 	q->flags &= ~VIRQ_HW_HELD;
 	if (!(q->flags & VIRQ_EDGE))
 		q->flags &= ~VIRQ_PENDING;
@@ -286,7 +286,7 @@ static void lr_sync(struct vcpu *v)
 		 * no longer pending: the physical one, active since EL2 took
 		 * it, is pending again only while its line is high. */
 		if ((now & (LR_HW | LR_STATE)) == (LR_HW | LR_PENDING) && !(q->flags & (VIRQ_EDGE | VIRQ_LATCHED)) &&
-		    !gic_phys_pending((u32)was, v->id)) {
+		    !gic_phys_pending((u32)was, vcpu_pcpu(v)->id)) {
 			lr_write(n, 0);
 			lr_release(v, n, q);
 			q->flags &= ~VIRQ_PENDING;
@@ -406,7 +406,7 @@ static void end_active(struct vcpu *v, unsigned intid, struct virq *q)
 	}
 	q->flags &= ~VIRQ_ACTIVE;
 	if (q->flags & VIRQ_HW_HELD) {
-		gic_phys_deactivate(intid, v->id);
+		gic_phys_deactivate(intid, vcpu_pcpu(v)->id);
 		q->flags &= ~VIRQ_HW_HELD;
 	}
 }
@@ -566,10 +566,10 @@ void vgic_update(struct vcpu *v, struct trap_frame *f)
  */
 static void sync_others(struct vcpu *self)
 {
-	u32 asked = 0, want[MAX_CPUS];
+	u32 asked = 0, want[MAX_VCPUS];
 	u64 deadline;
 
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *t = vcpu_by_id(i);
 		if (t == self || !t->vgic.lr_used || t->state == VCPU_OFF)
 			continue;
@@ -680,7 +680,7 @@ void vgic_send_sgi(struct vcpu *from, u64 value, bool group1)
 	u32 notified = 0;
 
 	spin_lock(&vgic.lock);
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *t = vcpu_by_id(i);
 		struct virq *q = &t->vgic.priv[intid];
 		if ((value & SGIR_IRM) ? t == from : !sgi_targets(t, value))
@@ -909,7 +909,7 @@ static void mirror_enable(struct vcpu *owner, unsigned intid, const struct virq 
 	if (!is_backed(intid))
 		return;
 	if (intid < VGIC_PRIVATE)
-		gic_phys_enable(intid, owner->id, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
+		gic_phys_enable(intid, vcpu_pcpu(owner)->id, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
 	else
 		gic_phys_enable(intid, 0, (q->flags & VIRQ_ENABLED) && owner);
 }
@@ -940,7 +940,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		case REG_SET_PENDING:
 		case REG_CLEAR_PENDING:
 			*value = (q->flags & VIRQ_PENDING) ||
-				 (is_backed(intid) && owner && gic_phys_pending(intid, owner->id));
+				 (is_backed(intid) && owner && gic_phys_pending(intid, vcpu_pcpu(owner)->id));
 			break;
 		case REG_SET_ACTIVE:
 		case REG_CLEAR_ACTIVE:
@@ -980,7 +980,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		break;
 	case REG_CLEAR_PENDING:
 		if (is_backed(intid) && owner)
-			gic_phys_pend(intid, owner->id, false);
+			gic_phys_pend(intid, vcpu_pcpu(owner)->id, false);
 		q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED);
 		if ((q->flags & VIRQ_HW_HELD) && !(q->flags & VIRQ_ACTIVE) && q->lr < 0 && owner)
 			release_hw(owner, intid, q);
@@ -1138,7 +1138,7 @@ static u32 dist_word(struct vcpu *v, u64 off, bool write, u32 *word, u32 lanes)
 		}
 		reg_lanes(&ctlr, 0, true, word, lanes);
 		vgic.ctlr = ctlr & GICD_CTLR_GROUPS;
-		return (u32)BIT(pcpu_count) - 1; /* what may be delivered changed for everyone */
+		return (u32)BIT(vcpu_count) - 1; /* what may be delivered changed for everyone */
 	} else if (off == GICD_TYPER) {
 		if (!write)
 			*word = (gic_dist_reg(GICD_TYPER) & GICD_TYPER_KEPT) | GICD_TYPER_NO1N;
@@ -1172,7 +1172,7 @@ static u32 redist_word(struct vcpu *r, u64 off, bool write, u32 *word, u32 lanes
 	} else if (off == GICR_TYPER || off == GICR_TYPER + 4) {
 		u64 aff = r->vmpidr, typer = (FIELD(aff, 39, 32) << 24 | FIELD(aff, 23, 16) << 16 |
 					      FIELD(aff, 15, 8) << 8 | FIELD(aff, 7, 0)) << 32 |
-					     (u64)r->id << 8 | (r->id == pcpu_count - 1 ? GICR_TYPER_LAST : 0);
+					     (u64)r->id << 8 | (r->id == vcpu_count - 1 ? GICR_TYPER_LAST : 0);
 		if (!write)
 			*word = typer >> (off - GICR_TYPER) * 8;
 		return 0;
@@ -1210,7 +1210,7 @@ bool vgicr_access(const struct mmio_region *r, struct emul_access *acc)
 
 	u64 off = (acc->addr - r->base) % GICR_STRIDE;
 
-	if (n >= pcpu_count)
+	if (n >= vcpu_count)
 		return false;
 	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != this_vcpu())
 		sync_others(this_vcpu());
@@ -1232,7 +1232,7 @@ void vgic_print(const struct text_sink *out)
 
 	sink_printf(out, "virtual GIC: %u list registers, distributor groups %s%s\n", vgic.lrs,
 		    vgic.ctlr & 1 ? "0" : "", vgic.ctlr & 2 ? (vgic.ctlr & 1 ? ",1" : "1") : (vgic.ctlr & 1 ? "" : "off"));
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *v = vcpu_by_id(i);
 		struct vgic_cpu *c = &v->vgic;
 		bool any = false;
