@@ -16,7 +16,7 @@ static u64 stat_count(u64 cls, u64 vcpu)
 
 	if (cls >= TRAP_CLASS_COUNT)
 		return SMCCC_NOT_SUPPORTED;
-	for (unsigned i = 0; i < pcpu_count; i++)
+	for (unsigned i = 0; i < vcpu_count; i++)
 		if (vcpu == TV_ALL_VCPUS || vcpu == i)
 			n += vcpu_stats(vcpu_by_id(i))[cls].count;
 	return n;

@@ -249,7 +249,7 @@ void stats_print(const struct text_sink *out)
 	}
 	sink_printf(out, "stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
 	/* An interrupt delivered is an event but not a trap: counted apart. */
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *v = vcpu_by_id(i);
 		const struct pcpu *keeper = vcpu_pcpu(v); /* where its statistics are kept */
 		u64 count = 0, ticks = 0;

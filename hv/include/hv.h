@@ -164,13 +164,13 @@ static inline struct vcpu *vcpu_by_id(unsigned id)
 }
 
 /* Where v runs: the pCPU to kick, whose redistributor holds its PPIs. */
-static inline struct pcpu *vcpu_pcpu(struct vcpu *v)
+static inline struct pcpu *vcpu_pcpu(const struct vcpu *v)
 {
 	return v->pcpu;
 }
 
 /* A vCPU's trap statistics: kept by the pCPU it runs on (struct pcpu, stats). */
-static inline struct trap_stat *vcpu_stats(struct vcpu *v)
+static inline struct trap_stat *vcpu_stats(const struct vcpu *v)
 {
 	return vcpu_pcpu(v)->stats;
 }
