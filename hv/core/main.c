@@ -16,6 +16,7 @@
 
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
+struct vcpu vcpus[MAX_VCPUS];
 unsigned vcpu_count;
 struct guest_config guest;
 
@@ -162,8 +163,8 @@ static void primary_boot(struct pcpu *cpu)
 	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
 	 * still booting. Each is pinned, vCPU n to pCPU n. */
 	for (unsigned i = 0; i < vcpu_count; i++) {
-		vcpu_init(vcpu_by_id(i), i);
-		vcpu_pin(vcpu_by_id(i), &pcpus[i]);
+		vcpu_init(&vcpus[i], i);
+		vcpu_pin(&vcpus[i], &pcpus[i]);
 	}
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))

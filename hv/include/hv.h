@@ -1,9 +1,19 @@
 /*
- * Core data of the hypervisor: physical CPUs, the vCPU each one runs, and the
- * guest's memory. One vCPU is pinned to each pCPU for the guest's lifetime, so
- * the guest's EL1 system registers and FP/SIMD state stay live in the hardware
- * while it runs and are only copied out when a vCPU is parked (debugger stop,
- * CPU_OFF), which keeps the trap path free of context switching.
+ * Core data of the hypervisor: the physical CPUs (struct pcpu, pcpus[]), the
+ * guest's vCPUs (struct vcpu, vcpus[]) and the guest's memory. A pCPU runs the
+ * vCPU pcpu->curr; a vCPU runs on vcpu_pcpu(v). The two are numbered apart:
+ * a vCPU's id is the guest's number for it (GDB's threads, PSCI targets and
+ * MPIDRs, its redistributor, `vcpuN` in the trace), a pCPU's the hardware's
+ * (which CPU to kick, whose physical redistributor holds a PPI, whose ring
+ * an event is in), and each use says which it means.
+ *
+ * For now each vCPU is still pinned to one pCPU for the guest's lifetime
+ * (vcpu_pin() at boot: vCPU n on pCPU n), so the guest's EL1 system registers
+ * and FP/SIMD state stay live in the hardware while it runs and are only
+ * copied out when a vCPU is parked (debugger stop, CPU_OFF), which keeps the
+ * trap path free of context switching. What still relies on the pinning: a
+ * vCPU's x0-x30 are in its pCPU's trap frame (v->regs), and its trap
+ * statistics in its pCPU's hot block (struct pcpu).
  */
 #ifndef HV_H
 #define HV_H
@@ -65,6 +75,8 @@ struct remote_call {
 	volatile u32 requested, done;
 };
 
+struct pcpu;
+
 struct vcpu {
 	unsigned id;	    /* the guest's number for it: GDB thread id - 1, its redistributor */
 	struct pcpu *pcpu;  /* the pCPU it runs on (for now always the same one) */
@@ -102,7 +114,6 @@ struct pcpu {
 	 */
 	struct trap_stat stats[TRAP_CLASS_COUNT];
 	struct vcpu *curr; /* the vCPU it runs */
-	struct vcpu vcpu;
 	u64 mpidr;
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	struct remote_call call;
@@ -137,6 +148,7 @@ static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
+extern struct vcpu vcpus[MAX_VCPUS];
 extern unsigned vcpu_count;
 
 static inline struct pcpu *this_pcpu(void)
@@ -160,7 +172,7 @@ static inline struct vcpu *this_vcpu(void)
 /* By the guest's number (GDB's thread id - 1, a catchpoint's vcpu=, ...). */
 static inline struct vcpu *vcpu_by_id(unsigned id)
 {
-	return id < vcpu_count ? &pcpus[id].vcpu : NULL;
+	return id < vcpu_count ? &vcpus[id] : NULL;
 }
 
 /* Where v runs: the pCPU to kick, whose redistributor holds its PPIs. */

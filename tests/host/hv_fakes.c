@@ -14,6 +14,7 @@
 /* ---- the globals hv/core/main.c defines ---- */
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
+struct vcpu vcpus[MAX_VCPUS];
 unsigned vcpu_count;
 struct guest_config guest;
 struct pcpu *host_this_pcpu;
@@ -295,6 +296,7 @@ void fake_reset(void)
 	fake_stats_print_calls = 0;
 	memset(pcpus, 0, sizeof(pcpus));
 	pcpu_count = 0;
+	memset(vcpus, 0, sizeof(vcpus));
 	vcpu_count = 0;
 	memset(&guest, 0, sizeof(guest));
 	memset(&plat, 0, sizeof(plat));

@@ -53,7 +53,7 @@ void __wrap_vcpu_wait_for_interrupt(struct vcpu *v)
 
 static struct vcpu *V(unsigned i)
 {
-	return &pcpus[i].vcpu;
+	return &vcpus[i];
 }
 
 static void setup(void)
