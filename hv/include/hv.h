@@ -92,8 +92,10 @@ struct vcpu {
 };
 
 /*
- * Everything after the frame that a trap touches sits within a load's reach of
- * it, so the trap path addresses it from the frame pointer it is handed.
+ * A physical CPU. The frame tops its stack, and the hot block follows it
+ * (event cursor, exit_work, id, statistics): everything after the frame that
+ * a trap touches sits within a load's reach of it, so the trap path addresses
+ * it from the frame pointer it is handed.
  */
 struct pcpu {
 	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
@@ -109,8 +111,9 @@ struct pcpu {
 	 * sit here, in the pCPU's hot block, because the trap path adds to them
 	 * at a fixed offset from the frame: reached through a vCPU pointer they
 	 * would cost a load on every trap. While each vCPU stays on its pCPU
-	 * they are its own; readers ask vcpu_stats(). When vCPUs get their own
-	 * frames (and stacks), the hot block moves into struct vcpu with them.
+	 * they are its own; readers ask vcpu_stats(v), or vcpu_pcpu(v) for the
+	 * reset baseline kept beside them. When vCPUs get their own frames (and
+	 * stacks), the hot block moves into struct vcpu with them.
 	 */
 	struct trap_stat stats[TRAP_CLASS_COUNT];
 	struct vcpu *curr; /* the vCPU it runs */
