@@ -82,7 +82,7 @@ static bool take_vmpidr(const char *s, size_t n, unsigned i, void *ctx)
 {
 	u64 v;
 
-	if (i >= MAX_CPUS || !parse_u64(s, n, &v))
+	if (i >= MAX_VCPUS || !parse_u64(s, n, &v))
 		return false;
 	guest.vmpidr[i] = v;
 	return true;

@@ -241,7 +241,7 @@ static bool parse_filter(struct catchpoint *c, const char *tok, size_t len, cons
 	vlen = len - eq - 1;
 #define KEY(k) (eq == sizeof(k) - 1 && !memcmp(tok, k, eq))
 	if (KEY("vcpu")) {
-		ok = parse_u64(v, vlen, &c->vcpu) && c->vcpu < pcpu_count;
+		ok = parse_u64(v, vlen, &c->vcpu) && c->vcpu < vcpu_count;
 		c->filters |= F_VCPU;
 	} else if (KEY("pc")) {
 		ok = parse_u64_range(v, vlen, &c->pc_lo, &c->pc_hi);

@@ -80,7 +80,7 @@ static struct {
 	volatile u32 stopper; /* the pCPU stopping the guest: parking vCPUs wake it */
 	u64 stopped_at;	      /* CNTPCT when the last vCPU parked: the guest's time stopped */
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
-	struct gdb_action actions[MAX_CPUS];
+	struct gdb_action actions[MAX_VCPUS]; /* by vCPU id, as GDB's threads */
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
 	struct hw_slot hw_bp[HW_SLOTS], hw_wp[HW_SLOTS];
 	unsigned hw_bp_count, hw_wp_count; /* what this CPU implements */
@@ -154,7 +154,7 @@ static void fp_restore(const struct vcpu_debug *d)
 
 static void snapshot(struct pcpu *cpu)
 {
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 	struct vcpu_debug *d = &v->dbg;
 	const struct event_ring *ring = cpu->event_cursor.ring; /* traced or not */
 	u64 head = ring->head;
@@ -216,7 +216,7 @@ static void snapshot(struct pcpu *cpu)
 
 static void write_back(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	for (unsigned i = 0; i < dbg.sysreg_count; i++)
 		if (d->sysregs_dirty[i / 64] & BIT(i % 64))
@@ -297,9 +297,10 @@ static void mem_op_local(void *arg)
 /* Run fn on the pCPU of vCPU `vcpu` (parked), or here if that is this one. */
 static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
 {
-	struct pcpu *cpu = &pcpus[vcpu];
+	struct vcpu *v = vcpu_by_id(vcpu);
+	struct pcpu *cpu = vcpu_pcpu(v);
 
-	if (vcpu == this_pcpu()->id || !cpu->vcpu.dbg.parked) {
+	if (cpu == this_pcpu() || !v->dbg.parked) {
 		fn(arg);
 		return;
 	}
@@ -348,7 +349,7 @@ static bool apply_slots(struct vcpu_debug *d, const struct hw_slot *slots, unsig
 
 static void apply_debug_registers(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 	bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0);
 
 	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1);
@@ -365,8 +366,8 @@ static void apply_debug_registers(struct pcpu *cpu)
 
 static void apply_resume_action(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
-	struct gdb_action a = dbg.actions[cpu->id];
+	struct vcpu_debug *d = &cpu->curr->dbg;
+	struct gdb_action a = dbg.actions[cpu->curr->id];
 
 	apply_debug_registers(cpu);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
@@ -395,7 +396,7 @@ static void apply_resume_action(struct pcpu *cpu)
  */
 static void cancel_step(struct pcpu *cpu)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	if (!d->stepping)
 		return;
@@ -424,7 +425,7 @@ static void wait_until_resumed(struct pcpu *cpu, u32 gen)
 				gic_wait_for_fiq();
 		}
 		gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
-		if (dbg.actions[cpu->id].kind != GDB_ACTION_STOP)
+		if (dbg.actions[cpu->curr->id].kind != GDB_ACTION_STOP)
 			return;
 	}
 }
@@ -436,7 +437,7 @@ static void wait_until_resumed(struct pcpu *cpu, u32 gen)
  */
 static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
 {
-	struct vcpu_debug *d = &cpu->vcpu.dbg;
+	struct vcpu_debug *d = &cpu->curr->dbg;
 
 	for (;;) {
 		cancel_step(cpu);
@@ -459,11 +460,11 @@ static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
 	}
 }
 
-static bool others_parked(unsigned me)
+static bool others_parked(const struct vcpu *me)
 {
-	for (unsigned i = 0; i < pcpu_count; i++) {
-		struct vcpu *v = &pcpus[i].vcpu;
-		if (i != me && v->state != VCPU_OFF && !v->dbg.parked)
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
+		if (v != me && v->state != VCPU_OFF && !v->dbg.parked)
 			return false;
 	}
 	return true;
@@ -518,8 +519,8 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	}
 	dbg.interrupt_requested = false;
 	snapshot(cpu);
-	cpu->vcpu.dbg.stopped_in_wfi = false;
-	cpu->vcpu.dbg.parked = true;
+	cpu->curr->dbg.stopped_in_wfi = false;
+	cpu->curr->dbg.parked = true;
 	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	gic_send_kick_to_others();
@@ -527,7 +528,7 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	 * emulator's host thread for that vCPU gets a host CPU to park on
 	 * (spinning here cost milliseconds a stop on a 2-core host). */
 	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
-	while (!others_parked(cpu->id) && sysreg_read(cntpct_el0) < deadline) {
+	while (!others_parked(cpu->curr) && sysreg_read(cntpct_el0) < deadline) {
 		sysreg_write(CNTHP_CVAL_EL2, deadline);
 		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
 		isb();
@@ -541,10 +542,10 @@ static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
 	spin_unlock(&dbg.stub_lock);
 	serve_line_while_stopped(cpu);
 	gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
-	if (dbg.actions[cpu->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
+	if (dbg.actions[cpu->curr->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
 		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
 	apply_resume_action(cpu);
-	cpu->vcpu.dbg.parked = false;
+	cpu->curr->dbg.parked = false;
 	park_if_stopping(cpu, false); /* as in park(): a stop that began meanwhile */
 }
 
@@ -564,7 +565,7 @@ void debug_check_stop(struct trap_frame *f)
 
 void debug_stop_for_watch(struct trap_frame *f, unsigned kind, u64 va)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .addr = va,
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .addr = va,
 				 .reason = kind == WATCH_READ	 ? GDB_STOP_RWATCH
 					   : kind == WATCH_ACCESS ? GDB_STOP_AWATCH
 								  : GDB_STOP_WATCH };
@@ -581,7 +582,7 @@ void debug_park_if_stopping(struct pcpu *cpu)
 
 static void stop_for_interrupt(struct pcpu *cpu)
 {
-	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
+	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
 
 	stop_all(cpu, &stop);
 }
@@ -659,7 +660,7 @@ static void reinject(struct trap_frame *f, struct trap_event *ev)
 
 void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_SWBREAK };
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_SWBREAK };
 
 	if (!dbg.attached || !sw_find(trap_pc())) {
 		reinject(f, ev);
@@ -676,18 +677,18 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const char *text, u64 pc)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
-	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
+	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
 	u64 elr = trap_pc();
 
 	if (!dbg.attached)
 		return;
 	trap_set_pc(pc);
-	cpu->vcpu.dbg.event = ev;
+	cpu->curr->dbg.event = ev;
 	stop_all(cpu, &stop);
-	cpu->vcpu.dbg.event = NULL;
+	cpu->curr->dbg.event = NULL;
 	if (trap_pc() == pc)
 		trap_set_pc(elr); /* GDB left the PC alone: carry on where the trap would */
-	if (cpu->vcpu.dbg.stepping)
+	if (cpu->curr->dbg.stepping)
 		trap_set_pstate(trap_pstate() & ~SPSR_SS); /* the step ends right after the eret */
 }
 
@@ -709,17 +710,17 @@ void debug_log(const char *text)
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 {
 	struct pcpu *cpu = pcpu_of_frame(f);
-	struct gdb_stop stop = { .vcpu = cpu->id, .reason = GDB_STOP_SIGNAL };
+	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL };
 
-	if (s2watch_step_done(cpu) && !cpu->vcpu.dbg.stepping) {
+	if (s2watch_step_done(cpu) && !cpu->curr->dbg.stepping) {
 		ev->cls = TRAP_WATCH; /* the end of a step over a watched page's access */
 		return;
 	}
-	if (!cpu->vcpu.dbg.stepping) {
+	if (!cpu->curr->dbg.stepping) {
 		reinject(f, ev);
 		return;
 	}
-	cpu->vcpu.dbg.stepping = false;
+	cpu->curr->dbg.stepping = false;
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
 	gic_mask_guest_interrupts(false);
@@ -729,7 +730,7 @@ void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 /* While GDB is attached the debug registers hold only its breakpoints. */
 void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_HWBREAK };
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_HWBREAK };
 
 	if (!dbg.attached) {
 		reinject(f, ev);
@@ -741,7 +742,7 @@ void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 {
 	u64 far = sysreg_read(far_el2);
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->id, .reason = GDB_STOP_WATCH, .addr = far };
+	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_WATCH, .addr = far };
 
 	if (!dbg.attached) {
 		reinject(f, ev);
@@ -807,12 +808,12 @@ static void target_write(void *ctx, const uint8_t *buf, size_t len)
 
 static unsigned target_vcpu_count(void *ctx)
 {
-	return pcpu_count;
+	return vcpu_count;
 }
 
 static void target_vcpu_describe(void *ctx, unsigned vcpu, char *buf, size_t size)
 {
-	struct vcpu *v = &pcpus[vcpu].vcpu;
+	struct vcpu *v = vcpu_by_id(vcpu);
 	const char *what = v->state == VCPU_OFF		? "off"
 			   : v->dbg.stopped_in_wfi	? "stopped in WFI"
 			   : v->dbg.parked		? "stopped"
@@ -887,7 +888,7 @@ static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, bool *is
 
 static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *buf, size_t size)
 {
-	struct vcpu *v = &pcpus[vcpu].vcpu;
+	struct vcpu *v = vcpu_by_id(vcpu);
 	size_t width;
 	bool is_sys;
 	unsigned sys;
@@ -905,7 +906,7 @@ static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *b
 
 static bool target_reg_write(void *ctx, unsigned vcpu, unsigned regno, const uint8_t *buf, size_t size)
 {
-	struct vcpu *v = &pcpus[vcpu].vcpu;
+	struct vcpu *v = vcpu_by_id(vcpu);
 	struct vcpu_debug *d = &v->dbg;
 	size_t width;
 	bool is_sys;
@@ -963,7 +964,7 @@ static void target_resume(void *ctx, const struct gdb_action *actions, unsigned 
 {
 	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED)
 		guest.cntvoff += sysreg_read(cntpct_el0) - dbg.stopped_at;
-	for (unsigned i = 0; i < count && i < MAX_CPUS; i++)
+	for (unsigned i = 0; i < count && i < MAX_VCPUS; i++)
 		dbg.actions[i] = actions[i];
 	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&dbg.resume_gen, 1, __ATOMIC_RELEASE);
@@ -990,7 +991,7 @@ static enum gdb_bp_result sw_insert(u64 va)
 	b->va = va;
 	b->pa = pa;
 	b->saved = *(volatile u32 *)pa;
-	if (mem_access(this_pcpu()->id, va, (u8 *)&insn, 4, true) != 4)
+	if (mem_access(this_vcpu()->id, va, (u8 *)&insn, 4, true) != 4)
 		return GDB_BP_ERROR;
 	b->used = true;
 	return GDB_BP_OK;
@@ -1002,7 +1003,7 @@ static enum gdb_bp_result sw_remove(u64 va)
 
 	if (!b)
 		return GDB_BP_ERROR;
-	mem_access(this_pcpu()->id, va, (u8 *)&b->saved, 4, true);
+	mem_access(this_vcpu()->id, va, (u8 *)&b->saved, 4, true);
 	b->used = false;
 	return GDB_BP_OK;
 }
@@ -1111,16 +1112,16 @@ static void detach_all(void)
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
 	s2watch_remove_all();
 	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
-	for (unsigned i = 0; i < pcpu_count; i++)
-		pcpus[i].vcpu.dbg.guest_dbg_captured = false;
-	for (unsigned i = 0; i < MAX_CPUS; i++)
+	for (unsigned i = 0; i < vcpu_count; i++)
+		vcpu_by_id(i)->dbg.guest_dbg_captured = false;
+	for (unsigned i = 0; i < MAX_VCPUS; i++)
 		dbg.actions[i] = (struct gdb_action){ GDB_ACTION_CONTINUE, 0 };
 }
 
 static void target_detach(void *ctx)
 {
 	detach_all();
-	target_resume(ctx, dbg.actions, pcpu_count);
+	target_resume(ctx, dbg.actions, vcpu_count);
 }
 
 static void target_kill(void *ctx)

@@ -220,7 +220,7 @@ static int set_cpu_ids(void *fdt)
 		return 0;
 	fdt_for_each_subnode(node, fdt, fdt_path_offset(fdt, "/cpus")) {
 		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
-		if (!type || strcmp(type, "cpu") != 0 || i >= (int)plat.cpu_count)
+		if (!type || strcmp(type, "cpu") != 0 || i >= (int)vcpu_count)
 			continue;
 		err = fdt_setprop_u32(fdt, node, "reg", guest.vmpidr[i++] & 0xffffff);
 		if (err)

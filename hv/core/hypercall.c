@@ -16,9 +16,9 @@ static u64 stat_count(u64 cls, u64 vcpu)
 
 	if (cls >= TRAP_CLASS_COUNT)
 		return SMCCC_NOT_SUPPORTED;
-	for (unsigned c = 0; c < pcpu_count; c++)
-		if (vcpu == TV_ALL_VCPUS || vcpu == c)
-			n += pcpus[c].vcpu.stats[cls].count;
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpu == TV_ALL_VCPUS || vcpu == i)
+			n += vcpu_stats(vcpu_by_id(i))[cls].count;
 	return n;
 }
 

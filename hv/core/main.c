@@ -16,6 +16,8 @@
 
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
+struct vcpu vcpus[MAX_VCPUS];
+unsigned vcpu_count;
 struct guest_config guest;
 
 /* Filled at link time so boot.S finds each pCPU's area without arithmetic. */
@@ -23,7 +25,6 @@ struct pcpu *const pcpu_ptrs[MAX_CPUS] = {
 	&pcpus[0], &pcpus[1], &pcpus[2], &pcpus[3], &pcpus[4], &pcpus[5], &pcpus[6], &pcpus[7],
 };
 _Static_assert(MAX_CPUS == 8, "pcpu_ptrs lists every pCPU");
-_Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "frame right above the stack");
 
 extern char __hv_slice_end[];
 extern u32 bootargs_trap_classes;
@@ -51,8 +52,9 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 
 	/* HPMN = PMCR_EL0.N: every event counter is the guest's. */
 	cpu->mdcr_base = FIELD(sysreg_read(pmcr_el0), 15, 11);
-	sysreg_write(vpidr_el2, cpu->vcpu.vpidr);
-	sysreg_write(vmpidr_el2, cpu->vcpu.vmpidr);
+	/* The IDs of the vCPU it runs, which stays here (vcpu_pin). */
+	sysreg_write(vpidr_el2, cpu->curr->vpidr);
+	sysreg_write(vmpidr_el2, cpu->curr->vmpidr);
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
 	sysreg_write(hstr_el2, 0);
@@ -151,13 +153,19 @@ static void primary_boot(struct pcpu *cpu)
 	console_init(plat.console_base);
 	mmu_map_normal(plat.ram_base, plat.ram_size);
 	pcpu_count = plat.cpu_count;
+	vcpu_count = pcpu_count; /* the guest gets the machine's CPUs, one vCPU each */
 	bootargs_parse(plat.bootargs);
-	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is still booting. */
 	for (unsigned i = 0; i < pcpu_count; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = plat.cpu_mpidr[i];
 		pcpus[i].kick_sgir = gic_sgir_for(pcpus[i].mpidr, GIC_SGI_KICK);
-		vcpu_init(&pcpus[i].vcpu, i);
+		pcpus[i].event_cursor.ring = &pcpus[i].events;
+	}
+	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
+	 * still booting. Each is pinned, vCPU n to pCPU n. */
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		vcpu_init(&vcpus[i], i);
+		vcpu_pin(&vcpus[i], &pcpus[i]);
 	}
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))
@@ -176,8 +184,8 @@ static void primary_boot(struct pcpu *cpu)
 		       plat.dbg_line->name, plat.dbg_line_bdf >> 8, (plat.dbg_line_bdf >> 3) & 31, plat.dbg_line_bdf & 7,
 		       plat.dbg_line_base, plat.dbg_line_intid);
 	start_secondaries();
-	cpu->vcpu.entry = guest.image;
-	cpu->vcpu.context_id = guest.dtb;
+	vcpu_by_id(0)->entry = guest.image;
+	vcpu_by_id(0)->context_id = guest.dtb;
 }
 
 void hv_cpu_main(unsigned id)
@@ -195,7 +203,7 @@ void hv_cpu_main(unsigned id)
 	}
 	/* vCPU 0 starts with the kernel (x0 = device tree); the others wait for CPU_ON. */
 	if (id == 0)
-		cpu->vcpu.state = VCPU_ON_PENDING;
+		vcpu_by_id(0)->state = VCPU_ON_PENDING;
 	vcpu_run(cpu);
 }
 

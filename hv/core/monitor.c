@@ -38,9 +38,9 @@ static int cmd_status(const struct text_sink *out, const char *args)
 {
 	sink_printf(out, "trapvisor %s: %u pCPUs, guest RAM %#lx-%#lx\n", HV_VERSION, pcpu_count, guest.ram_base,
 		    guest.ram_end);
-	for (unsigned i = 0; i < pcpu_count; i++) {
-		const struct vcpu *v = &pcpus[i].vcpu;
-		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", i, i, v->vmpidr,
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		const struct vcpu *v = vcpu_by_id(i);
+		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", v->id, vcpu_pcpu(v)->id, v->vmpidr,
 			    vcpu_state_name(v));
 	}
 	sink_printf(out, "  trapping:");

@@ -99,8 +99,8 @@ static u64 affinity_info(u64 target, u64 level)
 		return PSCI_INVALID_PARAMETERS;
 	for (unsigned l = 0; l < level; l++)
 		mask &= ~(0xffULL << (l == 3 ? 32 : 8 * l));
-	for (unsigned i = 0; i < pcpu_count; i++) {
-		struct vcpu *v = &pcpus[i].vcpu;
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
 		if ((v->vmpidr & mask) != (target & mask))
 			continue;
 		any = true;

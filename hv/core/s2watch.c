@@ -261,7 +261,7 @@ static void step_over(struct pcpu *cpu, struct trap_frame *f)
 	sysreg_write(vttbr_el2, stage2_vttbr(false));
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
 	trap_set_pstate(trap_pstate() | SPSR_SS); /* the step is due after this one instruction */
-	if (!cpu->vcpu.dbg.stepping)
+	if (!cpu->curr->dbg.stepping)
 		gic_mask_guest_interrupts(true);
 	isb();
 }
@@ -317,7 +317,7 @@ static void step_end(struct pcpu *cpu)
 {
 	s2w.stepping[cpu->id] = false;
 	sysreg_write(vttbr_el2, stage2_vttbr(true));
-	if (!cpu->vcpu.dbg.stepping) { /* GDB's own step, if any, carries on */
+	if (!cpu->curr->dbg.stepping) { /* GDB's own step, if any, carries on */
 		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 		trap_set_pstate(trap_pstate() & ~SPSR_SS);
 		gic_mask_guest_interrupts(false);

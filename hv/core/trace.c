@@ -188,10 +188,11 @@ static bool ring_min_max(unsigned cls, u64 *min, u64 *max)
 	return any;
 }
 
-/* The counters only grow (the trap path owns them); a reset is a baseline. */
-static struct trap_stat stat_since_reset(unsigned cpu, unsigned cls)
+/* The counters only grow (the trap path owns them); a reset is a baseline,
+ * kept beside them. Both are the pCPU's, for the vCPU it runs (hv.h). */
+static struct trap_stat stat_since_reset(const struct pcpu *cpu, unsigned cls)
 {
-	const struct trap_stat *now = &pcpus[cpu].vcpu.stats[cls], *base = &pcpus[cpu].stats_base[cls];
+	const struct trap_stat *now = &cpu->stats[cls], *base = &cpu->stats_base[cls];
 
 	return (struct trap_stat){ now->count - base->count, now->ticks - base->ticks };
 }
@@ -201,7 +202,7 @@ void stats_reset(void)
 	stats_reset_at = sysreg_read(cntpct_el0);
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++)
-			pcpus[c].stats_base[k] = pcpus[c].vcpu.stats[k];
+			pcpus[c].stats_base[k] = pcpus[c].stats[k];
 		pcpus[c].stats_from = __atomic_load_n(&pcpus[c].events.head, __ATOMIC_ACQUIRE);
 	}
 }
@@ -223,7 +224,7 @@ void stats_print(const struct text_sink *out)
 	memset(sum, 0, sizeof(sum));
 	for (unsigned c = 0; c < pcpu_count; c++) {
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
-			struct trap_stat s = stat_since_reset(c, k);
+			struct trap_stat s = stat_since_reset(&pcpus[c], k);
 			sum[k].count += s.count;
 			sum[k].ticks += s.ticks;
 			total += s.count;
@@ -248,15 +249,17 @@ void stats_print(const struct text_sink *out)
 	}
 	sink_printf(out, "stats: * over the events still in the rings (the last %u per pCPU)\n", EVENT_RING_KEPT);
 	/* An interrupt delivered is an event but not a trap: counted apart. */
-	for (unsigned c = 0; c < pcpu_count; c++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
+		const struct pcpu *keeper = vcpu_pcpu(v); /* where its statistics are kept */
 		u64 count = 0, ticks = 0;
-		struct trap_stat irqs = stat_since_reset(c, TRAP_IRQ);
+		struct trap_stat irqs = stat_since_reset(keeper, TRAP_IRQ);
 		for (unsigned k = 0; k < TRAP_CLASS_COUNT; k++) {
-			struct trap_stat s = stat_since_reset(c, k);
+			struct trap_stat s = stat_since_reset(keeper, k);
 			count += k == TRAP_IRQ ? 0 : s.count;
 			ticks += s.ticks;
 		}
-		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2", c, count, ticks_to_ns(ticks, freq));
+		sink_printf(out, "stats: vcpu%u %lu traps, %lu ns in EL2", v->id, count, ticks_to_ns(ticks, freq));
 		if (irqs.count)
 			sink_printf(out, ", %lu interrupts delivered", irqs.count);
 		sink_printf(out, "\n");

@@ -24,7 +24,7 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 	if (ti & 1) {
 		ev->cls = TRAP_WFE;
 	} else {
-		struct vcpu *v = &pcpu_of_frame(f)->vcpu;
+		struct vcpu *v = pcpu_of_frame(f)->curr;
 		bool may_sleep = !v->dbg.stepping; /* see debug.c: a stepped WFI does not sleep */
 		if (may_sleep && ti == WFX_TI_WFI)
 			vcpu_wait_for_interrupt(v);
@@ -39,7 +39,7 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 /* The calls we answer: PSCI, and ours when the test interface is on. */
 static void __attribute__((noinline)) smccc_dispatch(struct trap_frame *f, struct trap_event *ev)
 {
-	struct vcpu *v = &pcpu_of_frame(f)->vcpu;
+	struct vcpu *v = pcpu_of_frame(f)->curr;
 
 	if (psci_is_call(f->x[0]))
 		psci_handle(v, f, ev);
@@ -98,7 +98,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	if ((ev->esr & ISS_SYS64_NOT_RT) == ISS_MSR_ICC_SGI1R) {
 		unsigned rt = ESR_SYS64_RT(ev->esr);
 		ev->value = frame_get_reg(f, rt);
-		vgic_send_sgi(&pcpu_of_frame(f)->vcpu, ev->value, true);
+		vgic_send_sgi(pcpu_of_frame(f)->curr, ev->value, true);
 		ev->addr = SYSREG_ENC(3, 0, 12, 11, 5);
 		ev->op = OP_WRITE;
 		ev->width = 8;
@@ -109,7 +109,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	esr_decode_sys64(ev->esr, &acc);
 	d = sysreg_find(acc.addr);
 	ev->cls = sysreg_class_of(d, acc.addr);
-	ev->outcome = sysreg_emulate(&pcpu_of_frame(f)->vcpu, f, d, &acc);
+	ev->outcome = sysreg_emulate(pcpu_of_frame(f)->curr, f, d, &acc);
 	ev->op = sysreg_event_op(d, acc.write);
 	ev->addr = acc.addr;
 	ev->value = acc.value;
@@ -272,7 +272,7 @@ static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 	if (work & EXIT_WORK_TRAPS)
 		trap_apply(cpu);
 	if (work & EXIT_WORK_VGIC)
-		vgic_update(&cpu->vcpu, f);
+		vgic_update(cpu->curr, f);
 	if (work & (EXIT_WORK_SYSTEM_OFF | EXIT_WORK_SYSTEM_RESET)) {
 		if (guest.stats_at_exit)
 			stats_print(&console_sink);
@@ -307,7 +307,7 @@ void trap_lower_sync(struct trap_frame *f)
 	ec.handle(f, ev);
 	ticks = sysreg_read(cntpct_el0) - t0;
 	ev->el2_ticks = ticks;
-	trap_stat_add(&cpu->vcpu.stats[ev->cls], ticks);
+	trap_stat_add(&cpu->stats[ev->cls], ticks);
 	event_ring_publish(cur.ring, seq);
 	if (cpu->exit_work)
 		trap_exit_work(f);

@@ -91,23 +91,27 @@ void trap_apply(struct pcpu *cpu)
 
 void vcpu_init(struct vcpu *v, unsigned id)
 {
-	struct pcpu *cpu = &pcpus[id];
-
 	v->id = id;
 	v->state = VCPU_OFF;
-	cpu->event_cursor.meta = META_CPU(cpu->id, id);
-	cpu->event_cursor.ring = &cpu->events;
-	v->regs = &cpu->frame;
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
-	/* VMPIDR_EL2 bit 31 is RES1; the affinity is the physical one unless set. */
-	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : cpu->mpidr) | BIT(31);
+	/* VMPIDR_EL2 bit 31 is RES1. Unless set, the affinity is that of the
+	 * device tree's CPU of the same number, which the guest's copy lists. */
+	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : plat.cpu_mpidr[id]) | BIT(31);
+}
+
+void vcpu_pin(struct vcpu *v, struct pcpu *cpu)
+{
+	v->pcpu = cpu;
+	v->regs = &cpu->frame;
+	cpu->curr = v;
+	cpu->event_cursor.meta = META_CPU(cpu->id, v->id);
 }
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
 {
-	for (unsigned i = 0; i < pcpu_count; i++)
-		if ((pcpus[i].vcpu.vmpidr & MPIDR_AFF_MASK) == (mpidr & MPIDR_AFF_MASK))
-			return &pcpus[i].vcpu;
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if ((vcpu_by_id(i)->vmpidr & MPIDR_AFF_MASK) == (mpidr & MPIDR_AFF_MASK))
+			return vcpu_by_id(i);
 	return NULL;
 }
 
@@ -260,7 +264,7 @@ void __attribute__((noreturn)) guest_enter(struct trap_frame *f);
 
 void vcpu_run(struct pcpu *cpu)
 {
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 
 	/* Acquire: the entry point written before the state must be seen after it. */
 	/* CPU_ON's SGI wakes this WFI; on pCPU 0 so does the debug line. */

@@ -1,9 +1,19 @@
 /*
- * Core data of the hypervisor: physical CPUs, the vCPU each one runs, and the
- * guest's memory. One vCPU is pinned to each pCPU for the guest's lifetime, so
- * the guest's EL1 system registers and FP/SIMD state stay live in the hardware
- * while it runs and are only copied out when a vCPU is parked (debugger stop,
- * CPU_OFF), which keeps the trap path free of context switching.
+ * Core data of the hypervisor: the physical CPUs (struct pcpu, pcpus[]), the
+ * guest's vCPUs (struct vcpu, vcpus[]) and the guest's memory. A pCPU runs the
+ * vCPU pcpu->curr; a vCPU runs on vcpu_pcpu(v). The two are numbered apart:
+ * a vCPU's id is the guest's number for it (GDB's threads, PSCI targets and
+ * MPIDRs, its redistributor, `vcpuN` in the trace), a pCPU's the hardware's
+ * (which CPU to kick, whose physical redistributor holds a PPI, whose ring
+ * an event is in), and each use says which it means.
+ *
+ * For now each vCPU is still pinned to one pCPU for the guest's lifetime
+ * (vcpu_pin() at boot: vCPU n on pCPU n), so the guest's EL1 system registers
+ * and FP/SIMD state stay live in the hardware while it runs and are only
+ * copied out when a vCPU is parked (debugger stop, CPU_OFF), which keeps the
+ * trap path free of context switching. What still relies on the pinning: a
+ * vCPU's x0-x30 are in its pCPU's trap frame (v->regs), and its trap
+ * statistics in its pCPU's hot block (struct pcpu).
  */
 #ifndef HV_H
 #define HV_H
@@ -15,7 +25,8 @@
 #include "trapvisor/hypercall.h"
 #include "vgic.h"
 
-#define MAX_CPUS 8
+#define MAX_CPUS 8  /* pCPUs */
+#define MAX_VCPUS 8 /* the guest's CPUs */
 
 #define HV_VERSION "0.1"
 
@@ -64,23 +75,27 @@ struct remote_call {
 	volatile u32 requested, done;
 };
 
+struct pcpu;
+
 struct vcpu {
-	struct trap_stat stats[TRAP_CLASS_COUNT]; /* first: near the trap frame */
-	unsigned id;
+	unsigned id;	    /* the guest's number for it: GDB thread id - 1, its redistributor */
+	struct pcpu *pcpu;  /* the pCPU it runs on (for now always the same one) */
 	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
 	u64 vmpidr;
 	u64 vpidr;
 	/* CPU_ON / CPU_SUSPEND resume point, handed over by psci.c */
 	u64 entry;
 	u64 context_id;
-	struct trap_frame *regs;
+	struct trap_frame *regs; /* its x0-x30: the frame of the pCPU it runs on */
 	struct vcpu_debug dbg;
 	struct vgic_cpu vgic;
 };
 
 /*
- * Everything after the frame that a trap touches sits within a load's reach of
- * it, so the trap path addresses it from the frame pointer it is handed.
+ * A physical CPU. The frame tops its stack, and the hot block follows it
+ * (event cursor, exit_work, id, statistics): everything after the frame that
+ * a trap touches sits within a load's reach of it, so the trap path addresses
+ * it from the frame pointer it is handed.
  */
 struct pcpu {
 	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
@@ -91,7 +106,17 @@ struct pcpu {
 	} event_cursor;			 /* read with one ldp on every trap */
 	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;
-	struct vcpu vcpu;
+	/*
+	 * Trap counts and EL2 time per class of the vCPU this pCPU runs. They
+	 * sit here, in the pCPU's hot block, because the trap path adds to them
+	 * at a fixed offset from the frame: reached through a vCPU pointer they
+	 * would cost a load on every trap. While each vCPU stays on its pCPU
+	 * they are its own; readers ask vcpu_stats(v), or vcpu_pcpu(v) for the
+	 * reset baseline kept beside them. When vCPUs get their own frames (and
+	 * stacks), the hot block moves into struct vcpu with them.
+	 */
+	struct trap_stat stats[TRAP_CLASS_COUNT];
+	struct vcpu *curr; /* the vCPU it runs */
 	u64 mpidr;
 	u64 kick_sgir; /* ICC_SGI0R_EL1 for GIC_SGI_KICK to this pCPU, computed once */
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
@@ -107,6 +132,19 @@ struct pcpu {
 	struct event_ring untraced;
 } __attribute__((aligned(64)));
 
+/*
+ * The hot block's layout is pinned: trap_lower_sync() addresses the event
+ * cursor (one ldp), the statistics and exit_work from the frame pointer it is
+ * handed, and the null HVC's instruction count (docs/performance.md) depends
+ * on these offsets staying within an immediate's reach and unchanged.
+ */
+#define PCPU_FROM_FRAME(field) (__builtin_offsetof(struct pcpu, field) - __builtin_offsetof(struct pcpu, frame))
+_Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
+_Static_assert(PCPU_FROM_FRAME(event_cursor) == FRAME_SIZE, "the event cursor right after the frame");
+_Static_assert(sizeof(struct event_cursor) == 16, "the event cursor is read with one ldp");
+_Static_assert(PCPU_FROM_FRAME(exit_work) == FRAME_SIZE + 16, "exit_work after the cursor");
+_Static_assert(PCPU_FROM_FRAME(stats) == FRAME_SIZE + 24, "the statistics after exit_work and the id");
+
 static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
 {
 	return (struct pcpu *)((u8 *)f - __builtin_offsetof(struct pcpu, frame));
@@ -114,6 +152,8 @@ static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
+extern struct vcpu vcpus[MAX_VCPUS];
+extern unsigned vcpu_count;
 
 static inline struct pcpu *this_pcpu(void)
 {
@@ -127,14 +167,28 @@ static inline struct pcpu *this_pcpu(void)
 #endif
 }
 
-static inline struct vcpu *vcpu_by_id(unsigned id)
+/* The vCPU this pCPU runs: the one whose trap is being handled here. */
+static inline struct vcpu *this_vcpu(void)
 {
-	return id < pcpu_count ? &pcpus[id].vcpu : NULL;
+	return this_pcpu()->curr;
 }
 
-static inline struct pcpu *vcpu_pcpu(struct vcpu *v)
+/* By the guest's number (GDB's thread id - 1, a catchpoint's vcpu=, ...). */
+static inline struct vcpu *vcpu_by_id(unsigned id)
 {
-	return &pcpus[v->id];
+	return id < vcpu_count ? &vcpus[id] : NULL;
+}
+
+/* Where v runs: the pCPU to kick, whose redistributor holds its PPIs. */
+static inline struct pcpu *vcpu_pcpu(const struct vcpu *v)
+{
+	return v->pcpu;
+}
+
+/* A vCPU's trap statistics: kept by the pCPU it runs on (struct pcpu, stats). */
+static inline struct trap_stat *vcpu_stats(const struct vcpu *v)
+{
+	return vcpu_pcpu(v)->stats;
 }
 
 /* The guest: identity-mapped RAM [ram_base, ram_end) and what was loaded in it. */
@@ -148,7 +202,7 @@ struct guest_config {
 	bool stats_at_exit;
 	u32 vpidr;
 	bool vpidr_set;
-	u64 vmpidr[MAX_CPUS];
+	u64 vmpidr[MAX_VCPUS];
 	bool vmpidr_set;
 	/* CNTVOFF_EL2 of every vCPU: how long the debugger has held the guest,
 	 * so its virtual counter does not advance while it is stopped (debug.c). */
@@ -188,6 +242,8 @@ bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
+/* v runs on cpu from now on (once, at boot: vCPU n on pCPU n). */
+void vcpu_pin(struct vcpu *v, struct pcpu *cpu);
 /* esr: the trap's ESR_EL2, whose IL says how long the instruction is. */
 void vcpu_skip_instr(u64 esr);
 void vcpu_inject_undef(struct trap_frame *f);
@@ -212,7 +268,7 @@ bool guest_va_to_ipa_as(u64 va, bool el0, bool write, u64 *ipa, u64 *fsc);
 void cache_ic_invalidate_all(void);
 
 /* ---- trap dispatch (trap.c) ---- */
-/* A handler finds its vCPU with pcpu_of_frame(f)->vcpu when it needs it. */
+/* A handler finds its vCPU with pcpu_of_frame(f)->curr when it needs it. */
 typedef void (*trap_handler_fn)(struct trap_frame *f, struct trap_event *ev);
 void trap_lower_sync(struct trap_frame *f);
 /* The end of every exit: the work it left (EXIT_WORK_*), if any. */

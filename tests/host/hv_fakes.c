@@ -9,12 +9,17 @@
 #include "console.h"
 #include "sysreg.h"
 #include "debug.h"
+#include "platform.h"
 
 /* ---- the globals hv/core/main.c defines ---- */
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
+struct vcpu vcpus[MAX_VCPUS];
+unsigned vcpu_count;
 struct guest_config guest;
 struct pcpu *host_this_pcpu;
+/* ... and the one hv/platform/qemu_virt.c does: the machine's CPUs (vcpu_init()) */
+struct platform plat;
 
 /* ---- named registers: sysreg_read(esr_el2) -> host_sysreg_read("esr_el2") ---- */
 #define FAKE_REGS 128
@@ -291,6 +296,9 @@ void fake_reset(void)
 	fake_stats_print_calls = 0;
 	memset(pcpus, 0, sizeof(pcpus));
 	pcpu_count = 0;
+	memset(vcpus, 0, sizeof(vcpus));
+	vcpu_count = 0;
 	memset(&guest, 0, sizeof(guest));
+	memset(&plat, 0, sizeof(plat));
 	host_this_pcpu = &pcpus[0];
 }

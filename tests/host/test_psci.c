@@ -53,20 +53,20 @@ void __wrap_vcpu_wait_for_interrupt(struct vcpu *v)
 
 static struct vcpu *V(unsigned i)
 {
-	return &pcpus[i].vcpu;
+	return &vcpus[i];
 }
 
 static void setup(void)
 {
 	fake_reset();
-	pcpu_count = 4;
+	pcpu_count = vcpu_count = 4;
 	for (unsigned i = 0; i < 4; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = aff[i] | BIT(31);
 		V(i)->id = i;
 		V(i)->vmpidr = aff[i] | BIT(31); /* as vcpu_init() sets it: bit 31 is RES1 */
-		V(i)->regs = &pcpus[i].frame;
 		V(i)->state = VCPU_OFF;
+		vcpu_pin(V(i), &pcpus[i]);
 	}
 	V(0)->state = VCPU_RUNNING;
 	host_this_pcpu = &pcpus[0];
@@ -505,11 +505,11 @@ static void hypercall_trap_switch(void)
 static void hypercall_stat_count(void)
 {
 	setup();
-	V(0)->stats[TRAP_HVC].count = 3;
-	V(1)->stats[TRAP_HVC].count = 4;
-	V(3)->stats[TRAP_HVC].count = 10;
-	V(2)->stats[TRAP_WFI].count = 100;
-	pcpus[4].vcpu.stats[TRAP_HVC].count = 1000; /* beyond pcpu_count: not a vCPU */
+	vcpu_stats(V(0))[TRAP_HVC].count = 3;
+	vcpu_stats(V(1))[TRAP_HVC].count = 4;
+	vcpu_stats(V(3))[TRAP_HVC].count = 10;
+	vcpu_stats(V(2))[TRAP_WFI].count = 100;
+	pcpus[4].stats[TRAP_HVC].count = 1000; /* beyond pcpu_count: no vCPU's */
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, 1), 4);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, TV_ALL_VCPUS), 17);

@@ -22,8 +22,9 @@ static struct vcpu *vcpu;
 static void setup(void)
 {
 	fake_reset();
-	pcpu_count = 1;
-	vcpu = &pcpus[0].vcpu;
+	pcpu_count = vcpu_count = 1;
+	vcpu = vcpu_by_id(0);
+	vcpu_pin(vcpu, &pcpus[0]);
 	vcpu->regs = &frame;
 	memset(&frame, 0, sizeof(frame));
 	for (unsigned i = 0; i < 31; i++)

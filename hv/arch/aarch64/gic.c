@@ -239,7 +239,7 @@ void gic_wait_for_fiq(void)
 
 void gic_mask_guest_interrupts(bool masked)
 {
-	struct vcpu *v = &this_pcpu()->vcpu;
+	struct vcpu *v = this_vcpu();
 
 	v->vgic.masked = masked;
 	sysreg_write(ICC_PMR_EL1, masked ? GIC_GUEST_PRIORITY : PMR_ALL);

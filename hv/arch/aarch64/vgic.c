@@ -255,7 +255,7 @@ static u64 lr_value(unsigned intid, const struct virq *q)
  */
 static void release_hw(struct vcpu *owner, unsigned intid, struct virq *q)
 {
-	gic_phys_deactivate(intid, owner->id);
+	gic_phys_deactivate(intid, vcpu_pcpu(owner)->id);
 	q->flags &= ~VIRQ_HW_HELD;
 	if (!(q->flags & VIRQ_EDGE))
 		q->flags &= ~VIRQ_PENDING;
@@ -287,7 +287,7 @@ static void lr_sync(struct vcpu *v)
 		 * no longer pending: the physical one, active since EL2 took
 		 * it, is pending again only while its line is high. */
 		if ((now & (LR_HW | LR_STATE)) == (LR_HW | LR_PENDING) && !(q->flags & (VIRQ_EDGE | VIRQ_LATCHED)) &&
-		    !gic_phys_pending((u32)was, v->id)) {
+		    !gic_phys_pending((u32)was, vcpu_pcpu(v)->id)) {
 			lr_write(n, 0);
 			lr_release(v, n, q);
 			q->flags &= ~VIRQ_PENDING;
@@ -407,7 +407,7 @@ static void end_active(struct vcpu *v, unsigned intid, struct virq *q)
 	}
 	q->flags &= ~VIRQ_ACTIVE;
 	if (q->flags & VIRQ_HW_HELD) {
-		gic_phys_deactivate(intid, v->id);
+		gic_phys_deactivate(intid, vcpu_pcpu(v)->id);
 		q->flags &= ~VIRQ_HW_HELD;
 	}
 }
@@ -527,7 +527,7 @@ static inline void record(struct pcpu *cpu, struct trap_frame *f, const struct d
 	ev->el2_ticks = 0;
 	ev->meta = cur.meta | META_KIND(TRAP_IRQ, OP_DELIVER, d->hw ? OUT_FORWARDED : OUT_EMULATED);
 	ev->width = 0;
-	trap_stat_add(&cpu->vcpu.stats[TRAP_IRQ], 0);
+	trap_stat_add(&cpu->stats[TRAP_IRQ], 0);
 	event_ring_publish(cur.ring, seq);
 	if (f && catch_is_catching(TRAP_IRQ))
 		catch_check(f, ev, 0);
@@ -566,10 +566,10 @@ void vgic_update(struct vcpu *v, struct trap_frame *f)
  */
 static void sync_others(struct vcpu *self)
 {
-	u32 asked = 0, want[MAX_CPUS];
+	u32 asked = 0, want[MAX_VCPUS];
 	u64 deadline;
 
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *t = vcpu_by_id(i);
 		if (t == self || !t->vgic.lr_used || t->state == VCPU_OFF)
 			continue;
@@ -646,7 +646,7 @@ static void lr_retire_empty(struct vcpu *v)
  */
 static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct delivery *d)
 {
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 	struct vgic_cpu *c = &v->vgic;
 	struct virq *q = &c->priv[intid % VGIC_PRIVATE];
 	u32 free;
@@ -681,7 +681,7 @@ static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct deliv
  */
 static void __attribute__((noinline)) irq_exit_general(struct pcpu *cpu, struct trap_frame *f, unsigned intid)
 {
-	struct vcpu *v = &cpu->vcpu;
+	struct vcpu *v = cpu->curr;
 	struct delivery d[VGIC_MAX_LRS];
 	u32 others = 0, req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
 	bool maintenance = false;
@@ -730,7 +730,7 @@ void trap_lower_irq(struct trap_frame *f)
 		} else {
 			irq_exit_general(cpu, f, intid);
 		}
-		cpu->vcpu.stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+		cpu->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
 	}
 	trap_finish_exit(f);
 }
@@ -760,7 +760,7 @@ void vgic_send_sgi(struct vcpu *from, u64 value, bool group1)
 	u32 notified = 0;
 
 	spin_lock(&vgic.lock);
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *t = vcpu_by_id(i);
 		struct virq *q = &t->vgic.priv[intid];
 		if ((value & SGIR_IRM) ? t == from : !sgi_targets(t, value))
@@ -925,7 +925,7 @@ void vgic_vcpu_reset(struct vcpu *v)
 
 void vgic_cpu_init(void)
 {
-	struct vcpu *v = &this_pcpu()->vcpu;
+	struct vcpu *v = this_vcpu();
 
 	for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
 		v->vgic.priv[i].lr = -1;
@@ -992,7 +992,7 @@ static void mirror_enable(struct vcpu *owner, unsigned intid, const struct virq 
 	if (!is_backed(intid))
 		return;
 	if (intid < VGIC_PRIVATE)
-		gic_phys_enable(intid, owner->id, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
+		gic_phys_enable(intid, vcpu_pcpu(owner)->id, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
 	else
 		gic_phys_enable(intid, 0, (q->flags & VIRQ_ENABLED) && owner);
 }
@@ -1023,7 +1023,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		case REG_SET_PENDING:
 		case REG_CLEAR_PENDING:
 			*value = (q->flags & VIRQ_PENDING) ||
-				 (is_backed(intid) && owner && gic_phys_pending(intid, owner->id));
+				 (is_backed(intid) && owner && gic_phys_pending(intid, vcpu_pcpu(owner)->id));
 			break;
 		case REG_SET_ACTIVE:
 		case REG_CLEAR_ACTIVE:
@@ -1063,7 +1063,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		break;
 	case REG_CLEAR_PENDING:
 		if (is_backed(intid) && owner)
-			gic_phys_pend(intid, owner->id, false);
+			gic_phys_pend(intid, vcpu_pcpu(owner)->id, false);
 		q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED);
 		if ((q->flags & VIRQ_HW_HELD) && !(q->flags & VIRQ_ACTIVE) && q->lr < 0 && owner)
 			release_hw(owner, intid, q);
@@ -1149,7 +1149,7 @@ static bool access_by_words(struct vcpu *v, u64 off, struct emul_access *acc, wo
 	u64 result = 0;
 
 	spin_lock(&vgic.lock);
-	lr_sync(&this_pcpu()->vcpu); /* what this vCPU's guest acknowledged and ended */
+	lr_sync(this_vcpu()); /* what this vCPU's guest acknowledged and ended */
 	for (unsigned done = 0; done < acc->width;) {
 		u64 o = off + done;
 		unsigned shift = (o & 3) * 8, n = 4 - (o & 3);
@@ -1221,7 +1221,7 @@ static u32 dist_word(struct vcpu *v, u64 off, bool write, u32 *word, u32 lanes)
 		}
 		reg_lanes(&ctlr, 0, true, word, lanes);
 		vgic.ctlr = ctlr & GICD_CTLR_GROUPS;
-		return (u32)BIT(pcpu_count) - 1; /* what may be delivered changed for everyone */
+		return (u32)BIT(vcpu_count) - 1; /* what may be delivered changed for everyone */
 	} else if (off == GICD_TYPER) {
 		if (!write)
 			*word = (gic_dist_reg(GICD_TYPER) & GICD_TYPER_KEPT) | GICD_TYPER_NO1N;
@@ -1255,7 +1255,7 @@ static u32 redist_word(struct vcpu *r, u64 off, bool write, u32 *word, u32 lanes
 	} else if (off == GICR_TYPER || off == GICR_TYPER + 4) {
 		u64 aff = r->vmpidr, typer = (FIELD(aff, 39, 32) << 24 | FIELD(aff, 23, 16) << 16 |
 					      FIELD(aff, 15, 8) << 8 | FIELD(aff, 7, 0)) << 32 |
-					     (u64)r->id << 8 | (r->id == pcpu_count - 1 ? GICR_TYPER_LAST : 0);
+					     (u64)r->id << 8 | (r->id == vcpu_count - 1 ? GICR_TYPER_LAST : 0);
 		if (!write)
 			*word = typer >> (off - GICR_TYPER) * 8;
 		return 0;
@@ -1279,7 +1279,7 @@ static u32 redist_word(struct vcpu *r, u64 off, bool write, u32 *word, u32 lanes
 
 bool vgicd_access(const struct mmio_region *r, struct emul_access *acc)
 {
-	struct vcpu *self = &this_pcpu()->vcpu;
+	struct vcpu *self = this_vcpu();
 
 	if (reads_state(acc->addr - r->base, acc))
 		sync_others(self);
@@ -1293,10 +1293,10 @@ bool vgicr_access(const struct mmio_region *r, struct emul_access *acc)
 
 	u64 off = (acc->addr - r->base) % GICR_STRIDE;
 
-	if (n >= pcpu_count)
+	if (n >= vcpu_count)
 		return false;
-	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != &this_pcpu()->vcpu)
-		sync_others(&this_pcpu()->vcpu);
+	if (off >= GICR_SGI_FRAME && reads_state(off - GICR_SGI_FRAME, acc) && vcpu_by_id(n) != this_vcpu())
+		sync_others(this_vcpu());
 	return access_by_words(vcpu_by_id(n), off, acc, redist_word);
 }
 
@@ -1315,7 +1315,7 @@ void vgic_print(const struct text_sink *out)
 
 	sink_printf(out, "virtual GIC: %u list registers, distributor groups %s%s\n", vgic.lrs,
 		    vgic.ctlr & 1 ? "0" : "", vgic.ctlr & 2 ? (vgic.ctlr & 1 ? ",1" : "1") : (vgic.ctlr & 1 ? "" : "off"));
-	for (unsigned i = 0; i < pcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *v = vcpu_by_id(i);
 		struct vgic_cpu *c = &v->vgic;
 		bool any = false;
@@ -1323,7 +1323,7 @@ void vgic_print(const struct text_sink *out)
 		sink_printf(out, "vCPU %u: %lu delivered%s\n", i, c->delivered,
 			    v->state == VCPU_OFF ? " (off)" : "");
 		spin_lock(&vgic.lock);
-		if (v == &this_pcpu()->vcpu)
+		if (v == this_vcpu())
 			lr_sync(v);
 		for (unsigned n = 0; n < vgic.lrs; n++) {
 			u64 lr = c->lr[n];
