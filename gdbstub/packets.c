@@ -619,9 +619,9 @@ static void packets_breakpoint(struct gdbstub *s, const char *args, size_t len,
 	if (type > GDB_BP_ACCESS || !s->ops->bp_insert || !s->ops->bp_remove)
 		return; /* unsupported: GDB falls back or says so */
 	if (insert)
-		r = s->ops->bp_insert(s->ctx, (enum gdb_bp_type)type, addr, kind);
+		r = s->ops->bp_insert(s->ctx, stub_g_vcpu(s), (enum gdb_bp_type)type, addr, kind);
 	else
-		r = s->ops->bp_remove(s->ctx, (enum gdb_bp_type)type, addr, kind);
+		r = s->ops->bp_remove(s->ctx, stub_g_vcpu(s), (enum gdb_bp_type)type, addr, kind);
 	if (r == GDB_BP_OK)
 		reply_str(s, "OK");
 	else if (r == GDB_BP_ERROR)

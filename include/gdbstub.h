@@ -205,10 +205,12 @@ struct gdb_target_ops {
 
 	/* Optional, (stopped): insert/remove a breakpoint or watchpoint. kind
 	 * is GDB's: 4 for an A64 instruction, the length in bytes for a
-	 * watchpoint. Without them GDB writes brk instructions itself (M/X). */
-	enum gdb_bp_result (*bp_insert)(void *ctx, enum gdb_bp_type type,
+	 * watchpoint. vcpu: the thread GDB selected (Hg), whose translation
+	 * the address is in, as for memory. Without them GDB writes brk
+	 * instructions itself (M/X). */
+	enum gdb_bp_result (*bp_insert)(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					uint64_t addr, uint64_t kind);
-	enum gdb_bp_result (*bp_remove)(void *ctx, enum gdb_bp_type type,
+	enum gdb_bp_result (*bp_remove)(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					uint64_t addr, uint64_t kind);
 
 	/* Optional: run a `monitor` command (NUL-terminated text, as typed).

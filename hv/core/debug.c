@@ -312,6 +312,40 @@ static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
 		;
 }
 
+/*
+ * What a guest VA is on vCPU `vcpu`: through its own stage 1 (on its pCPU, a
+ * parked one answering a remote call), as GDB means an address of the thread
+ * it selected. ipa: stage 1 only; pa: both stages, as an EL1 read.
+ */
+struct va_query {
+	u64 va, ipa, pa, fsc;
+	bool ipa_ok, pa_ok;
+};
+
+static void va_query_local(void *arg)
+{
+	struct va_query *q = arg;
+
+	q->ipa_ok = guest_va_to_ipa_as(q->va, false, false, &q->ipa, &q->fsc);
+	q->pa_ok = guest_va_to_pa(q->va, &q->pa);
+}
+
+static struct va_query va_query_on(unsigned vcpu, u64 va)
+{
+	struct va_query q = { .va = va };
+
+	run_on_vcpu(vcpu, va_query_local, &q);
+	return q;
+}
+
+bool debug_va_to_ipa(unsigned vcpu, u64 va, u64 *ipa)
+{
+	struct va_query q = va_query_on(vcpu, va);
+
+	*ipa = q.ipa;
+	return q.ipa_ok;
+}
+
 static void serve_remote_call(struct pcpu *cpu)
 {
 	u32 req = __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE);
@@ -975,10 +1009,11 @@ static void target_interrupt(void *ctx)
 	dbg.interrupt_requested = true;
 }
 
-static enum gdb_bp_result sw_insert(u64 va)
+static enum gdb_bp_result sw_insert(unsigned vcpu, u64 va)
 {
 	struct sw_breakpoint *b = NULL;
 	u32 insn = BRK_TRAPVISOR;
+	struct va_query q;
 	u64 pa;
 
 	if (sw_find(va))
@@ -986,12 +1021,16 @@ static enum gdb_bp_result sw_insert(u64 va)
 	for (unsigned i = 0; i < SW_BREAKPOINTS && !b; i++)
 		if (!dbg.sw[i].used)
 			b = &dbg.sw[i];
-	if (!b || (va & 3) || !guest_va_to_pa(va, &pa) || !guest_ram_contains(pa, 4))
+	if (!b || (va & 3))
+		return GDB_BP_ERROR;
+	q = va_query_on(vcpu, va);
+	pa = q.pa;
+	if (!q.pa_ok || !guest_ram_contains(pa, 4))
 		return GDB_BP_ERROR;
 	b->va = va;
 	b->pa = pa;
 	b->saved = *(volatile u32 *)pa;
-	if (mem_access(this_vcpu()->id, va, (u8 *)&insn, 4, true) != 4)
+	if (mem_access(vcpu, va, (u8 *)&insn, 4, true) != 4)
 		return GDB_BP_ERROR;
 	b->used = true;
 	return GDB_BP_OK;
@@ -1080,19 +1119,23 @@ static enum watch_kind watch_kind_of(enum gdb_bp_type type)
 }
 
 /* A watchpoint the debug registers cannot take (too long, or none left) goes to stage 2. */
-static enum gdb_bp_result target_bp_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+static enum gdb_bp_result target_bp_insert(void *ctx, unsigned vcpu, enum gdb_bp_type type, uint64_t addr,
+					   uint64_t kind)
 {
+	if (vcpu >= vcpu_count)
+		return GDB_BP_ERROR;
 	if (type == GDB_BP_SW)
-		return sw_insert(addr);
+		return sw_insert(vcpu, addr);
 	if (hw_insert(type, addr, kind) == GDB_BP_OK)
 		return GDB_BP_OK;
 	/* Stage 2 changes only while every vCPU is stopped (break-before-make). */
 	if (type == GDB_BP_HW || !debug_guest_stopped())
 		return GDB_BP_ERROR;
-	return s2watch_insert(watch_kind_of(type), addr, kind) ? GDB_BP_ERROR : GDB_BP_OK;
+	return s2watch_insert(watch_kind_of(type), addr, kind, vcpu) ? GDB_BP_ERROR : GDB_BP_OK;
 }
 
-static enum gdb_bp_result target_bp_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+static enum gdb_bp_result target_bp_remove(void *ctx, unsigned vcpu, enum gdb_bp_type type, uint64_t addr,
+					   uint64_t kind)
 {
 	if (type == GDB_BP_SW)
 		return sw_remove(addr);

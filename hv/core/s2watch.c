@@ -137,9 +137,9 @@ static const char *refuse(const char *why)
 	return why;
 }
 
-const char *s2watch_insert(enum watch_kind kind, u64 va, u64 len)
+const char *s2watch_insert(enum watch_kind kind, u64 va, u64 len, unsigned vcpu)
 {
-	u64 first_page = ALIGN_DOWN(va, SZ_4K), fsc, ipa;
+	u64 first_page = ALIGN_DOWN(va, SZ_4K), ipa;
 	struct watch *w = NULL;
 	unsigned pages;
 
@@ -155,7 +155,7 @@ const char *s2watch_insert(enum watch_kind kind, u64 va, u64 len)
 		return refuse("more than 16 MiB watched in all");
 	/* Every page must be guest RAM now, before anything changes. */
 	for (unsigned k = 0; k < pages; k++) {
-		if (!guest_va_to_ipa_as(first_page + (u64)k * SZ_4K, false, false, &ipa, &fsc))
+		if (!debug_va_to_ipa(vcpu, first_page + (u64)k * SZ_4K, &ipa))
 			return refuse("an address of the range does not translate");
 		if (!guest_ram_contains(ALIGN_DOWN(ipa, SZ_4K), SZ_4K))
 			return refuse("not guest RAM (a device range is `monitor hv trap on mmio`)");

@@ -30,6 +30,8 @@ void debug_park_if_stopping(struct pcpu *cpu);
 bool debug_owns_debug_registers(void);
 /* Every vCPU parked for GDB: the moment stage 2 may be changed. */
 bool debug_guest_stopped(void);
+/* A guest VA through vCPU vcpu's stage 1 (GDB's selected thread), on its pCPU. */
+bool debug_va_to_ipa(unsigned vcpu, u64 va, u64 *ipa);
 /* A stop is being made or the guest is stopped: nobody waits on another vCPU then. */
 bool debug_stop_under_way(void);
 struct sysreg_desc;

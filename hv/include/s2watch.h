@@ -17,7 +17,8 @@ struct text_sink;
 
 /* Watch [va, va + len) of guest virtual memory, translated now through this
  * pCPU's vCPU at EL1; every vCPU stopped. NULL, or why not. */
-const char *s2watch_insert(enum watch_kind kind, u64 va, u64 len);
+/* va: an address of vCPU vcpu's (the thread GDB selected), translated through its tables. */
+const char *s2watch_insert(enum watch_kind kind, u64 va, u64 len, unsigned vcpu);
 bool s2watch_remove(enum watch_kind kind, u64 va, u64 len);
 void s2watch_remove_all(void);
 /* A stage-2 permission fault at ipa: true if it was a watched page's (handled). */

@@ -128,28 +128,29 @@ static void fake_interrupt(void *ctx)
 	fake_of(ctx)->interrupt_calls++;
 }
 
-static enum gdb_bp_result fake_bp(struct fake_target *t, bool insert,
+static enum gdb_bp_result fake_bp(struct fake_target *t, bool insert, unsigned vcpu,
 				  enum gdb_bp_type type, uint64_t addr,
 				  uint64_t kind)
 {
 	t->bp_calls++;
 	t->bp_last.insert = insert;
+	t->bp_last.vcpu = vcpu;
 	t->bp_last.type = type;
 	t->bp_last.addr = addr;
 	t->bp_last.kind = kind;
 	return t->bp_result;
 }
 
-static enum gdb_bp_result fake_bp_insert(void *ctx, enum gdb_bp_type type,
+static enum gdb_bp_result fake_bp_insert(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					 uint64_t addr, uint64_t kind)
 {
-	return fake_bp(fake_of(ctx), true, type, addr, kind);
+	return fake_bp(fake_of(ctx), true, vcpu, type, addr, kind);
 }
 
-static enum gdb_bp_result fake_bp_remove(void *ctx, enum gdb_bp_type type,
+static enum gdb_bp_result fake_bp_remove(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					 uint64_t addr, uint64_t kind)
 {
-	return fake_bp(fake_of(ctx), false, type, addr, kind);
+	return fake_bp(fake_of(ctx), false, vcpu, type, addr, kind);
 }
 
 static int fake_monitor(void *ctx, const char *cmd, gdb_output_fn *out,

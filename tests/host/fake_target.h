@@ -18,6 +18,7 @@
 
 struct fake_bp_call {
 	bool insert;
+	unsigned vcpu;
 	enum gdb_bp_type type;
 	uint64_t addr, kind;
 };

@@ -774,6 +774,21 @@ static void breakpoints_all_types(void)
 	CHECK_EQ(t.bp_last.kind, 8);
 	CHECK_STR(fake_exchange(&t, "Z0,40000100,4;X2,0a"), "OK");
 	CHECK_EQ(t.bp_calls, 7);
+	CHECK_EQ(t.bp_last.vcpu, 0);
+}
+
+/* An address is in the selected thread's translation, for a watchpoint as for memory. */
+static void breakpoints_in_selected_thread(void)
+{
+	fake_init(&t, 3);
+	CHECK_STR(fake_exchange(&t, "Hg3"), "OK"); /* thread 3 = vCPU 2 */
+	CHECK_STR(fake_exchange(&t, "Z2,40000200,18"), "OK");
+	CHECK_EQ(t.bp_last.vcpu, 2);
+	CHECK_STR(fake_exchange(&t, "z2,40000200,18"), "OK");
+	CHECK_EQ(t.bp_last.vcpu, 2);
+	CHECK_STR(fake_exchange(&t, "Hg1"), "OK");
+	CHECK_STR(fake_exchange(&t, "Z0,40000100,4"), "OK");
+	CHECK_EQ(t.bp_last.vcpu, 0);
 }
 
 static void breakpoints_results_and_errors(void)
@@ -1318,6 +1333,7 @@ int main(void)
 	RUN(mem_write_hex);
 	RUN(mem_write_binary);
 	RUN(breakpoints_all_types);
+	RUN(breakpoints_in_selected_thread);
 	RUN(breakpoints_results_and_errors);
 	RUN(run_initial_stop_query);
 	RUN(run_continue_then_breakpoint);

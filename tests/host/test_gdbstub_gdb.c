@@ -53,7 +53,7 @@ static void serve_interrupt(void *ctx)
 	gdbstub_report_stop(&t.stub, &stop);
 }
 
-static enum gdb_bp_result serve_bp_insert(void *ctx, enum gdb_bp_type type,
+static enum gdb_bp_result serve_bp_insert(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					  uint64_t addr, uint64_t kind)
 {
 	if (type != GDB_BP_SW || serve_nbps == 16)
@@ -62,7 +62,7 @@ static enum gdb_bp_result serve_bp_insert(void *ctx, enum gdb_bp_type type,
 	return GDB_BP_OK;
 }
 
-static enum gdb_bp_result serve_bp_remove(void *ctx, enum gdb_bp_type type,
+static enum gdb_bp_result serve_bp_remove(void *ctx, unsigned vcpu, enum gdb_bp_type type,
 					  uint64_t addr, uint64_t kind)
 {
 	unsigned i;
