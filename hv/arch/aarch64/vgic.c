@@ -12,8 +12,12 @@
  * - a physical interrupt that backs a guest's (the same INTID, every one the
  *   hypervisor does not keep) is acknowledged and dropped at EL2, then held
  *   active (VIRQ_HW_HELD) and injected with the list register's HW bit, so the
- *   guest's EOI deactivates it. Its pending latch is the physical one: a
- *   guest's ISPENDR/ICPENDR of it goes to the hardware.
+ *   guest's EOI deactivates it. A guest's ISPENDR of it is a virtual latch
+ *   (VIRQ_LATCHED: the physical latch of a level interrupt would be gone once
+ *   EL2 acknowledged it); ICPENDR clears both.
+ * - the common case, a private interrupt for the vCPU that took it with
+ *   nothing else going on, goes straight into a free register
+ *   (deliver_direct); the rest takes the general path (irq_exit_general).
  *
  * Only a vCPU's own pCPU writes its list registers. Anyone may change any
  * struct virq under vgic.lock; the vCPU then learns of it through
