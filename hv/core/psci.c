@@ -122,7 +122,7 @@ static u64 cpu_suspend(struct vcpu *v, struct trap_frame *f, u64 power_state, u6
 		vcpu_set_reset_state(v, entry, context_id);
 		return context_id;
 	}
-	vcpu_wait_for_interrupt(v);
+	vcpu_wait_for_interrupt(v); /* standby: back to the caller, which PSCI lets happen early */
 	return PSCI_SUCCESS;
 }
 
