@@ -1115,8 +1115,11 @@ if want traps && hv_only "trap classes"; then
 	verdict $? "hv trap refuses an unknown class, and hvc (always trapped)" "" "$(part bad)"
 	v=$(part vm) ; read -r t0 t1 <<<"$(values <<<"$v" | tr '\n' ' ')"
 	vms=$(sed -n 's/^stats: vm *\([0-9]*\) .*/\1/p' <<<"$v")
+	# The classes' samples, deliveries aside, add up to the total of traps.
+	sum=$(class_lines "$v" | grep -v '^stats: irq ' | awk '{ s += $3 } END { print s + 0 }')
 	in_range "$vms" $((2 * (t1 - t0) - 2)) $((2 * (t1 - t0) + 2)) && [ $((t1 - t0)) -gt 10 ] &&
-		[ "$(class_lines "$v" | grep -vc '^stats: irq ')" = 1 ]
+		[ "$(class_lines "$v" | grep -vc '^stats: irq ')" = 1 ] &&
+		[ "$sum" = "$(sed -n 's/^stats: total \([0-9]*\) traps.*/\1/p' <<<"$v")" ]
 	verdict $? "with vm on, hv stats counts 2 vm traps a tick (the guest's write and read of CONTEXTIDR_EL1): $vms for $((t1 - t0)) ticks" \
 		"" "$v"
 	f=$(part fp)
