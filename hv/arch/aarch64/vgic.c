@@ -326,6 +326,19 @@ struct delivery {
 	bool hw;
 };
 
+/* Put interrupt intid into v's free list register n. Lock held, on v's pCPU. */
+static inline void lr_place(struct vcpu *v, unsigned n, unsigned intid, struct virq *q)
+{
+	struct vgic_cpu *c = &v->vgic;
+
+	c->lr[n] = lr_value(intid, q);
+	c->lr_gen[n] = q->pend_gen;
+	c->lr_used |= (u16)BIT(n);
+	q->lr = n;
+	lr_write(n, c->lr[n]);
+	c->delivered++;
+}
+
 /* The highest-priority queued interrupt that wants a list register, or -1. */
 static int best_queued(struct vcpu *v)
 {
@@ -488,12 +501,7 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
 			q->flags &= ~VIRQ_EVICTED;
 			c->evicted--;
 		}
-		c->lr[n] = lr_value(intid, q);
-		c->lr_gen[n] = q->pend_gen;
-		c->lr_used |= (u16)BIT(n);
-		q->lr = n;
-		lr_write(n, c->lr[n]);
-		c->delivered++;
+		lr_place(v, n, intid, q);
 		if ((c->lr[n] & LR_PENDING) && count < max)
 			out[count++] = (struct delivery){ intid, q->priority, (c->lr[n] & LR_HW) != 0 };
 	}
@@ -667,12 +675,7 @@ static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct deliv
 	q->flags |= VIRQ_PENDING | VIRQ_HW_HELD;
 	q->pend_gen++;
 	n = __builtin_ctz(free);
-	c->lr[n] = lr_value(intid, q);
-	c->lr_gen[n] = q->pend_gen;
-	c->lr_used |= (u16)BIT(n);
-	q->lr = n;
-	lr_write(n, c->lr[n]);
-	c->delivered++;
+	lr_place(v, n, intid, q);
 	*d = (struct delivery){ intid, q->priority, true };
 	return true;
 }
