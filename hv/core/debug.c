@@ -2,17 +2,20 @@
  * The debugger: gdbstub's target, implemented once.
  *
  * All-stop. A vCPU that must stop for GDB (a breakpoint, the end of a step,
- * Ctrl-C from the debug line) becomes the *stopper*: it sends SGI 15 (Group 0, a FIQ
- * at EL2) to every other pCPU, waits until each running vCPU has *parked*
- * (snapshotted the registers only its pCPU can read, then waits in WFI), reports
- * the stop to GDB, and then serves the debug line itself until GDB resumes.
- * Registers come from the snapshots; guest memory is read by the parked pCPU of
- * the vCPU GDB names (a remote call), through that vCPU's own translation.
+ * Ctrl-C from the debug line) begins the stop: its pCPU becomes the
+ * *stopper* and sends SGI 15 (Group 0, a FIQ at EL2) to every other pCPU.
+ * Each running vCPU then parks: it leaves its pCPU (sched_park, which puts
+ * its state into its context) and the pCPU, in its idle loop with nothing
+ * loaded, parks too. The stopper's pCPU waits for every pCPU, reports the
+ * stop to GDB, and serves the debug line until GDB resumes the guest. Every
+ * vCPU is in memory meanwhile: registers are read from and written to its
+ * context, guest memory through its own translation registers, taken into
+ * the serving pCPU for the walk.
  *
  * While the guest runs, the debug line's receive interrupt (its PCI INTx,
  * made a Group 0 FIQ for pCPU 0) brings what GDB sends to EL2, so Ctrl-C stops
- * even a guest that never traps. Where the device tree names no line for it,
- * the EL2 timer polls the line instead.
+ * even a guest that never traps, or one whose vCPUs all wait. Where the
+ * device tree names no line for it, the EL2 timer polls the line instead.
  */
 #include "debug.h"
 #include "gdbstub.h"
@@ -24,9 +27,9 @@
 #include "mm.h"
 #include "catch.h"
 #include "s2watch.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
-#define POLL_HZ 100
 #define PARK_TIMEOUT_MS 500
 #define SW_BREAKPOINTS 64
 #define BRK_TRAPVISOR 0xd420f9c0u /* brk #0x7ce: trapvisor's breakpoint */
@@ -77,8 +80,9 @@ static struct {
 	volatile u32 state;   /* enum dbg_state */
 	volatile u32 resume_gen;
 	volatile bool interrupt_requested;
-	volatile u32 stopper; /* the pCPU stopping the guest: parking vCPUs wake it */
-	u64 stopped_at;	      /* CNTPCT when the last vCPU parked: the guest's time stopped */
+	volatile u32 stopper; /* the pCPU stopping the guest: parking pCPUs wake it */
+	struct gdb_stop stop; /* what the stopper reports once every pCPU has parked */
+	u64 stopped_at;	      /* CNTPCT when the last pCPU parked: the guest's time stopped */
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_VCPUS]; /* by vCPU id, as GDB's threads */
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
@@ -108,7 +112,7 @@ bool debug_stop_under_way(void)
 	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING;
 }
 
-/* ---- the pieces of a vCPU only its own pCPU can touch ---------------------- */
+/* ---- the guest's own debug registers and GDB's ------------------------------- */
 
 /* DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7): 2,0,0,n,op2 */
 static const struct sysreg_desc *debug_reg(unsigned op2, unsigned n)
@@ -116,135 +120,121 @@ static const struct sysreg_desc *debug_reg(unsigned op2, unsigned n)
 	return sysreg_find(SYSREG_ENC(2, 0, 0, n, op2));
 }
 
-static void fp_save(struct vcpu_debug *d)
+/*
+ * The guest's own debug registers are kept apart from the hardware while GDB
+ * owns it, and always while vCPUs share pCPUs (the hardware has one set per
+ * pCPU): reset values then, with the OS Lock locked as at a cold reset.
+ */
+static void shadow_init(struct vcpu *v)
 {
-	u64 cptr = sysreg_read(cptr_el2);
-
-	sysreg_write(cptr_el2, cptr & ~CPTR_TFP); /* the fp class may trap it */
-	isb();
-	asm volatile("stp q0, q1, [%0, #0]\n stp q2, q3, [%0, #32]\n stp q4, q5, [%0, #64]\n"
-		     "stp q6, q7, [%0, #96]\n stp q8, q9, [%0, #128]\n stp q10, q11, [%0, #160]\n"
-		     "stp q12, q13, [%0, #192]\n stp q14, q15, [%0, #224]\n stp q16, q17, [%0, #256]\n"
-		     "stp q18, q19, [%0, #288]\n stp q20, q21, [%0, #320]\n stp q22, q23, [%0, #352]\n"
-		     "stp q24, q25, [%0, #384]\n stp q26, q27, [%0, #416]\n stp q28, q29, [%0, #448]\n"
-		     "stp q30, q31, [%0, #480]\n" ::"r"(d->vregs) : "memory");
-	d->fpsr = sysreg_read(fpsr);
-	d->fpcr = sysreg_read(fpcr);
-	sysreg_write(cptr_el2, cptr);
-	isb();
-}
-
-static void fp_restore(const struct vcpu_debug *d)
-{
-	u64 cptr = sysreg_read(cptr_el2);
-
-	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
-	isb();
-	asm volatile("ldp q0, q1, [%0, #0]\n ldp q2, q3, [%0, #32]\n ldp q4, q5, [%0, #64]\n"
-		     "ldp q6, q7, [%0, #96]\n ldp q8, q9, [%0, #128]\n ldp q10, q11, [%0, #160]\n"
-		     "ldp q12, q13, [%0, #192]\n ldp q14, q15, [%0, #224]\n ldp q16, q17, [%0, #256]\n"
-		     "ldp q18, q19, [%0, #288]\n ldp q20, q21, [%0, #320]\n ldp q22, q23, [%0, #352]\n"
-		     "ldp q24, q25, [%0, #384]\n ldp q26, q27, [%0, #416]\n ldp q28, q29, [%0, #448]\n"
-		     "ldp q30, q31, [%0, #480]\n" ::"r"(d->vregs) : "memory");
-	sysreg_write(fpsr, d->fpsr);
-	sysreg_write(fpcr, d->fpcr);
-	sysreg_write(cptr_el2, cptr);
-	isb();
-}
-
-static void snapshot(struct pcpu *cpu)
-{
-	struct vcpu *v = cpu->curr;
 	struct vcpu_debug *d = &v->dbg;
-	const struct event_ring *ring = cpu->event_cursor.ring; /* traced or not */
-	u64 head = ring->head;
 
-	s2watch_cancel(cpu); /* a step over a watched page's access: done again after the resume */
-	vgic_cpu_save(v);    /* for `monitor hv irq` on the pCPU that serves GDB */
-
-	d->pc = trap_pc();
-	d->pstate = trap_pstate();
-	d->sp_el0 = sysreg_read(sp_el0);
-	d->sp_el1 = sysreg_read(sp_el1);
-	fp_save(d);
-	d->fp_valid = true;
-	d->fp_dirty = d->sp_dirty = false;
-	/* Some registers the table names may be missing on this CPU (CCSIDR2_EL1
-	 * without FEAT_CCIDX, say): probed, and shown as unavailable. */
-	for (unsigned i = 0; i < dbg.sysreg_count; i++) {
-		el2_probe_begin();
-		d->sysregs[i] = sysreg_guest_value(v, &sysreg_table[dbg.sysreg_index[i]]);
-		if (el2_probe_end())
-			d->sysregs_valid[i / 64] |= BIT(i % 64);
-		else
-			d->sysregs_valid[i / 64] &= ~BIT(i % 64);
-	}
-	memset(d->sysregs_dirty, 0, sizeof(d->sysregs_dirty));
-	if (!d->guest_dbg_captured) {
-		/* First stop since GDB attached: keep the guest's own debug
-		 * registers, which GDB's breakpoints are about to replace. */
-		for (unsigned n = 0; n < dbg.hw_bp_count; n++) {
-			d->guest_dbg[0][n][0] = debug_reg(4, n)->hw_read();
-			d->guest_dbg[0][n][1] = debug_reg(5, n)->hw_read();
-		}
-		for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
-			d->guest_dbg[1][n][0] = debug_reg(6, n)->hw_read();
-			d->guest_dbg[1][n][1] = debug_reg(7, n)->hw_read();
-		}
-		d->mdscr_guest = sysreg_read(mdscr_el1);
-		d->oslk_guest = sysreg_read(oslsr_el1) & OSLSR_OSLK;
-		d->osdlk_guest = sysreg_read(osdlr_el1) & OSDLR_DLK;
-		d->guest_dbg_captured = true;
-	}
-	d->far = sysreg_read(far_el2);
-	d->hpfar = sysreg_read(hpfar_el2);
-	/* The hypervisor registers: the event being handled if the stop is about
-	 * it (a catchpoint), else the last trap completed. An interrupt delivered
-	 * is an event but not a trap: its record says nothing of a syndrome. */
-	if (d->event) {
-		d->esr = d->event->esr;
-		d->seq = d->event->seq;
-	} else {
-		u64 oldest = event_ring_oldest(ring), seq = head;
-		while (seq > oldest && event_ring_slot((struct event_ring *)ring, seq - 1)->cls == TRAP_IRQ)
-			seq--;
-		d->esr = seq > oldest ? event_ring_slot((struct event_ring *)ring, seq - 1)->esr : 0;
-		d->seq = seq ? seq - 1 : 0;
-	}
-	d->ec = ESR_EC(d->esr);
+	memset(d->guest_dbg, 0, sizeof(d->guest_dbg));
+	d->mdscr_guest = 0;
+	d->oslk_guest = true;
+	d->osdlk_guest = false;
+	d->guest_dbg_captured = true;
 }
 
-static void write_back(struct pcpu *cpu)
+/* v loaded and alone on its pCPU: its own debug registers, before GDB's replace them. */
+static void capture_guest_debug(struct vcpu *v)
 {
-	struct vcpu_debug *d = &cpu->curr->dbg;
+	struct vcpu_debug *d = &v->dbg;
 
-	for (unsigned i = 0; i < dbg.sysreg_count; i++)
-		if (d->sysregs_dirty[i / 64] & BIT(i % 64))
-			sysreg_table[dbg.sysreg_index[i]].hw_write(d->sysregs[i]);
-	if (d->sp_dirty) {
-		sysreg_write(sp_el0, d->sp_el0);
-		sysreg_write(sp_el1, d->sp_el1);
+	if (d->guest_dbg_captured)
+		return;
+	for (unsigned n = 0; n < dbg.hw_bp_count; n++) {
+		d->guest_dbg[0][n][0] = debug_reg(4, n)->hw_read();
+		d->guest_dbg[0][n][1] = debug_reg(5, n)->hw_read();
 	}
-	if (d->fp_dirty)
-		fp_restore(d);
-	trap_set_pc(d->pc);
-	trap_set_pstate(d->pstate);
-	isb();
+	for (unsigned n = 0; n < dbg.hw_wp_count; n++) {
+		d->guest_dbg[1][n][0] = debug_reg(6, n)->hw_read();
+		d->guest_dbg[1][n][1] = debug_reg(7, n)->hw_read();
+	}
+	d->mdscr_guest = sysreg_read(mdscr_el1);
+	d->oslk_guest = sysreg_read(oslsr_el1) & OSLSR_OSLK;
+	d->osdlk_guest = sysreg_read(osdlr_el1) & OSDLR_DLK;
+	d->guest_dbg_captured = true;
+}
+
+/* One kind of slot: breakpoints (op2 4/5, kind 0) or watchpoints (6/7, 1): GDB's or the guest's. */
+static bool apply_slots(const struct vcpu_debug *d, const struct hw_slot *slots, unsigned count, unsigned op2,
+			unsigned kind, bool gdbs)
+{
+	bool any = false;
+
+	for (unsigned n = 0; n < count; n++) {
+		const struct hw_slot *s = &slots[n];
+		u64 value = gdbs ? (s->used ? s->value : 0) : d->guest_dbg[kind][n][0];
+		u64 control = gdbs ? (s->used ? s->control : 0) : d->guest_dbg[kind][n][1];
+		debug_reg(op2, n)->hw_write(value);
+		debug_reg(op2 + 1, n)->hw_write(control);
+		any |= control & DBGBCR_E;
+	}
+	return any;
+}
+
+/*
+ * What a vCPU being loaded finds in the debug registers (context.c): GDB's
+ * breakpoints and watchpoints and its step while GDB is attached; else the
+ * guest's own, from the shadow when vCPUs share the pCPU or right after a
+ * detach, and otherwise the hardware's, which were the guest's all along.
+ */
+void debug_load(struct vcpu *v)
+{
+	struct vcpu_debug *d = &v->dbg;
+	struct pcpu *cpu = vcpu_pcpu(v);
+
+	if (dbg.attached) {
+		bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, true);
+		any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, true);
+		/* MDSCR_EL1.MDE makes the hardware check them, SS steps. */
+		sysreg_write(mdscr_el1, (d->mdscr_guest & ~(MDSCR_MDE | MDSCR_SS)) | (any ? MDSCR_MDE : 0) |
+						(d->stepping ? MDSCR_SS : 0));
+		cpu->guest_dbg_in_hw = true; /* not the next vCPU's */
+	} else if (sched_shared || d->restore_guest_dbg) {
+		bool any = d->mdscr_guest & (MDSCR_MDE | MDSCR_SS);
+		for (unsigned k = 0; k < 2 && !any; k++)
+			for (unsigned n = 0; n < 16 && !any; n++)
+				any = d->guest_dbg[k][n][1] & DBGBCR_E;
+		/* Sixteen registers and more: written only when some are in use. */
+		if (any || cpu->guest_dbg_in_hw || d->restore_guest_dbg) {
+			apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, false);
+			apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, false);
+			sysreg_write(mdscr_el1, d->mdscr_guest);
+			sysreg_write(osdlr_el1, d->osdlk_guest ? OSDLR_DLK : 0);
+			sysreg_write(oslar_el1, d->oslk_guest ? 1 : 0);
+			cpu->guest_dbg_in_hw = any;
+		}
+		if (d->restore_guest_dbg) {
+			d->restore_guest_dbg = false;
+			d->guest_dbg_captured = sched_shared;
+		}
+	}
+	if (d->stepping)
+		gic_mask_guest_interrupts(true);
+}
+
+/*
+ * A step GDB asked for but that another vCPU's stop interrupted: the vCPU is
+ * parked mid-step, and GDB's next resume decides afresh. v loaded.
+ */
+static void cancel_step(struct vcpu *v)
+{
+	if (!v->dbg.stepping)
+		return;
+	v->dbg.stepping = false;
+	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
+	trap_set_pstate(trap_pstate() & ~SPSR_SS);
+	gic_mask_guest_interrupts(false);
 }
 
 /* ---- guest memory, through a vCPU's own two stages ------------------------- */
 
-struct mem_op {
-	u64 addr;
-	u8 *buf;
-	size_t len, done;
-	bool write;
-};
-
 /* Guest VA -> PA with the hardware walker (stage 1 then 2), as an EL1 read. */
 static bool guest_va_to_pa(u64 va, u64 *pa)
 {
-	u64 saved = sysreg_read(par_el1), vttbr = sysreg_read(vttbr_el2), par;
+	u64 vttbr = sysreg_read(vttbr_el2), par;
 
 	/* Through the guest's own stage 2: a watched page must still read for GDB. */
 	sysreg_write(vttbr_el2, stage2_vttbr(false));
@@ -252,7 +242,6 @@ static bool guest_va_to_pa(u64 va, u64 *pa)
 	asm volatile("at s12e1r, %0" ::"r"(va));
 	isb();
 	par = sysreg_read(par_el1);
-	sysreg_write(par_el1, saved); /* PAR_EL1 is the guest's */
 	sysreg_write(vttbr_el2, vttbr);
 	isb();
 	if (par & 1)
@@ -262,79 +251,84 @@ static bool guest_va_to_pa(u64 va, u64 *pa)
 }
 
 /*
+ * GDB names a vCPU, and its addresses are through that vCPU's translation.
+ * Every vCPU is put while the guest is stopped, so this pCPU (the one serving
+ * GDB, in its idle loop) takes the vCPU's translation registers into its own
+ * EL1 for the walk: nobody's are loaded here. Its TLB may then hold that
+ * vCPU's entries, which the next load cleans (context.c).
+ */
+static bool translation_of(unsigned vcpu)
+{
+	struct vcpu *v = vcpu_by_id(vcpu);
+	struct pcpu *cpu = this_pcpu();
+	const u64 *r;
+
+	if (!v || !debug_guest_stopped() || cpu->curr)
+		return false;
+	r = v->ctx.el1;
+	sysreg_write(sctlr_el1, r[CTX_SCTLR_EL1]);
+	sysreg_write(tcr_el1, r[CTX_TCR_EL1]);
+	sysreg_write(ttbr0_el1, r[CTX_TTBR0_EL1]);
+	sysreg_write(ttbr1_el1, r[CTX_TTBR1_EL1]);
+	sysreg_write(mair_el1, r[CTX_MAIR_EL1]);
+	isb();
+	asm volatile("tlbi vmalle1\n dsb nsh\n isb" ::: "memory");
+	cpu->last_loaded = NULL;
+	return true;
+}
+
+/*
  * Copy page by page. Only guest RAM is reachable: never the hypervisor's slice
  * (not mapped at stage 2 in the first place) and never a device, whose
  * registers may change state when read.
  */
-static void mem_op_local(void *arg)
+static size_t mem_access(unsigned vcpu, u64 addr, u8 *buf, size_t len, bool write)
 {
-	struct mem_op *op = arg;
+	size_t done = 0;
 
-	op->done = 0;
-	while (op->done < op->len) {
-		u64 va = op->addr + op->done, pa;
+	if (!translation_of(vcpu))
+		return 0;
+	while (done < len) {
+		u64 va = addr + done, pa;
 		size_t chunk = SZ_4K - (va & (SZ_4K - 1));
 
-		if (chunk > op->len - op->done)
-			chunk = op->len - op->done;
+		if (chunk > len - done)
+			chunk = len - done;
 		if (!guest_va_to_pa(va, &pa) || !guest_ram_contains(pa, chunk))
 			break;
-		if (op->write) {
-			memcpy((void *)pa, op->buf + op->done, chunk);
+		if (write) {
+			memcpy((void *)pa, buf + done, chunk);
 			for (u64 line = ALIGN_DOWN(pa, 64); line < pa + chunk; line += 64)
 				asm volatile("dc cvau, %0" ::"r"(line) : "memory");
 		} else {
-			memcpy(op->buf + op->done, (const void *)pa, chunk);
+			memcpy(buf + done, (const void *)pa, chunk);
 		}
-		op->done += chunk;
+		done += chunk;
 	}
-	if (op->write && op->done) {
+	if (write && done) {
 		dsb(ish);
 		cache_ic_invalidate_all();
 	}
-}
-
-/* Run fn on the pCPU of vCPU `vcpu` (parked), or here if that is this one. */
-static void run_on_vcpu(unsigned vcpu, void (*fn)(void *), void *arg)
-{
-	struct vcpu *v = vcpu_by_id(vcpu);
-	struct pcpu *cpu = vcpu_pcpu(v);
-
-	if (cpu == this_pcpu() || !v->dbg.parked) {
-		fn(arg);
-		return;
-	}
-	cpu->call.fn = fn;
-	cpu->call.arg = arg;
-	__atomic_store_n(&cpu->call.requested, cpu->call.requested + 1, __ATOMIC_RELEASE);
-	gic_send_sgi(cpu->mpidr, GIC_SGI_KICK); /* wakes it from its WFI */
-	while (__atomic_load_n(&cpu->call.done, __ATOMIC_ACQUIRE) != cpu->call.requested)
-		;
+	return done;
 }
 
 /*
- * What a guest VA is on vCPU `vcpu`: through its own stage 1 (on its pCPU, a
- * parked one answering a remote call), as GDB means an address of the thread
+ * What a guest VA is on vCPU `vcpu`, as GDB means an address of the thread
  * it selected. ipa: stage 1 only; pa: both stages, as an EL1 read.
  */
 struct va_query {
-	u64 va, ipa, pa, fsc;
+	u64 ipa, pa, fsc;
 	bool ipa_ok, pa_ok;
 };
 
-static void va_query_local(void *arg)
-{
-	struct va_query *q = arg;
-
-	q->ipa_ok = guest_va_to_ipa_as(q->va, false, false, &q->ipa, &q->fsc);
-	q->pa_ok = guest_va_to_pa(q->va, &q->pa);
-}
-
 static struct va_query va_query_on(unsigned vcpu, u64 va)
 {
-	struct va_query q = { .va = va };
+	struct va_query q = { 0 };
 
-	run_on_vcpu(vcpu, va_query_local, &q);
+	if (!translation_of(vcpu))
+		return q;
+	q.ipa_ok = guest_va_to_ipa_as(va, false, false, &q.ipa, &q.fsc);
+	q.pa_ok = guest_va_to_pa(va, &q.pa);
 	return q;
 }
 
@@ -346,161 +340,102 @@ bool debug_va_to_ipa(unsigned vcpu, u64 va, u64 *ipa)
 	return q.ipa_ok;
 }
 
-static void serve_remote_call(struct pcpu *cpu)
-{
-	u32 req = __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE);
-
-	if (req == cpu->call.done)
-		return;
-	cpu->call.fn(cpu->call.arg);
-	__atomic_store_n(&cpu->call.done, req, __ATOMIC_RELEASE);
-}
-
-/* ---- parking and resuming ------------------------------------------------- */
-
-static void timer_rearm(void);
+/* ---- stopping and resuming -------------------------------------------------- */
 
 /*
- * Put GDB's breakpoints and watchpoints into this pCPU's debug registers, or,
- * once GDB has gone, the guest's own values back.
+ * v, loaded and running, stops for the debugger: off its pCPU (sched_park),
+ * whose idle loop then parks the pCPU, until GDB lets v run again.
  */
-/* One kind of slot: breakpoints (op2 4/5, kind 0) or watchpoints (6/7, 1). */
-static bool apply_slots(struct vcpu_debug *d, const struct hw_slot *slots, unsigned count, unsigned op2,
-			unsigned kind)
+static void park(struct vcpu *v)
 {
-	bool any = false;
-
-	for (unsigned n = 0; n < count; n++) {
-		const struct hw_slot *s = &slots[n];
-		u64 value = dbg.attached ? (s->used ? s->value : 0) : d->guest_dbg[kind][n][0];
-		u64 control = dbg.attached ? (s->used ? s->control : 0) : d->guest_dbg[kind][n][1];
-		debug_reg(op2, n)->hw_write(value);
-		debug_reg(op2 + 1, n)->hw_write(control);
-		any |= dbg.attached && s->used;
-	}
-	return any;
+	if (!sched_shared)
+		capture_guest_debug(v);
+	s2watch_cancel(vcpu_pcpu(v)); /* a step over a watched page's access: done again after the resume */
+	cancel_step(v);
+	v->dbg.parked = true;
+	sched_park(v);
 }
 
-static void apply_debug_registers(struct pcpu *cpu)
+static void park_if_stopping(struct vcpu *v)
 {
-	struct vcpu_debug *d = &cpu->curr->dbg;
-	bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0);
+	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
+		park(v);
+}
 
-	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1);
-	/* MDSCR_EL1.MDE makes the hardware check breakpoints and watchpoints. */
-	if (dbg.attached) {
-		sysreg_write(mdscr_el1, (sysreg_read(mdscr_el1) & ~MDSCR_MDE) | (any ? MDSCR_MDE : 0));
+/*
+ * The hypervisor registers of a stopped vCPU: the event a catchpoint stopped
+ * it on, else the last trap in its ring. An interrupt delivered or a switch
+ * is an event but not a trap: its record says nothing of a syndrome.
+ */
+static void snapshot_hv_regs(struct vcpu *v)
+{
+	struct vcpu_debug *d = &v->dbg;
+	struct event_ring *ring = v->event_cursor.ring; /* traced or not */
+	u64 head = ring->head;
+
+	d->far = v->ctx.far;
+	d->hpfar = v->ctx.hpfar;
+	if (d->event) {
+		d->esr = d->event->esr;
+		d->seq = d->event->seq;
 	} else {
-		sysreg_write(mdscr_el1, d->mdscr_guest);
-		sysreg_write(osdlr_el1, d->osdlk_guest ? OSDLR_DLK : 0);
-		sysreg_write(oslar_el1, d->oslk_guest ? 1 : 0);
+		u64 oldest = event_ring_oldest(ring), seq = head;
+		while (seq > oldest && event_ring_slot(ring, seq - 1)->cls == TRAP_IRQ)
+			seq--;
+		d->esr = seq > oldest ? event_ring_slot(ring, seq - 1)->esr : 0;
+		d->seq = seq ? seq - 1 : 0;
+	}
+	d->ec = ESR_EC(d->esr);
+}
+
+/*
+ * The registers GDB sees that are not in a vCPU's context (the PMU's, the
+ * debug OS registers, the counters): this pCPU's, which its vCPUs share.
+ * Some the table names may be missing on this CPU (CCSIDR2_EL1 without
+ * FEAT_CCIDX, say): probed, and shown as unavailable.
+ */
+static void snapshot_pcpu_regs(struct pcpu *cpu)
+{
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
+		struct vcpu_debug *d = &v->dbg;
+		if (v->pcpu != cpu)
+			continue;
+		for (unsigned r = 0; r < dbg.sysreg_count; r++) {
+			const struct sysreg_desc *desc = &sysreg_table[dbg.sysreg_index[r]];
+			if (context_slot(desc->enc) >= 0)
+				continue;
+			el2_probe_begin();
+			d->sysregs[r] = sysreg_guest_value(v, desc);
+			if (el2_probe_end())
+				d->sysregs_valid[r / 64] |= BIT(r % 64);
+			else
+				d->sysregs_valid[r / 64] &= ~BIT(r % 64);
+		}
+		memset(d->sysregs_dirty, 0, sizeof(d->sysregs_dirty));
+		snapshot_hv_regs(v);
+	}
+}
+
+/* What GDB wrote of those, into this pCPU's registers before its vCPUs run. */
+static void write_back_pcpu_regs(struct pcpu *cpu)
+{
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu_debug *d = &vcpu_by_id(i)->dbg;
+		if (vcpu_by_id(i)->pcpu != cpu)
+			continue;
+		for (unsigned r = 0; r < dbg.sysreg_count; r++)
+			if (d->sysregs_dirty[r / 64] & BIT(r % 64))
+				sysreg_table[dbg.sysreg_index[r]].hw_write(d->sysregs[r]);
 	}
 	isb();
 }
 
-static void apply_resume_action(struct pcpu *cpu)
+static bool all_pcpus_parked(void)
 {
-	struct vcpu_debug *d = &cpu->curr->dbg;
-	struct gdb_action a = dbg.actions[cpu->curr->id];
-
-	apply_debug_registers(cpu);
-	sysreg_write(cntvoff_el2, guest.cntvoff);
-	s2watch_load();
-	d->stepping = a.kind == GDB_ACTION_STEP;
-	/* A step is one instruction, with the guest's interrupts held off so it
-	 * does not land in the guest's interrupt handler. */
-	gic_mask_guest_interrupts(d->stepping);
-	if (d->stepping) {
-		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
-		d->pstate |= SPSR_SS;
-	}
-	write_back(cpu);
-	trap_apply(cpu);
-	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
-	 * it, and trap.c completes it at once (WFI may always complete early). */
-	if (d->stepping) {
-		sysreg_write(hcr_el2, sysreg_read(hcr_el2) | HCR_TWI);
-		isb();
-	}
-}
-
-/*
- * A step GDB asked for but that another vCPU's stop interrupted: the vCPU is
- * parked mid-step, and GDB's next resume decides afresh.
- */
-static void cancel_step(struct pcpu *cpu)
-{
-	struct vcpu_debug *d = &cpu->curr->dbg;
-
-	if (!d->stepping)
-		return;
-	d->stepping = false;
-	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
-	trap_set_pstate(trap_pstate() & ~SPSR_SS);
-	gic_mask_guest_interrupts(false);
-}
-
-/*
- * Wait here, serving remote calls, until GDB resumes the guest. The wait is a
- * WFI (an emulator's host thread sleeps); the stopper's SGI wakes it.
- */
-/*
- * Stay parked, serving remote calls, until a resume whose action for this vCPU
- * is not "stay stopped" (a vCont that names other threads only). gen: the
- * resume generation already seen.
- */
-static void wait_until_resumed(struct pcpu *cpu, u32 gen)
-{
-	for (;;) {
-		while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen) {
-			serve_remote_call(cpu);
-			if (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen &&
-			    __atomic_load_n(&cpu->call.requested, __ATOMIC_ACQUIRE) == cpu->call.done)
-				gic_wait_for_fiq();
-		}
-		gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
-		if (dbg.actions[cpu->curr->id].kind != GDB_ACTION_STOP)
-			return;
-	}
-}
-
-/*
- * gen is the resume generation read *before* the caller saw that a stop is
- * under way: if GDB resumed in between, the wait ends at once instead of
- * lasting until the next resume (a vCPU left parked while the guest runs).
- */
-static void park(struct pcpu *cpu, bool in_wfi, u32 gen)
-{
-	struct vcpu_debug *d = &cpu->curr->dbg;
-
-	for (;;) {
-		cancel_step(cpu);
-		snapshot(cpu);
-		d->stopped_in_wfi = in_wfi;
-		__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
-		/* Against stop_all's fence: if this reads a stopper from before,
-		 * that stopper's own look at `parked` comes after and sees it. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		gic_send_sgi(pcpus[__atomic_load_n(&dbg.stopper, __ATOMIC_RELAXED)].mpidr, GIC_SGI_KICK);
-		wait_until_resumed(cpu, gen);
-		apply_resume_action(cpu);
-		__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
-		/* The next stop may have begun already (a step ends within
-		 * microseconds), and its SGI was taken by the wait above: nothing
-		 * else would bring this vCPU back for it. */
-		gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_RUNNING)
-			return;
-	}
-}
-
-static bool others_parked(const struct vcpu *me)
-{
-	for (unsigned i = 0; i < vcpu_count; i++) {
-		struct vcpu *v = vcpu_by_id(i);
-		if (v != me && v->state != VCPU_OFF && !v->dbg.parked)
+	for (unsigned i = 0; i < pcpu_count; i++)
+		if (!__atomic_load_n(&pcpus[i].parked, __ATOMIC_ACQUIRE))
 			return false;
-	}
 	return true;
 }
 
@@ -528,98 +463,102 @@ static void serve_line_while_stopped(struct pcpu *cpu)
 		gic_wait_for_fiq();
 	}
 	sysreg_write(CNTHP_CTL_EL2, 0);
-	if (!plat.dbg_line_intid && cpu->id == 0)
-		timer_rearm(); /* pCPU 0 polls the line again while the guest runs */
 	gic_phys_route(plat.dbg_line_intid, pcpus[0].mpidr);
 }
 
-static void park_if_stopping(struct pcpu *cpu, bool in_wfi);
-
 /*
- * Stop every vCPU and tell GDB why; return when GDB resumes. Called on the
- * pCPU whose vCPU saw the reason, in its trap (guest registers saved).
+ * A pCPU with no vCPU loaded while a stop is under way (sched.c's idle loop):
+ * it says it is parked, and waits until GDB resumes the guest. The stopper's
+ * pCPU waits for every other pCPU to park (each kicks it), reports the stop
+ * and serves GDB meanwhile.
  */
-static void stop_all(struct pcpu *cpu, const struct gdb_stop *stop)
-{
-	u32 running = DBG_RUNNING, gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
-	u64 deadline;
-
-	if (!__atomic_compare_exchange_n(&dbg.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		/* Another vCPU is already stopping the guest: be stopped with it. A
-		 * breakpoint hit here is hit again after the resume. */
-		park(cpu, false, gen);
-		return;
-	}
-	dbg.interrupt_requested = false;
-	snapshot(cpu);
-	cpu->curr->dbg.stopped_in_wfi = false;
-	cpu->curr->dbg.parked = true;
-	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	gic_send_kick_to_others();
-	/* Each vCPU that parks kicks us back: sleep rather than spin, so an
-	 * emulator's host thread for that vCPU gets a host CPU to park on
-	 * (spinning here cost milliseconds a stop on a 2-core host). */
-	deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
-	while (!others_parked(cpu->curr) && sysreg_read(cntpct_el0) < deadline) {
-		sysreg_write(CNTHP_CVAL_EL2, deadline);
-		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
-		isb();
-		gic_wait_for_fiq();
-	}
-	sysreg_write(CNTHP_CTL_EL2, 0);
-	dbg.stopped_at = sysreg_read(cntpct_el0);
-	__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
-	spin_lock(&dbg.stub_lock);
-	gdbstub_report_stop(&dbg.stub, stop);
-	spin_unlock(&dbg.stub_lock);
-	serve_line_while_stopped(cpu);
-	gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
-	if (dbg.actions[cpu->curr->id].kind == GDB_ACTION_STOP) /* GDB resumed others only */
-		wait_until_resumed(cpu, __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE));
-	apply_resume_action(cpu);
-	cpu->curr->dbg.parked = false;
-	park_if_stopping(cpu, false); /* as in park(): a stop that began meanwhile */
-}
-
-/* A stop requested elsewhere (the SGI, or a wake from WFI): park if so. */
-static void park_if_stopping(struct pcpu *cpu, bool in_wfi)
+void debug_park_pcpu(struct pcpu *cpu)
 {
 	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
 
-	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
-		park(cpu, in_wfi, gen);
+	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_RUNNING)
+		return;
+	sysreg_write(CNTHP_CTL_EL2, 0);
+	snapshot_pcpu_regs(cpu);
+	__atomic_store_n(&cpu->parked, true, __ATOMIC_RELEASE);
+	/* Against stop_all's fence: if this reads a stopper from before,
+	 * that stopper's own look at `parked` comes after and sees it. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&dbg.stopper, __ATOMIC_RELAXED) != cpu->id) {
+		gic_send_sgi(pcpus[__atomic_load_n(&dbg.stopper, __ATOMIC_RELAXED)].mpidr, GIC_SGI_KICK);
+		while (__atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE) == gen)
+			gic_wait_for_fiq();
+	} else {
+		/* Each pCPU that parks kicks us: sleep rather than spin, so an
+		 * emulator's host thread for that pCPU gets a host CPU to park on
+		 * (spinning here cost milliseconds a stop on a 2-core host). */
+		u64 deadline = sysreg_read(cntpct_el0) + sysreg_read(cntfrq_el0) / 1000 * PARK_TIMEOUT_MS;
+		while (!all_pcpus_parked() && sysreg_read(cntpct_el0) < deadline) {
+			sysreg_write(CNTHP_CVAL_EL2, deadline);
+			sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
+			isb();
+			gic_wait_for_fiq();
+		}
+		sysreg_write(CNTHP_CTL_EL2, 0);
+		dbg.stopped_at = sysreg_read(cntpct_el0);
+		__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
+		spin_lock(&dbg.stub_lock);
+		gdbstub_report_stop(&dbg.stub, &dbg.stop);
+		spin_unlock(&dbg.stub_lock);
+		serve_line_while_stopped(cpu);
+		gic_send_kick_to_others(); /* wakes the parked pCPUs: they see the resume */
+	}
+	write_back_pcpu_regs(cpu);
+	sysreg_write(cntvoff_el2, guest.cntvoff);
+	s2watch_load();
+	__atomic_store_n(&cpu->parked, false, __ATOMIC_RELEASE);
+	sched_timer_program(cpu);
+}
+
+/* Begin a stop for `stop` on this pCPU; false if another is being made already. */
+static bool begin_stop(struct pcpu *cpu, const struct gdb_stop *stop)
+{
+	u32 running = DBG_RUNNING;
+
+	if (!__atomic_compare_exchange_n(&dbg.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return false;
+	dbg.interrupt_requested = false;
+	dbg.stop = *stop;
+	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	gic_send_kick_to_others();
+	return true;
+}
+
+/*
+ * Stop every vCPU and tell GDB why; return when GDB lets v run again. Called
+ * in v's trap (its registers saved), on its pCPU. If another vCPU is already
+ * stopping the guest, v is stopped with it: a breakpoint hit here is hit
+ * again after the resume.
+ */
+static void stop_all(struct vcpu *v, const struct gdb_stop *stop)
+{
+	begin_stop(vcpu_pcpu(v), stop);
+	park(v);
 }
 
 void debug_check_stop(struct trap_frame *f)
 {
-	park_if_stopping(pcpu_of_frame(f), true);
+	park_if_stopping(vcpu_of_frame(f));
 }
 
 void debug_stop_for_watch(struct trap_frame *f, unsigned kind, u64 va)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .addr = va,
+	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .addr = va,
 				 .reason = kind == WATCH_READ	 ? GDB_STOP_RWATCH
 					   : kind == WATCH_ACCESS ? GDB_STOP_AWATCH
 								  : GDB_STOP_WATCH };
 
-	stop_all(pcpu_of_frame(f), &stop);
-}
-
-void debug_park_if_stopping(struct pcpu *cpu)
-{
-	park_if_stopping(cpu, false);
+	stop_all(vcpu_of_frame(f), &stop);
 }
 
 /* ---- the debug line while the guest runs ----------------------------------- */
-
-static void stop_for_interrupt(struct pcpu *cpu)
-{
-	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
-
-	stop_all(cpu, &stop);
-}
 
 /* Feed what GDB sent to the stub; true if it asked for a stop (Ctrl-C, '?'). */
 static bool drain_line(void)
@@ -635,44 +574,67 @@ static bool drain_line(void)
 	return dbg.interrupt_requested;
 }
 
-static void timer_rearm(void)
+/* No interrupt line known: sched.c's timer calls this on pCPU 0 at DEBUG_POLL_HZ. */
+void debug_poll_line(struct pcpu *cpu)
 {
-	sysreg_write(CNTHP_TVAL_EL2, sysreg_read(cntfrq_el0) / POLL_HZ);
-	sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
-	isb();
+	drain_line();
+}
+
+/*
+ * The hypervisor's own interrupts pending on this pCPU (Group 0): the kick,
+ * CNTHP, the debug line. True if GDB asked for a stop.
+ */
+static bool take_fiqs(struct pcpu *cpu)
+{
+	u32 seen = 0;
+
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned intid = gic_ack_fiq();
+		if (intid == GIC_SPURIOUS)
+			break;
+		if (intid == GIC_PPI_HV_TIMER)
+			sched_timer_fired(cpu);
+		else if (plat.dbg_line_intid && intid == plat.dbg_line_intid)
+			drain_line(); /* before the EOI: the INTx is level */
+		gic_eoi_fiq(intid);
+		if (intid < 32 && (seen & BIT(intid)))
+			break; /* a level line whose cause remains: once is enough */
+		seen |= intid < 32 ? BIT(intid) : 0;
+	}
+	return __atomic_load_n(&dbg.interrupt_requested, __ATOMIC_ACQUIRE);
 }
 
 void trap_lower_fiq(struct trap_frame *f)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
-	unsigned intid = gic_ack_fiq();
-	bool line = intid == GIC_PPI_HV_TIMER || (plat.dbg_line_intid && intid == plat.dbg_line_intid);
-	bool stop = false;
+	struct vcpu *v = vcpu_of_frame(f);
+	struct pcpu *cpu = vcpu_pcpu(v);
 
-	if (intid == GIC_SPURIOUS) {
-		trap_finish_exit(f);
-		return;
+	if (take_fiqs(cpu)) {
+		struct gdb_stop stop = { .vcpu = v->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
+		stop_all(v, &stop);
+	} else {
+		park_if_stopping(v);
 	}
-	if (intid == GIC_PPI_HV_TIMER)
-		timer_rearm();
-	if (line)
-		stop = drain_line(); /* before the EOI: the INTx is level */
-	gic_eoi_fiq(intid);
-	if (stop)
-		stop_for_interrupt(cpu);
-	else
-		park_if_stopping(cpu, false);
+	if (cpu->resched)
+		__atomic_or_fetch(&v->exit_work, EXIT_WORK_SCHED, __ATOMIC_RELEASE);
 	trap_finish_exit(f); /* the kick may bring virtual interrupts (EXIT_WORK_VGIC) */
 }
 
-/* pCPU 0 with its vCPU off. While the guest is stopped the stopper reads the
- * line. */
-void debug_poll_idle(void)
+/* The same in the idle loop, where no vCPU runs: a Ctrl-C stops the guest from here. */
+void debug_idle_fiqs(struct pcpu *cpu)
 {
-	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
+	if (!take_fiqs(cpu) || debug_stop_under_way())
 		return;
-	if (drain_line())
-		dbg.interrupt_requested = false; /* nothing runs here to stop */
+	struct gdb_stop stop = { .vcpu = 0, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_INT };
+	/* The thread GDB is told of: one of this pCPU's, if any is on. */
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
+		if (v->pcpu == cpu && v->state != VCPU_OFF) {
+			stop.vcpu = v->id;
+			break;
+		}
+	}
+	begin_stop(cpu, &stop);
 }
 
 /* ---- the guest's debug exceptions ----------------------------------------- */
@@ -694,13 +656,13 @@ static void reinject(struct trap_frame *f, struct trap_event *ev)
 
 void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_SWBREAK };
+	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_SWBREAK };
 
 	if (!dbg.attached || !sw_find(trap_pc())) {
 		reinject(f, ev);
 		return;
 	}
-	stop_all(pcpu_of_frame(f), &stop);
+	stop_all(vcpu_of_frame(f), &stop);
 }
 
 /*
@@ -710,19 +672,19 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
  */
 void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const char *text, u64 pc)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
-	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
+	struct vcpu *v = vcpu_of_frame(f);
+	struct gdb_stop stop = { .vcpu = v->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
 	u64 elr = trap_pc();
 
 	if (!dbg.attached)
 		return;
 	trap_set_pc(pc);
-	cpu->curr->dbg.event = ev;
-	stop_all(cpu, &stop);
-	cpu->curr->dbg.event = NULL;
+	v->dbg.event = ev;
+	stop_all(v, &stop);
+	v->dbg.event = NULL;
 	if (trap_pc() == pc)
 		trap_set_pc(elr); /* GDB left the PC alone: carry on where the trap would */
-	if (cpu->curr->dbg.stepping)
+	if (v->dbg.stepping)
 		trap_set_pstate(trap_pstate() & ~SPSR_SS); /* the step ends right after the eret */
 }
 
@@ -743,40 +705,40 @@ void debug_log(const char *text)
 
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
-	struct gdb_stop stop = { .vcpu = cpu->curr->id, .reason = GDB_STOP_SIGNAL };
+	struct vcpu *v = vcpu_of_frame(f);
+	struct gdb_stop stop = { .vcpu = v->id, .reason = GDB_STOP_SIGNAL };
 
-	if (s2watch_step_done(cpu) && !cpu->curr->dbg.stepping) {
+	if (s2watch_step_done(vcpu_pcpu(v)) && !v->dbg.stepping) {
 		ev->cls = TRAP_WATCH; /* the end of a step over a watched page's access */
 		return;
 	}
-	if (!cpu->curr->dbg.stepping) {
+	if (!v->dbg.stepping) {
 		reinject(f, ev);
 		return;
 	}
-	cpu->curr->dbg.stepping = false;
+	v->dbg.stepping = false;
 	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
 	trap_set_pstate(trap_pstate() & ~SPSR_SS);
 	gic_mask_guest_interrupts(false);
-	stop_all(cpu, &stop);
+	stop_all(v, &stop);
 }
 
 /* While GDB is attached the debug registers hold only its breakpoints. */
 void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 {
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_HWBREAK };
+	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_HWBREAK };
 
 	if (!dbg.attached) {
 		reinject(f, ev);
 		return;
 	}
-	stop_all(pcpu_of_frame(f), &stop);
+	stop_all(vcpu_of_frame(f), &stop);
 }
 
 void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 {
 	u64 far = sysreg_read(far_el2);
-	struct gdb_stop stop = { .vcpu = pcpu_of_frame(f)->curr->id, .reason = GDB_STOP_WATCH, .addr = far };
+	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_WATCH, .addr = far };
 
 	if (!dbg.attached) {
 		reinject(f, ev);
@@ -793,10 +755,10 @@ void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 			break;
 		}
 	}
-	stop_all(pcpu_of_frame(f), &stop);
+	stop_all(vcpu_of_frame(f), &stop);
 }
 
-/* Guest accesses to debug registers while GDB owns the hardware ones. */
+/* Guest accesses to debug registers while GDB owns the hardware ones, or vCPUs share pCPUs. */
 bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, struct emul_access *acc)
 {
 	unsigned op2 = SYSREG_ENC_OP2(d->enc), n = SYSREG_ENC_CRM(d->enc);
@@ -811,6 +773,8 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 	/* The locks: OSLAR_EL1 sets the lock that OSLSR_EL1.OSLK shows. */
 	if (d->enc == ENC_OSLAR_EL1 && acc->write) {
 		v->dbg.oslk_guest = acc->value & 1;
+		if (!dbg.attached)
+			d->hw_write(acc->value);
 		return true;
 	}
 	if (d->enc == ENC_OSLSR_EL1 && !acc->write) {
@@ -818,6 +782,8 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 		return true;
 	}
 	if (d->enc == ENC_OSDLR_EL1) {
+		if (acc->write && !dbg.attached)
+			d->hw_write(acc->value);
 		if (acc->write)
 			v->dbg.osdlk_guest = acc->value & OSDLR_DLK;
 		else
@@ -830,6 +796,12 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 		*shadow = acc->value;
 	else
 		acc->value = *shadow;
+	/* Shadowed because vCPUs share the pCPU, not for GDB: the hardware is
+	 * this vCPU's while it runs, so its write takes effect now too. */
+	if (acc->write && !dbg.attached) {
+		d->hw_write(acc->value);
+		vcpu_pcpu(v)->guest_dbg_in_hw = true;
+	}
 	return true;
 }
 
@@ -848,13 +820,15 @@ static unsigned target_vcpu_count(void *ctx)
 static void target_vcpu_describe(void *ctx, unsigned vcpu, char *buf, size_t size)
 {
 	struct vcpu *v = vcpu_by_id(vcpu);
-	const char *what = v->state == VCPU_OFF		? "off"
-			   : v->dbg.stopped_in_wfi	? "stopped in WFI"
-			   : v->dbg.parked		? "stopped"
-			   : v->state == VCPU_IDLE	? "in WFI"
-							: "running";
+	unsigned on = vcpu_pcpu(v)->id;
+	const char *what = v->state == VCPU_OFF				   ? "off"
+			   : v->dbg.held				   ? "held by GDB"
+			   : v->dbg.parked				   ? "stopped, was running"
+			   : v->state == VCPU_IDLE || v->in_wfi		   ? "blocked in WFI"
+			   : v->state == VCPU_RUNNABLE || v->state == VCPU_ON_PENDING ? "runnable, waiting"
+									   : "running";
 
-	snprintf(buf, size, "vCPU %u (MPIDR %#lx): %s", vcpu, v->vmpidr, what);
+	snprintf(buf, size, "vCPU %u (MPIDR %#lx) on pCPU %u: %s", vcpu, v->vmpidr, on, what);
 }
 
 static bool target_reg_describe(void *ctx, unsigned index, struct gdb_reg_desc *out)
@@ -870,36 +844,44 @@ static bool target_reg_describe(void *ctx, unsigned index, struct gdb_reg_desc *
 	return true;
 }
 
-/* Where GDB register regno of vCPU v lives, and how wide it is; NULL if nowhere. */
-static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, bool *is_sys, unsigned *sys)
+/*
+ * Where GDB register regno of a stopped vCPU lives, and how wide it is; NULL
+ * if nowhere. Everything of the vCPU is in memory then: its frame, its
+ * context, and what its pCPU's registers held when it parked. sys: the index
+ * of a system register held apart from the context (written back at resume).
+ */
+static void *reg_location(struct vcpu *v, unsigned regno, size_t *size, int *sys)
 {
 	struct vcpu_debug *d = &v->dbg;
-	bool sp_el0 = (d->pstate & 0x1f) == 0x4 || (d->pstate & 0x1f) == 0x0;
+	struct vcpu_context *c = &v->ctx;
+	bool sp_el0 = (c->pstate & 0x1f) == 0x4 || (c->pstate & 0x1f) == 0x0;
 
-	*is_sys = false;
+	*sys = -1;
 	*size = 8;
 	if (regno <= GDB_REG_X30)
 		return &v->regs->x[regno];
 	if (regno == GDB_REG_SP)
-		return sp_el0 ? &d->sp_el0 : &d->sp_el1;
+		return &c->el1[sp_el0 ? CTX_SP_EL0 : CTX_SP_EL1];
 	if (regno == GDB_REG_PC)
-		return &d->pc;
+		return &c->pc;
 	if (regno == GDB_REG_CPSR) {
 		*size = 4;
-		return &d->pstate;
+		return &c->pstate;
 	}
 	if (regno >= GDB_REG_V0 && regno < GDB_REG_V0 + 32) {
 		*size = 16;
-		return d->fp_valid ? d->vregs[regno - GDB_REG_V0] : NULL;
+		return c->vregs[regno - GDB_REG_V0];
 	}
 	if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
 		*size = 4;
-		return regno == GDB_REG_FPSR ? (void *)&d->fpsr : (void *)&d->fpcr;
+		return regno == GDB_REG_FPSR ? &c->fpsr : &c->fpcr;
 	}
 	regno -= GDB_REG_FIRST_EXTRA;
 	if (regno < dbg.sysreg_count) {
-		*is_sys = true;
-		*sys = regno;
+		int slot = context_slot(sysreg_table[dbg.sysreg_index[regno]].enc);
+		if (slot >= 0)
+			return &c->el1[slot];
+		*sys = (int)regno;
 		return (d->sysregs_valid[regno / 64] & BIT(regno % 64)) ? &d->sysregs[regno] : NULL;
 	}
 	regno -= dbg.sysreg_count;
@@ -924,13 +906,12 @@ static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *b
 {
 	struct vcpu *v = vcpu_by_id(vcpu);
 	size_t width;
-	bool is_sys;
-	unsigned sys;
+	int sys;
 	void *p;
 
-	if (!v->dbg.parked)
+	if (!v || v->state == VCPU_OFF || !debug_guest_stopped())
 		return false; /* off: it has no registers */
-	p = reg_location(v, regno, &width, &is_sys, &sys);
+	p = reg_location(v, regno, &width, &sys);
 	if (!p)
 		return false;
 	memset(buf, 0, size);
@@ -941,36 +922,25 @@ static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *b
 static bool target_reg_write(void *ctx, unsigned vcpu, unsigned regno, const uint8_t *buf, size_t size)
 {
 	struct vcpu *v = vcpu_by_id(vcpu);
-	struct vcpu_debug *d = &v->dbg;
 	size_t width;
-	bool is_sys;
-	unsigned sys;
+	int sys;
 	void *p;
 
-	if (!d->parked || regno >= GDB_REG_FIRST_EXTRA + dbg.sysreg_count)
+	if (!v || v->state == VCPU_OFF || !debug_guest_stopped() ||
+	    regno >= GDB_REG_FIRST_EXTRA + dbg.sysreg_count)
 		return false; /* the hypervisor's registers are read-only */
-	p = reg_location(v, regno, &width, &is_sys, &sys);
+	p = reg_location(v, regno, &width, &sys);
 	if (!p)
 		return false;
-	if (is_sys) {
-		if (sysreg_table[dbg.sysreg_index[sys]].kind != SR_RW)
-			return false;
-		d->sysregs_dirty[sys / 64] |= BIT(sys % 64);
-	}
-	if (regno == GDB_REG_SP)
-		d->sp_dirty = true;
+	if (regno >= GDB_REG_FIRST_EXTRA &&
+	    sysreg_table[dbg.sysreg_index[regno - GDB_REG_FIRST_EXTRA]].kind != SR_RW)
+		return false;
+	if (sys >= 0)
+		v->dbg.sysregs_dirty[sys / 64] |= BIT(sys % 64);
 	if (regno >= GDB_REG_V0 && regno <= GDB_REG_FPCR)
-		d->fp_dirty = true;
+		v->ctx.fp_dirty = true;
 	memcpy(p, buf, width < size ? width : size);
 	return true;
-}
-
-static size_t mem_access(unsigned vcpu, u64 addr, u8 *buf, size_t len, bool write)
-{
-	struct mem_op op = { addr, buf, len, 0, write };
-
-	run_on_vcpu(vcpu, mem_op_local, &op);
-	return op.done;
 }
 
 static size_t target_mem_read(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len)
@@ -983,25 +953,46 @@ static size_t target_mem_write(void *ctx, unsigned vcpu, uint64_t addr, const ui
 	return mem_access(vcpu, addr, (u8 *)buf, len, true);
 }
 
-/* Each vCPU does what GDB says: continue, step, or stay stopped (a vCont that
- * names other threads only, e.g. with scheduler-locking on). */
 /*
+ * Each vCPU does what GDB says: continue, step, or stay stopped (a vCont that
+ * names other threads only, e.g. with scheduler-locking on). A step is one
+ * instruction of that vCPU, with nothing else of its pCPU run in between
+ * (sched.c), and its interrupts held off so it does not land in the guest's
+ * interrupt handler; a vCPU blocked in WFI that is stepped completes its WFI.
+ *
  * Guest time stops while the debugger holds the guest, as under QEMU's own
  * gdbstub and KVM: the virtual counter of every vCPU skips the time since the
- * last vCPU parked (not since the stop began: a vCPU still running then must
+ * last pCPU parked (not since the stop began: a vCPU still running then must
  * not see its clock go back). Each pCPU takes the new offset as it resumes
- * (apply_resume_action), before its vCPU runs again, so all vCPUs agree; a
- * guest timer that fell due in wall time has not in guest time, so nothing
- * fires in a burst. The physical counter has no offset (docs/user-guide.md).
+ * (debug_park_pcpu), before its vCPUs run again, so all vCPUs agree; a guest
+ * timer that fell due in wall time has not in guest time, so nothing fires in
+ * a burst. The physical counter has no offset (docs/user-guide.md).
  */
 static void target_resume(void *ctx, const struct gdb_action *actions, unsigned count)
 {
+	u32 wake = 0;
+
 	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED)
 		guest.cntvoff += sysreg_read(cntpct_el0) - dbg.stopped_at;
 	for (unsigned i = 0; i < count && i < MAX_VCPUS; i++)
 		dbg.actions[i] = actions[i];
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = vcpu_by_id(i);
+		enum gdb_action_kind kind = dbg.actions[i].kind;
+		v->dbg.parked = false;
+		v->dbg.held = kind == GDB_ACTION_STOP;
+		v->dbg.stepping = kind == GDB_ACTION_STEP && v->state != VCPU_OFF;
+		if (v->dbg.stepping)
+			v->ctx.pstate |= SPSR_SS;
+		else
+			v->ctx.pstate &= ~SPSR_SS;
+		if (v->dbg.stepping && v->state == VCPU_IDLE)
+			wake |= BIT(i);
+	}
 	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&dbg.resume_gen, 1, __ATOMIC_RELEASE);
+	for (; wake; wake &= wake - 1)
+		sched_wake(vcpu_by_id(__builtin_ctz(wake)));
 }
 
 static void target_interrupt(void *ctx)
@@ -1036,13 +1027,17 @@ static enum gdb_bp_result sw_insert(unsigned vcpu, u64 va)
 	return GDB_BP_OK;
 }
 
+/* The instruction back where the breakpoint's translation found it. */
 static enum gdb_bp_result sw_remove(u64 va)
 {
 	struct sw_breakpoint *b = sw_find(va);
 
 	if (!b)
 		return GDB_BP_ERROR;
-	mem_access(this_vcpu()->id, va, (u8 *)&b->saved, 4, true);
+	*(volatile u32 *)b->pa = b->saved;
+	asm volatile("dc cvau, %0" ::"r"(b->pa) : "memory");
+	dsb(ish);
+	cache_ic_invalidate_all();
 	b->used = false;
 	return GDB_BP_OK;
 }
@@ -1154,9 +1149,9 @@ static void detach_all(void)
 	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
 	s2watch_remove_all();
-	dbg.attached = false; /* each pCPU gives the guest its debug registers back as it resumes */
+	dbg.attached = false; /* each vCPU gets its own debug registers back at its next load */
 	for (unsigned i = 0; i < vcpu_count; i++)
-		vcpu_by_id(i)->dbg.guest_dbg_captured = false;
+		vcpu_by_id(i)->dbg.restore_guest_dbg = true;
 	for (unsigned i = 0; i < MAX_VCPUS; i++)
 		dbg.actions[i] = (struct gdb_action){ GDB_ACTION_CONTINUE, 0 };
 }
@@ -1223,6 +1218,9 @@ void debug_init(void)
 	dbg.hw_bp_count = FIELD(dfr0, 15, 12) + 1;
 	dbg.hw_wp_count = FIELD(dfr0, 23, 20) + 1;
 	list_sysregs();
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (sched_shared)
+			shadow_init(vcpu_by_id(i));
 	gdbstub_init(&dbg.stub, &target_ops, NULL, true);
 	if (!plat.dbg_line)
 		return;
@@ -1230,7 +1228,7 @@ void debug_init(void)
 		gic_take_spi(plat.dbg_line_intid, pcpus[0].mpidr);
 		plat.dbg_line->enable_rx_interrupt();
 	} else {
-		timer_rearm(); /* no interrupt line known: poll at POLL_HZ */
+		pcpus[0].poll_at = sysreg_read(cntpct_el0); /* no interrupt line known: poll (sched.c) */
 	}
 }
 

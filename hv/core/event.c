@@ -8,12 +8,13 @@ static const char *const class_names[TRAP_CLASS_COUNT] = {
 	[TRAP_VM] = "vm",	  [TRAP_CACHE] = "cache", [TRAP_DEBUG] = "debug",
 	[TRAP_PMU] = "pmu",	  [TRAP_FP] = "fp",	  [TRAP_MMIO] = "mmio",
 	[TRAP_ABORT] = "abort",	  [TRAP_OTHER] = "other", [TRAP_WATCH] = "watch",
-	[TRAP_IRQ] = "irq",
+	[TRAP_IRQ] = "irq",	  [TRAP_SCHED] = "sched",
 };
 
 static const char *const op_names[] = {
 	[OP_NONE] = "-",     [OP_READ] = "read", [OP_WRITE] = "write",
 	[OP_CALL] = "call",  [OP_WAIT] = "wait", [OP_MAINT] = "maint", [OP_DELIVER] = "deliver",
+	[OP_SWITCH] = "switch",
 };
 
 static const char *const outcome_names[] = {

@@ -4,6 +4,7 @@
  * every pCPU then sets up its own EL2 state and runs its vCPU.
  */
 #include "hv.h"
+#include "sched.h"
 #include "lib.h"
 #include "console.h"
 #include "platform.h"
@@ -31,6 +32,9 @@ extern u32 bootargs_trap_classes;
 void bootargs_parse(const char *args);
 void bootargs_apply(void);
 void secondary_entry(void);
+/* trapvisor.vcpus= (bootargs.c): the guest's CPUs, 0 for one per pCPU. */
+extern unsigned bootargs_vcpus;
+unsigned __attribute__((weak)) bootargs_vcpus; /* until bootargs.c has the option */
 
 #define PSCI_CPU_ON_64 0xc4000003
 #define ARM64_IMAGE_MAGIC 0x644d5241 /* "ARM\x64" at offset 56 of an Image */
@@ -52,9 +56,6 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 
 	/* HPMN = PMCR_EL0.N: every event counter is the guest's. */
 	cpu->mdcr_base = FIELD(sysreg_read(pmcr_el0), 15, 11);
-	/* The IDs of the vCPU it runs, which stays here (vcpu_pin). */
-	sysreg_write(vpidr_el2, cpu->curr->vpidr);
-	sysreg_write(vmpidr_el2, cpu->curr->vmpidr);
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
 	sysreg_write(hstr_el2, 0);
@@ -66,7 +67,6 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 	stage2_enable_on_this_cpu();
 	gic_cpu_init(cpu->id);
 	vgic_cpu_init();
-	trap_apply(cpu);
 }
 
 static bool guest_prepare(void)
@@ -153,19 +153,22 @@ static void primary_boot(struct pcpu *cpu)
 	console_init(plat.console_base);
 	mmu_map_normal(plat.ram_base, plat.ram_size);
 	pcpu_count = plat.cpu_count;
-	vcpu_count = pcpu_count; /* the guest gets the machine's CPUs, one vCPU each */
 	bootargs_parse(plat.bootargs);
+	/* The guest gets the machine's CPUs, one vCPU each, unless told otherwise. */
+	vcpu_count = bootargs_vcpus ? bootargs_vcpus : pcpu_count;
 	for (unsigned i = 0; i < pcpu_count; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mpidr = plat.cpu_mpidr[i];
 		pcpus[i].kick_sgir = gic_sgir_for(pcpus[i].mpidr, GIC_SGI_KICK);
-		pcpus[i].event_cursor.ring = &pcpus[i].events;
+		pcpus[i].slice_end = pcpus[i].poll_at = ~0ull;
 	}
 	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
-	 * still booting. Each is pinned, vCPU n to pCPU n. */
+	 * still booting. vCPU n goes on pCPU n % pCPUs for good (sched.c). */
+	context_init();
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		vcpu_init(&vcpus[i], i);
-		vcpu_pin(&vcpus[i], &pcpus[i]);
+		sched_place(&vcpus[i], &pcpus[i % pcpu_count]);
+		vgic_vcpu_init(&vcpus[i]);
 	}
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))
@@ -177,8 +180,8 @@ static void primary_boot(struct pcpu *cpu)
 	vgic_init();
 	if (!guest_prepare() || !stage2_build())
 		boot_failed();
-	printk("trapvisor: %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",
-	       pcpu_count, guest.ram_base, guest.ram_end, guest.image, guest.dtb);
+	printk("trapvisor: %u vCPUs on %u CPUs, guest RAM %#lx-%#lx, guest at %#lx, device tree at %#lx\n",
+	       vcpu_count, pcpu_count, guest.ram_base, guest.ram_end, guest.image, guest.dtb);
 	if (plat.dbg_line)
 		printk("trapvisor: debug line: %s at PCI %02x:%02x.%u, I/O %#lx, INTID %u (hidden from the guest)\n",
 		       plat.dbg_line->name, plat.dbg_line_bdf >> 8, (plat.dbg_line_bdf >> 3) & 31, plat.dbg_line_bdf & 7,
@@ -203,8 +206,8 @@ void hv_cpu_main(unsigned id)
 	}
 	/* vCPU 0 starts with the kernel (x0 = device tree); the others wait for CPU_ON. */
 	if (id == 0)
-		vcpu_by_id(0)->state = VCPU_ON_PENDING;
-	vcpu_run(cpu);
+		vcpu_power_on(vcpu_by_id(0));
+	sched_idle_loop(cpu);
 }
 
 void hv_panic(const char *fmt, ...)

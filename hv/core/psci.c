@@ -1,7 +1,7 @@
 /*
- * PSCI 1.1 for the guest (Arm DEN0022). Each vCPU has its own pCPU, already up
- * and waiting in the hypervisor, so CPU_ON is a hand-over: the target's pCPU
- * sees ON_PENDING and enters the guest at the requested entry point.
+ * PSCI 1.1 for the guest (Arm DEN0022), on vCPUs: CPU_ON puts the target on
+ * its pCPU's run queue at the requested entry point, CPU_OFF takes the caller
+ * off its pCPU for good, and the suspends wait as a WFI does (sched.c).
  */
 #include "hv.h"
 #include "lib.h"
@@ -83,8 +83,7 @@ static u64 cpu_on(u64 target, u64 entry, u64 context_id)
 									 : PSCI_ALREADY_ON;
 	t->entry = entry;
 	t->context_id = context_id;
-	__atomic_store_n(&t->state, VCPU_ON_PENDING, __ATOMIC_RELEASE);
-	gic_send_sgi(vcpu_pcpu(t)->mpidr, GIC_SGI_KICK); /* it waits in WFI */
+	vcpu_power_on(t);
 	return PSCI_SUCCESS;
 }
 
@@ -104,7 +103,7 @@ static u64 affinity_info(u64 target, u64 level)
 		if ((v->vmpidr & mask) != (target & mask))
 			continue;
 		any = true;
-		if (v->state == VCPU_RUNNING || v->state == VCPU_IDLE)
+		if (v->state == VCPU_RUNNING || v->state == VCPU_IDLE || v->state == VCPU_RUNNABLE)
 			return AFFINITY_ON;
 		if (v->state == VCPU_ON_PENDING || v->state == VCPU_ON_CLAIMED)
 			result = AFFINITY_ON_PENDING;
@@ -146,8 +145,9 @@ void psci_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
 		ret = cpu_suspend(v, f, a1, a2, a3);
 		break;
 	case PSCI_CPU_OFF:
-		v->state = VCPU_OFF;
-		this_pcpu()->exit_work |= EXIT_WORK_CPU_OFF;
+		/* OFF once it is off its pCPU (sched_exit): a CPU_ON before then
+		 * sees it still on. */
+		v->exit_work |= EXIT_WORK_CPU_OFF;
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_CPU_ON:
@@ -160,11 +160,11 @@ void psci_handle(struct vcpu *v, struct trap_frame *f, struct trap_event *ev)
 		ret = MIGRATE_INFO_NOT_REQUIRED;
 		break;
 	case PSCI_SYSTEM_OFF:
-		this_pcpu()->exit_work |= EXIT_WORK_SYSTEM_OFF;
+		v->exit_work |= EXIT_WORK_SYSTEM_OFF;
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_SYSTEM_RESET:
-		this_pcpu()->exit_work |= EXIT_WORK_SYSTEM_RESET;
+		v->exit_work |= EXIT_WORK_SYSTEM_RESET;
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_FEATURES:

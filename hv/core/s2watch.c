@@ -268,7 +268,7 @@ static void step_over(struct pcpu *cpu, struct trap_frame *f)
 
 bool s2watch_fault(struct trap_frame *f, struct trap_event *ev, u64 ipa)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
+	struct pcpu *cpu = vcpu_pcpu(vcpu_of_frame(f));
 	struct watched_page *page = s2w.active ? page_find(ALIGN_DOWN(ipa, SZ_4K)) : NULL;
 	u64 far = sysreg_read(far_el2), esr = ev->esr;
 	struct insn_mem_access a;
@@ -331,6 +331,11 @@ bool s2watch_step_done(struct pcpu *cpu)
 		return false;
 	step_end(cpu);
 	return true;
+}
+
+bool s2watch_stepping(struct pcpu *cpu)
+{
+	return s2w.stepping[cpu->id];
 }
 
 void s2watch_cancel(struct pcpu *cpu)

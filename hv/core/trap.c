@@ -11,6 +11,7 @@
 #include "sysreg.h"
 #include "debug.h"
 #include "catch.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
 static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
@@ -24,7 +25,7 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 	if (ti & 1) {
 		ev->cls = TRAP_WFE;
 	} else {
-		struct vcpu *v = pcpu_of_frame(f)->curr;
+		struct vcpu *v = vcpu_of_frame(f);
 		bool may_sleep = !v->dbg.stepping; /* see debug.c: a stepped WFI does not sleep */
 		if (may_sleep && ti == WFX_TI_WFI)
 			vcpu_wait_for_interrupt(v);
@@ -39,7 +40,7 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 /* The calls we answer: PSCI, and ours when the test interface is on. */
 static void __attribute__((noinline)) smccc_dispatch(struct trap_frame *f, struct trap_event *ev)
 {
-	struct vcpu *v = pcpu_of_frame(f)->curr;
+	struct vcpu *v = vcpu_of_frame(f);
 
 	if (psci_is_call(f->x[0]))
 		psci_handle(v, f, ev);
@@ -98,7 +99,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	if ((ev->esr & ISS_SYS64_NOT_RT) == ISS_MSR_ICC_SGI1R) {
 		unsigned rt = ESR_SYS64_RT(ev->esr);
 		ev->value = frame_get_reg(f, rt);
-		vgic_send_sgi(pcpu_of_frame(f)->curr, ev->value, true);
+		vgic_send_sgi(vcpu_of_frame(f), ev->value, true);
 		ev->addr = SYSREG_ENC(3, 0, 12, 11, 5);
 		ev->op = OP_WRITE;
 		ev->width = 8;
@@ -109,7 +110,7 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	esr_decode_sys64(ev->esr, &acc);
 	d = sysreg_find(acc.addr);
 	ev->cls = sysreg_class_of(d, acc.addr);
-	ev->outcome = sysreg_emulate(pcpu_of_frame(f)->curr, f, d, &acc);
+	ev->outcome = sysreg_emulate(vcpu_of_frame(f), f, d, &acc);
 	ev->op = sysreg_event_op(d, acc.write);
 	ev->addr = acc.addr;
 	ev->value = acc.value;
@@ -128,6 +129,11 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
  */
 static void trap_fp(struct trap_frame *f, struct trap_event *ev)
 {
+	if (ESR_EC(ev->esr) == EC_SVE && sched_shared) {
+		vcpu_inject_undef(f); /* SVE is not the guest's while vCPUs share pCPUs (vcpu.c) */
+		ev->outcome = OUT_UNDEF_INJECTED;
+		return;
+	}
 	sysreg_write(cptr_el2, sysreg_read(cptr_el2) & ~CPTR_TFP);
 	isb();
 }
@@ -266,13 +272,13 @@ void trap_catching(u32 classes)
 
 static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
-	u32 work = __atomic_exchange_n(&cpu->exit_work, 0, __ATOMIC_ACQUIRE);
+	struct vcpu *v = vcpu_of_frame(f);
+	u32 work = __atomic_exchange_n(&v->exit_work, 0, __ATOMIC_ACQUIRE);
 
 	if (work & EXIT_WORK_TRAPS)
-		trap_apply(cpu);
+		trap_apply(v);
 	if (work & EXIT_WORK_VGIC)
-		vgic_update(cpu->curr, f);
+		vgic_update(v, f);
 	if (work & (EXIT_WORK_SYSTEM_OFF | EXIT_WORK_SYSTEM_RESET)) {
 		if (guest.stats_at_exit)
 			stats_print(&console_sink);
@@ -283,16 +289,19 @@ static void __attribute__((noinline)) trap_exit_work(struct trap_frame *f)
 		hv_system_reset();
 	}
 	if (work & EXIT_WORK_CPU_OFF)
-		cpu_restart_idle(cpu);
+		sched_exit(v);
+	/* Last: the vCPU that comes back here later finds its exit done. */
+	if (work & EXIT_WORK_SCHED)
+		sched_yield(v);
 }
 
 void trap_lower_sync(struct trap_frame *f)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
+	struct vcpu *v = vcpu_of_frame(f);
 	u64 t0 = sysreg_read(cntpct_el0);
 	u64 esr = sysreg_read(esr_el2);
 	const struct exc_class ec = exc_classes[ESR_EC(esr)]; /* one ldp */
-	struct event_cursor cur = cpu->event_cursor;
+	struct event_cursor cur = v->event_cursor;
 	u64 seq = cur.ring->head;
 	struct trap_event *ev = event_ring_slot(cur.ring, seq);
 	u64 ticks;
@@ -307,15 +316,15 @@ void trap_lower_sync(struct trap_frame *f)
 	ec.handle(f, ev);
 	ticks = sysreg_read(cntpct_el0) - t0;
 	ev->el2_ticks = ticks;
-	trap_stat_add(&cpu->stats[ev->cls], ticks);
+	trap_stat_add(&v->stats[ev->cls], ticks);
 	event_ring_publish(cur.ring, seq);
-	if (cpu->exit_work)
+	if (v->exit_work)
 		trap_exit_work(f);
 }
 
 void trap_finish_exit(struct trap_frame *f)
 {
-	if (pcpu_of_frame(f)->exit_work)
+	if (vcpu_of_frame(f)->exit_work)
 		trap_exit_work(f);
 }
 

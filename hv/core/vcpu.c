@@ -10,6 +10,7 @@
 #include "debug.h"
 #include "gic.h"
 #include "s2watch.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
 struct trap_config trap_config;
@@ -53,18 +54,22 @@ void trap_class_set(unsigned cls, bool on)
 		__atomic_or_fetch(&trap_config.enabled, 1u << cls, __ATOMIC_RELAXED);
 	else
 		__atomic_and_fetch(&trap_config.enabled, ~(1u << cls), __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < pcpu_count; i++)
-		__atomic_or_fetch(&pcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < vcpu_count; i++)
+		__atomic_or_fetch(&vcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
 }
 
-void trap_apply(struct pcpu *cpu)
+/* CPTR_EL2.TZ and TSM: SVE and SME trap (EC 0x19, 0x1d) */
+#define CPTR_TZ BIT(8)
+#define CPTR_TSM BIT(12)
+
+void trap_apply(struct vcpu *v)
 {
-	u64 hcr = HCR_BASE, mdcr = cpu->mdcr_base, cptr = CPTR_RES1;
+	u64 hcr = HCR_BASE, mdcr = vcpu_pcpu(v)->mdcr_base, cptr = CPTR_RES1;
 	u32 on;
 
-	/* This applies the newest classes: a change still flagged for this pCPU's
+	/* This applies the newest classes: a change still flagged for this vCPU's
 	 * exit is done too (and would otherwise re-arm the fp trap just lifted). */
-	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
+	__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
 	on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
 
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
@@ -83,6 +88,21 @@ void trap_apply(struct pcpu *cpu)
 		sysreg_write(oslar_el1, 0);
 		sysreg_write(osdlr_el1, 0);
 	}
+	/*
+	 * vCPUs sharing a pCPU: what is not switched is not the guest's. Its
+	 * debug registers are kept apart (debug.c), SVE and SME are neither
+	 * shown (sysreg.c hides them from the ID registers, which therefore
+	 * trap) nor usable (UNDEFINED, trap.c).
+	 */
+	if (sched_shared) {
+		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+		hcr |= HCR_TID3;
+		cptr |= CPTR_TZ | CPTR_TSM;
+	}
+	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
+	 * it, and trap.c completes it at once (WFI may always complete early). */
+	if (v->dbg.stepping)
+		hcr |= HCR_TWI;
 	sysreg_write(hcr_el2, hcr);
 	sysreg_write(mdcr_el2, mdcr);
 	sysreg_write(cptr_el2, cptr);
@@ -96,15 +116,7 @@ void vcpu_init(struct vcpu *v, unsigned id)
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
 	/* VMPIDR_EL2 bit 31 is RES1. Unless set, the affinity is that of the
 	 * device tree's CPU of the same number, which the guest's copy lists. */
-	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : plat.cpu_mpidr[id]) | BIT(31);
-}
-
-void vcpu_pin(struct vcpu *v, struct pcpu *cpu)
-{
-	v->pcpu = cpu;
-	v->regs = &cpu->frame;
-	cpu->curr = v;
-	cpu->event_cursor.meta = META_CPU(cpu->id, v->id);
+	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : id < plat.cpu_count ? plat.cpu_mpidr[id] : id) | BIT(31);
 }
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
@@ -214,41 +226,70 @@ void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 }
 
 /*
- * A trapped WFI: sleep at EL2 until an interrupt is pending. Not at all if a
- * virtual one would wake the guest's own WFI; otherwise what makes one pending
- * wakes this WFI: a physical interrupt for the guest (Group 1, masked at EL2
- * but pending), or the kick SGI from a pCPU that made a virtual one pending.
+ * A trapped WFI. Not at all if a virtual interrupt would wake the guest's own
+ * WFI already. With other vCPUs on its pCPU, the pCPU goes to them until an
+ * interrupt is pending for this one (sched.c). Alone, it sleeps right here:
+ * what makes an interrupt pending for it wakes this WFI, a physical one for
+ * the guest (Group 1, masked at EL2 but pending) or the kick SGI from a pCPU
+ * that made a virtual one pending.
  */
 void vcpu_wait_for_interrupt(struct vcpu *v)
 {
 	if (vgic_wfi_should_wake(v))
 		return;
-	v->state = VCPU_IDLE;
+	if (vcpu_pcpu(v)->placed > 1) {
+		sched_block(v);
+		return;
+	}
+	v->in_wfi = true;
 	dsb(sy);
 	wfi();
-	v->state = VCPU_RUNNING;
+	v->in_wfi = false;
 }
 
 /*
  * A trapped WFIT. Its deadline is on the guest's virtual counter, which at EL2
  * (E2H = 0) is the same CNTVCT_EL0 = CNTPCT_EL0 - CNTVOFF_EL2: the same WFIT at
  * EL2 waits exactly as long. The CPU has FEAT_WFxT, or the guest's WFIT would
- * have been UNDEFINED at EL1 instead of trapping.
+ * have been UNDEFINED at EL1 instead of trapping. With vCPUs sharing the pCPU
+ * it completes at once, which a WFIT may always do: blocking it would need a
+ * deadline of its own in the scheduler.
  */
 void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline)
 {
-	if (vgic_wfi_should_wake(v))
+	if (vgic_wfi_should_wake(v) || vcpu_pcpu(v)->placed > 1)
 		return;
-	v->state = VCPU_IDLE;
+	v->in_wfi = true;
 	dsb(sy);
 	wfit(cntvct_deadline);
-	v->state = VCPU_RUNNING;
+	v->in_wfi = false;
+}
+
+/*
+ * CPU_ON (and the boot of vCPU 0): v is off, its context as out of reset at
+ * v->entry with x0 = v->context_id, its virtual CPU interface empty, and its
+ * first switch-in enters the guest from an empty stack.
+ */
+void vcpu_power_on(struct vcpu *v)
+{
+	context_reset(v, v->entry, v->context_id);
+	vgic_vcpu_reset(v);
+	v->exit_work = EXIT_WORK_TRAPS | EXIT_WORK_VGIC;
+	v->dbg.stepping = false;
+	memset(&v->sched_ctx, 0, sizeof(v->sched_ctx));
+	v->sched_ctx.sp = (u64)&v->frame;
+	v->sched_ctx.lr = (u64)sched_first_entry_thunk;
+	sched_start(v);
 }
 
 void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0)
 {
 	struct trap_frame *f = v->regs;
 
+	if (!v->loaded) {
+		context_reset(v, entry, x0);
+		return;
+	}
 	memset(f, 0, sizeof(*f));
 	f->x[0] = x0;
 	trap_set_pc(entry);
@@ -256,34 +297,8 @@ void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0)
 	/* Out of reset: MMU and caches off, everything else the guest sets up. */
 	sysreg_write(sctlr_el1, SCTLR_EL1_RES1);
 	sysreg_write(vbar_el1, 0);
-	sysreg_write(mdscr_el1, 0);
+	if (!debug_owns_debug_registers() && !sched_shared)
+		sysreg_write(mdscr_el1, 0);
+	v->dbg.mdscr_guest = 0;
 	isb();
-}
-
-void __attribute__((noreturn)) guest_enter(struct trap_frame *f);
-
-void vcpu_run(struct pcpu *cpu)
-{
-	struct vcpu *v = cpu->curr;
-
-	/* Acquire: the entry point written before the state must be seen after it. */
-	/* CPU_ON's SGI wakes this WFI; on pCPU 0 so does the debug line. */
-	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_ON_PENDING) {
-		if (cpu->id == 0)
-			debug_poll_idle();
-		gic_wait_for_fiq();
-	}
-	vcpu_set_reset_state(v, v->entry, v->context_id);
-	sysreg_write(cntvoff_el2, guest.cntvoff); /* the other vCPUs' time, stops included */
-	v->state = VCPU_RUNNING;
-	cpu->exit_work = 0;
-	trap_apply(cpu);
-	vgic_vcpu_reset(v);
-	vgic_update(v, NULL);
-	/* A CPU_ON that lands while the debugger is stopping the guest: the stop
-	 * is for this vCPU too, before its first instruction (the stopper waits
-	 * for every vCPU that is not off, and its SGI may have been taken above). */
-	debug_park_if_stopping(cpu);
-	s2watch_load();
-	guest_enter(v->regs);
 }

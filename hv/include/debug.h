@@ -11,8 +11,15 @@
 void debug_init(void);
 /* A Group 0 FIQ reached EL2 while the guest ran (vectors.S). */
 void trap_lower_fiq(struct trap_frame *f);
-/* Poll the debug line when no FIQ can (pCPU 0 with its vCPU off). */
-void debug_poll_idle(void);
+/* The debug line with no interrupt of its own: polled at DEBUG_POLL_HZ (sched.c). */
+#define DEBUG_POLL_HZ 100
+void debug_poll_line(struct pcpu *cpu);
+/* The hypervisor's interrupts in a pCPU's idle loop, where a Ctrl-C may come. */
+void debug_idle_fiqs(struct pcpu *cpu);
+/* A pCPU with nothing loaded while a stop is under way: parked until GDB resumes. */
+void debug_park_pcpu(struct pcpu *cpu);
+/* v is being loaded (context.c): GDB's debug registers, or the guest's own. */
+void debug_load(struct vcpu *v);
 /* Exception-class handlers for the guest's debug exceptions (trap.c's table). */
 void debug_trap_brk(struct trap_frame *f, struct trap_event *ev);
 void debug_trap_step(struct trap_frame *f, struct trap_event *ev);
@@ -24,13 +31,11 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 void debug_check_stop(struct trap_frame *f);
 /* A stage-2 watchpoint (s2watch.c) of enum watch_kind kind hit at va: stop for GDB. */
 void debug_stop_for_watch(struct trap_frame *f, unsigned kind, u64 va);
-/* A vCPU about to enter the guest (CPU_ON): park first if the guest is being stopped. */
-void debug_park_if_stopping(struct pcpu *cpu);
 /* Guest access to a debug register while GDB owns them: shadowed. */
 bool debug_owns_debug_registers(void);
 /* Every vCPU parked for GDB: the moment stage 2 may be changed. */
 bool debug_guest_stopped(void);
-/* A guest VA through vCPU vcpu's stage 1 (GDB's selected thread), on its pCPU. */
+/* A guest VA through vCPU vcpu's stage 1 (GDB's selected thread), the guest stopped. */
 bool debug_va_to_ipa(unsigned vcpu, u64 va, u64 *ipa);
 /* A stop is being made or the guest is stopped: nobody waits on another vCPU then. */
 bool debug_stop_under_way(void);

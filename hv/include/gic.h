@@ -85,5 +85,8 @@ bool gic_phys_pending(unsigned intid, unsigned cpu);
 void gic_phys_deactivate(unsigned intid, unsigned cpu);
 void gic_phys_set_edge(unsigned intid, bool edge);
 void gic_phys_route(unsigned intid, u64 mpidr);
+/* A vCPU's private interrupts in mask at its put and load (vgic.c). */
+void gic_ppis_put(unsigned cpu, u32 mask, u32 *enabled, u32 *active);
+void gic_ppis_load(unsigned cpu, u32 mask, u32 enabled, u32 active);
 
 #endif

@@ -1,19 +1,19 @@
 /*
  * Core data of the hypervisor: the physical CPUs (struct pcpu, pcpus[]), the
  * guest's vCPUs (struct vcpu, vcpus[]) and the guest's memory. A pCPU runs the
- * vCPU pcpu->curr; a vCPU runs on vcpu_pcpu(v). The two are numbered apart:
- * a vCPU's id is the guest's number for it (GDB's threads, PSCI targets and
- * MPIDRs, its redistributor, `vcpuN` in the trace), a pCPU's the hardware's
- * (which CPU to kick, whose physical redistributor holds a PPI, whose ring
- * an event is in), and each use says which it means.
+ * vCPU pcpu->curr (NULL: its idle loop); a vCPU belongs to vcpu_pcpu(v). The
+ * two are numbered apart: a vCPU's id is the guest's number for it (GDB's
+ * threads, PSCI targets and MPIDRs, its redistributor, `vcpuN` in the trace),
+ * a pCPU's the hardware's (which CPU to kick, whose physical redistributor
+ * holds a PPI, whose ring an event is in), and each use says which it means.
  *
- * For now each vCPU is still pinned to one pCPU for the guest's lifetime
- * (vcpu_pin() at boot: vCPU n on pCPU n), so the guest's EL1 system registers
- * and FP/SIMD state stay live in the hardware while it runs and are only
- * copied out when a vCPU is parked (debugger stop, CPU_OFF), which keeps the
- * trap path free of context switching. What still relies on the pinning: a
- * vCPU's x0-x30 are in its pCPU's trap frame (v->regs), and its trap
- * statistics in its pCPU's hot block (struct pcpu).
+ * A vCPU is placed on one pCPU for the guest's lifetime (vCPU n on pCPU
+ * n % pcpus, sched.c says why) and shares it with the others placed there. It
+ * owns a stack with its trap frame on top, so a trap saves its x0-x30 where
+ * its own hypervisor code runs, and a vCPU that waits (a WFI, a debugger
+ * stop) is a stack the scheduler switches away from. Its architectural state
+ * is in the hardware while it is loaded (v->loaded) and in v->ctx otherwise
+ * (arch/context.h); load and put, in the scheduler, are the only copies.
  */
 #ifndef HV_H
 #define HV_H
@@ -22,6 +22,8 @@
 #include "trapvisor/event.h"
 #include "trapvisor/esr.h"
 #include "arch/frame.h"
+#include "arch/context.h"
+#include "lib.h"
 #include "trapvisor/hypercall.h"
 #include "vgic.h"
 
@@ -33,103 +35,90 @@
 enum vcpu_state {
 	VCPU_OFF,
 	VCPU_ON_CLAIMED, /* a CPU_ON won the race and is writing the entry point */
-	VCPU_ON_PENDING, /* CPU_ON accepted, its pCPU has not entered the guest yet */
-	VCPU_RUNNING,
-	VCPU_IDLE,	 /* in a trapped WFI */
+	VCPU_ON_PENDING, /* CPU_ON accepted, not run since */
+	VCPU_RUNNING,	 /* loaded on its pCPU */
+	VCPU_IDLE,	 /* blocked in a trapped WFI (or CPU_SUSPEND): waits for an interrupt */
+	VCPU_RUNNABLE,	 /* on its pCPU's run queue */
 };
 
 #define DEBUG_MAX_SYSREGS 160
 
-/*
- * What the debugger sees of a vCPU while it is parked: a snapshot taken by its
- * own pCPU when it parks (its EL1 and FP registers only live there), written
- * back when it resumes if GDB changed any of it.
- */
+/* What the debugger keeps of a vCPU (debug.c). */
 struct vcpu_debug {
-	volatile bool parked;
-	bool stopped_in_wfi;
+	bool parked;	/* taken off its pCPU for a debugger stop */
+	bool held;	/* GDB's last resume left it stopped (vCont for other threads) */
 	bool stepping;
-	bool fp_valid, fp_dirty, sp_dirty;
-	u64 pc, pstate, sp_el0, sp_el1;
-	u8 vregs[32][16];
-	u32 fpsr, fpcr;
-	u64 sysregs[DEBUG_MAX_SYSREGS]; /* in debug.c's GDB order */
+	u64 sysregs[DEBUG_MAX_SYSREGS]; /* registers outside the context, as its pCPU parked */
 	u64 sysregs_dirty[DEBUG_MAX_SYSREGS / 64];
 	u64 sysregs_valid[DEBUG_MAX_SYSREGS / 64];
 	u64 esr, far, hpfar, ec, seq; /* the last trap's syndrome: GDB's hypervisor registers */
 	const struct trap_event *event; /* the event a catchpoint stopped on, if any */
-	/* The guest's own debug registers while GDB owns the real ones:
-	 * [breakpoint 0 / watchpoint 1][n][value 0 / control 1], and MDSCR_EL1. */
+	/* The guest's own debug registers while GDB owns the real ones, or while
+	 * vCPUs share pCPUs: [breakpoint 0 / watchpoint 1][n][value 0 / control 1],
+	 * and MDSCR_EL1. */
 	u64 guest_dbg[2][16][2];
 	u64 mdscr_guest;
 	/* ... and its OS Lock and OS Double Lock, which would turn GDB's
 	 * breakpoints and steps off: kept here, the hardware's stay open. */
 	bool oslk_guest, osdlk_guest;
 	bool guest_dbg_captured;
+	bool restore_guest_dbg; /* GDB detached: the guest's own go back at the next load */
 };
 
-/* A function a parked pCPU runs for the debugger (its vCPU's translation). */
-struct remote_call {
-	void (*fn)(void *arg);
-	void *arg;
-	volatile u32 requested, done;
+/* Where a vCPU's hypervisor code stopped when its pCPU switched away (switch.S). */
+struct sched_context {
+	u64 x19_x28[10];
+	u64 fp, lr, sp;
 };
+_Static_assert(__builtin_offsetof(struct sched_context, sp) == 96, "the layout switch.S saves");
 
 struct pcpu;
 
+/*
+ * A vCPU. The frame tops its stack, and the hot block follows it (event
+ * cursor, exit_work, id, statistics): everything after the frame that a trap
+ * touches sits within a load's reach of it, so the trap path addresses it
+ * from the frame pointer it is handed.
+ */
 struct vcpu {
-	unsigned id;	    /* the guest's number for it: GDB thread id - 1, its redistributor */
-	struct pcpu *pcpu;  /* the pCPU it runs on (for now always the same one) */
-	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON) */
+	u8 stack[VCPU_STACK_SIZE] __attribute__((aligned(16)));
+	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
+	struct event_cursor {
+		struct event_ring *ring; /* its events, or its pCPU's untraced while tracing is off */
+		u64 meta;		 /* META_CPU() of its pCPU and itself */
+	} event_cursor;			 /* read with one ldp on every trap */
+	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
+	unsigned id;		 /* the guest's number for it: GDB thread id - 1, its redistributor */
+	struct trap_stat stats[TRAP_CLASS_COUNT]; /* its traps: counts and EL2 time per class */
+
+	struct pcpu *pcpu;  /* the pCPU it is placed on */
+	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON, wake) */
+	bool loaded;	    /* its state is in its pCPU's registers, not in ctx */
+	volatile bool in_wfi; /* alone on its pCPU, sleeping in a trapped WFI there */
 	u64 vmpidr;
 	u64 vpidr;
 	/* CPU_ON / CPU_SUSPEND resume point, handed over by psci.c */
 	u64 entry;
 	u64 context_id;
-	struct trap_frame *regs; /* its x0-x30: the frame of the pCPU it runs on */
+	struct trap_frame *regs; /* its x0-x30: &frame */
+	struct vcpu_context ctx;
+	struct sched_context sched_ctx;
+	struct vcpu *next_queued; /* its pCPU's run queue */
+	u64 timer_deadline;	  /* CNTPCT at which its virtual timer fires while not loaded, or ~0 */
+	struct vcpu_sched_stats {
+		u64 run_ticks, wait_ticks, switches;
+		u64 since; /* CNTPCT of the last change between running and waiting */
+	} sched_stats;
+	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
+	struct vcpu_sched_stats sched_base;
+	/* Its trap events: one ring per vCPU, because a trap's record stays
+	 * open in it while the vCPU waits in that trap (a WFI) and others of its
+	 * pCPU run and trap. */
+	u64 trace_from;		 /* `hv trace clear`: readers start here */
+	u64 stats_from;		 /* `hv stats reset`: the first event min/max look at */
+	struct event_ring events;
 	struct vcpu_debug dbg;
 	struct vgic_cpu vgic;
-};
-
-/*
- * A physical CPU. The frame tops its stack, and the hot block follows it
- * (event cursor, exit_work, id, statistics): everything after the frame that
- * a trap touches sits within a load's reach of it, so the trap path addresses
- * it from the frame pointer it is handed.
- */
-struct pcpu {
-	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
-	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
-	struct event_cursor {
-		struct event_ring *ring; /* &events, or &untraced while tracing is off */
-		u64 meta;		 /* META_CPU() of this pCPU/vCPU */
-	} event_cursor;			 /* read with one ldp on every trap */
-	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
-	unsigned id;
-	/*
-	 * Trap counts and EL2 time per class of the vCPU this pCPU runs. They
-	 * sit here, in the pCPU's hot block, because the trap path adds to them
-	 * at a fixed offset from the frame: reached through a vCPU pointer they
-	 * would cost a load on every trap. While each vCPU stays on its pCPU
-	 * they are its own; readers ask vcpu_stats(v), or vcpu_pcpu(v) for the
-	 * reset baseline kept beside them. When vCPUs get their own frames (and
-	 * stacks), the hot block moves into struct vcpu with them.
-	 */
-	struct trap_stat stats[TRAP_CLASS_COUNT];
-	struct vcpu *curr; /* the vCPU it runs */
-	u64 mpidr;
-	u64 kick_sgir; /* ICC_SGI0R_EL1 for GIC_SGI_KICK to this pCPU, computed once */
-	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
-	struct remote_call call;
-	volatile bool el2_probe_armed, el2_probe_faulted;
-	u64 el2_probe_elr, el2_probe_spsr; /* the trapped vCPU's, which a probe's fault overwrites */
-	u64 trace_from;		 /* `hv trace clear`: readers start here */
-	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
-	u64 stats_from;		 /* ... and the first event min/max look at */
-	struct event_ring events;
-	/* Where records go while tracing is off: written, never read, so the
-	 * trap path is the same instructions either way. */
-	struct event_ring untraced;
 } __attribute__((aligned(64)));
 
 /*
@@ -138,17 +127,46 @@ struct pcpu {
  * handed, and the null HVC's instruction count (docs/performance.md) depends
  * on these offsets staying within an immediate's reach and unchanged.
  */
-#define PCPU_FROM_FRAME(field) (__builtin_offsetof(struct pcpu, field) - __builtin_offsetof(struct pcpu, frame))
-_Static_assert(__builtin_offsetof(struct pcpu, frame) == PCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
-_Static_assert(PCPU_FROM_FRAME(event_cursor) == FRAME_SIZE, "the event cursor right after the frame");
+#define VCPU_FROM_FRAME(field) (__builtin_offsetof(struct vcpu, field) - __builtin_offsetof(struct vcpu, frame))
+_Static_assert(__builtin_offsetof(struct vcpu, frame) == VCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
+_Static_assert(VCPU_FROM_FRAME(event_cursor) == FRAME_SIZE, "the event cursor right after the frame");
 _Static_assert(sizeof(struct event_cursor) == 16, "the event cursor is read with one ldp");
-_Static_assert(PCPU_FROM_FRAME(exit_work) == FRAME_SIZE + 16, "exit_work after the cursor");
-_Static_assert(PCPU_FROM_FRAME(stats) == FRAME_SIZE + 24, "the statistics after exit_work and the id");
+_Static_assert(VCPU_FROM_FRAME(exit_work) == FRAME_SIZE + 16, "exit_work after the cursor");
+_Static_assert(VCPU_FROM_FRAME(stats) == FRAME_SIZE + 24, "the statistics after exit_work and the id");
 
-static inline struct pcpu *pcpu_of_frame(struct trap_frame *f)
+static inline struct vcpu *vcpu_of_frame(struct trap_frame *f)
 {
-	return (struct pcpu *)((u8 *)f - __builtin_offsetof(struct pcpu, frame));
+	return (struct vcpu *)((u8 *)f - __builtin_offsetof(struct vcpu, frame));
 }
+
+/* A physical CPU: its idle loop's stack, its run queue, its event rings. */
+struct pcpu {
+	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
+	unsigned id;
+	struct vcpu *curr; /* the vCPU it runs; NULL in its idle loop */
+	struct vcpu *last_loaded; /* whose translations its TLB may hold */
+	u64 mpidr;
+	u64 kick_sgir; /* ICC_SGI0R_EL1 for GIC_SGI_KICK to this pCPU, computed once */
+	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
+	spinlock_t sched_lock;	 /* its run queue and its vCPUs' state changes */
+	struct vcpu *runq_head, *runq_tail;
+	unsigned placed;	 /* vCPUs placed on it */
+	volatile bool resched;	 /* a vCPU woke here: switch at the next exit */
+	volatile bool parked;	 /* stopped for the debugger, in its idle loop */
+	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */
+	u64 slice_end;		 /* CNTPCT when the running vCPU's slice ends, ~0 if none */
+	u64 poll_at;		 /* CNTPCT of the debug line's next poll, ~0 if none */
+	struct sched_context idle_ctx;
+	struct trap_event *switch_event; /* the sched event of the last switch here */
+	volatile bool el2_probe_armed, el2_probe_faulted;
+	u64 el2_probe_elr, el2_probe_spsr; /* the trapped vCPU's, which a probe's fault overwrites */
+	u64 trace_from;		 /* for its scheduler ring, as a vCPU's */
+	u64 stats_from;
+	struct event_ring events; /* its scheduler's switches (sched events) */
+	/* Where records go while tracing is off: written, never read, so the
+	 * trap path is the same instructions either way. */
+	struct event_ring untraced;
+} __attribute__((aligned(64)));
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
@@ -185,10 +203,17 @@ static inline struct pcpu *vcpu_pcpu(const struct vcpu *v)
 	return v->pcpu;
 }
 
-/* A vCPU's trap statistics: kept by the pCPU it runs on (struct pcpu, stats). */
-static inline struct trap_stat *vcpu_stats(const struct vcpu *v)
+/* A vCPU's trap statistics. */
+static inline struct trap_stat *vcpu_stats(struct vcpu *v)
 {
-	return vcpu_pcpu(v)->stats;
+	return v->stats;
+}
+
+/* The ring a pCPU's scheduler events go to now (tracing on or off). */
+static inline struct event_ring *pcpu_ring(struct pcpu *cpu)
+{
+	extern bool trace_on;
+	return trace_on ? &cpu->events : &cpu->untraced;
 }
 
 /* The guest: identity-mapped RAM [ram_base, ram_end) and what was loaded in it. */
@@ -221,6 +246,7 @@ static inline bool guest_ram_contains(u64 ipa, u64 size)
 #define EXIT_WORK_SYSTEM_OFF BIT(2)  /* PSCI SYSTEM_OFF */
 #define EXIT_WORK_SYSTEM_RESET BIT(3)
 #define EXIT_WORK_VGIC BIT(4)	     /* its virtual interrupts changed: refill the list registers */
+#define EXIT_WORK_SCHED BIT(5)	     /* its pCPU has another vCPU to run (sched.c) */
 
 /* Tracing on (the default) or off: whether trap events reach the rings that
  * `hv trace` reads. Statistics are kept either way. */
@@ -233,17 +259,18 @@ void stats_reset(void);
 
 /* ---- trap classes (vcpu.c) ---- */
 struct trap_config {
-	u32 enabled; /* bit per enum trap_class; pCPUs re-apply it via EXIT_WORK_TRAPS */
+	u32 enabled; /* bit per enum trap_class; vCPUs re-apply it via EXIT_WORK_TRAPS */
 };
 extern struct trap_config trap_config;
 void trap_class_set(unsigned cls, bool on);
-void trap_apply(struct pcpu *cpu);
+/* The trap controls of loaded vCPU v, into HCR/MDCR/CPTR_EL2. */
+void trap_apply(struct vcpu *v);
 bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
-/* v runs on cpu from now on (once, at boot: vCPU n on pCPU n). */
-void vcpu_pin(struct vcpu *v, struct pcpu *cpu);
+/* v is placed on cpu for good (at boot). */
+void vcpu_place(struct vcpu *v, struct pcpu *cpu);
 /* esr: the trap's ESR_EL2, whose IL says how long the instruction is. */
 void vcpu_skip_instr(u64 esr);
 void vcpu_inject_undef(struct trap_frame *f);
@@ -255,9 +282,10 @@ void vcpu_inject_debug(struct trap_frame *f, u64 esr);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);
 void vcpu_wait_for_interrupt(struct vcpu *v);
 void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline);
-void __attribute__((noreturn)) vcpu_run(struct pcpu *cpu);
-/* Drop this pCPU's stack and wait in vcpu_run() for CPU_ON (arch). */
-void __attribute__((noreturn)) cpu_restart_idle(struct pcpu *cpu);
+/* CPU_ON: v (off) starts at v->entry with x0 = v->context_id. */
+void vcpu_power_on(struct vcpu *v);
+/* Out of reset at entry with x0: into v's saved context (v not loaded), or
+ * into the registers (v loaded: a CPU_SUSPEND's power-down). */
 void vcpu_set_reset_state(struct vcpu *v, u64 entry, u64 x0);
 
 /* ---- guest address translation and caches (arch) ---- */
@@ -267,8 +295,11 @@ bool guest_va_to_ipa(const struct trap_frame *f, u64 va, bool write, u64 *ipa, u
 bool guest_va_to_ipa_as(u64 va, bool el0, bool write, u64 *ipa, u64 *fsc);
 void cache_ic_invalidate_all(void);
 
+/* Into the guest from frame f, ELR/SPSR_EL2 set (vectors.S). */
+void __attribute__((noreturn)) guest_enter(struct trap_frame *f);
+
 /* ---- trap dispatch (trap.c) ---- */
-/* A handler finds its vCPU with pcpu_of_frame(f)->curr when it needs it. */
+/* A handler finds its vCPU with vcpu_of_frame(f) when it needs it. */
 typedef void (*trap_handler_fn)(struct trap_frame *f, struct trap_event *ev);
 void trap_lower_sync(struct trap_frame *f);
 /* The end of every exit: the work it left (EXIT_WORK_*), if any. */

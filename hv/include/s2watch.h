@@ -27,6 +27,8 @@ bool s2watch_fault(struct trap_frame *f, struct trap_event *ev, u64 ipa);
 bool s2watch_step_done(struct pcpu *cpu);
 /* A stop while such a step is under way: undo it, the access is retried later. */
 void s2watch_cancel(struct pcpu *cpu);
+/* A step over a watched page's access is under way on cpu: its vCPU keeps it. */
+bool s2watch_stepping(struct pcpu *cpu);
 /* Load this pCPU's stage-2 tree: the watched one while watchpoints exist. */
 void s2watch_load(void);
 /* `monitor hv watch`: ranges, pages, hits and misses. */

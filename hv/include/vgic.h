@@ -23,7 +23,7 @@ struct virq {
 /*
  * A vCPU's share of the virtual GIC: its private interrupts, the interrupts
  * waiting for a list register, and its virtual CPU interface (what was last
- * written to the list registers, and the rest as saved by vgic_cpu_save()).
+ * written to the list registers, and the rest as saved by vgic_cpu_put()).
  */
 struct vgic_cpu {
 	struct virq priv[VGIC_PRIVATE];
@@ -49,7 +49,8 @@ struct mmio_region;
 struct emul_access;
 
 void vgic_init(void);			/* once, after the platform and the vCPUs are known */
-void vgic_cpu_init(void);		/* on each pCPU: its virtual CPU interface */
+void vgic_cpu_init(void);		/* on each pCPU: its virtual CPU interface, empty */
+void vgic_vcpu_init(struct vcpu *v);	/* at boot, every vCPU */
 void vgic_vcpu_reset(struct vcpu *v);	/* CPU_ON: an empty virtual CPU interface */
 /* Physical interrupts for the guest, taken at EL2 (HCR_EL2.IMO). */
 void trap_lower_irq(struct trap_frame *f);
@@ -61,9 +62,6 @@ bool vgic_wfi_should_wake(struct vcpu *v);
 void vgic_send_sgi(struct vcpu *from, u64 value, bool group1);
 /* A trapped ICC_DIR_EL1 write (ICH_HCR_EL2.TDIR). */
 void vgic_dir(struct vcpu *v, unsigned intid);
-/* Save the virtual CPU interface into v->vgic (on v's pCPU), or load it back. */
-void vgic_cpu_save(struct vcpu *v);
-void vgic_cpu_restore(struct vcpu *v);
 bool vgicd_access(const struct mmio_region *r, struct emul_access *acc);
 bool vgicr_access(const struct mmio_region *r, struct emul_access *acc);
 /* monitor hv irq */

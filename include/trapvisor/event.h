@@ -29,6 +29,7 @@ enum trap_class {
 	TRAP_OTHER,  /* anything else the guest made EL2 see */
 	TRAP_WATCH,  /* stage-2 watchpoints: an access to a watched page, hit (value 1) or missed */
 	TRAP_IRQ,    /* a virtual interrupt put in a list register: addr INTID, value priority */
+	TRAP_SCHED,  /* a pCPU switched vCPUs: vcpu the one in, addr the one out, value why (sched.h) */
 	TRAP_CLASS_COUNT
 };
 
@@ -39,7 +40,8 @@ enum event_op {
 	OP_CALL, /* HVC/SMC: addr holds the function id (x0), value the result */
 	OP_WAIT, /* WFI/WFE */
 	OP_MAINT, /* cache/TLB maintenance: value holds Xt */
-	OP_DELIVER /* an interrupt given to the guest */
+	OP_DELIVER, /* an interrupt given to the guest */
+	OP_SWITCH /* a vCPU switched in */
 };
 
 enum event_outcome {

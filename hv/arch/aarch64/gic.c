@@ -37,6 +37,7 @@
 #define GICR_ICENABLER0 0x0180
 #define GICR_ISPENDR0 0x0200
 #define GICR_ICPENDR0 0x0280
+#define GICR_ISACTIVER0 0x0300
 #define GICR_ICACTIVER0 0x0380
 #define GICR_IPRIORITYR 0x0400
 #define GICR_IGRPMODR0 0x0d00
@@ -294,6 +295,25 @@ void gic_phys_deactivate(unsigned intid, unsigned cpu)
 	if (gic_is_hypervisors(intid) || intid >= spi_end)
 		return;
 	*bitmap_word(GICD_ICACTIVER, GICR_ICACTIVER0, intid, cpu) = BIT(intid % 32);
+}
+
+/*
+ * The enable and active bits of the private interrupts in mask, on pCPU
+ * cpu's redistributor: a vCPU's while it is loaded there (vgic.c). A put
+ * takes them and leaves them inactive; a load gives them back.
+ */
+void gic_ppis_put(unsigned cpu, u32 mask, u32 *enabled, u32 *active)
+{
+	*enabled = *reg32(sgi_frame(cpu) + GICR_ISENABLER0) & mask;
+	*active = *reg32(sgi_frame(cpu) + GICR_ISACTIVER0) & mask;
+	*reg32(sgi_frame(cpu) + GICR_ICACTIVER0) = *active;
+}
+
+void gic_ppis_load(unsigned cpu, u32 mask, u32 enabled, u32 active)
+{
+	*reg32(sgi_frame(cpu) + GICR_ICENABLER0) = ~enabled & mask;
+	*reg32(sgi_frame(cpu) + GICR_ISENABLER0) = enabled & mask;
+	*reg32(sgi_frame(cpu) + GICR_ISACTIVER0) = active & mask;
 }
 
 /* An SPI's trigger (a PPI's is the device's, fixed). */

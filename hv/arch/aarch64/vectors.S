@@ -140,10 +140,36 @@ el2_unexpected:
 	/* An access the hypervisor probed on purpose faulted: resume after it. */
 2:	restore_frame_and_eret
 
-/* void cpu_restart_idle(struct pcpu *cpu): back to vcpu_run on a fresh stack. */
-	.global cpu_restart_idle
-cpu_restart_idle:
-	mov	x1, #PCPU_STACK_SIZE
-	add	sp, x0, x1
+/*
+ * void sched_switch_stack(struct sched_context *from, const struct sched_context *to)
+ * The scheduler's switch (sched.c): the callee-saved registers, the frame
+ * pointer, the return address and the stack of this context go to from, to's
+ * come back, and the return is into to's own call of this function (or its
+ * first entry). Everything else of the vCPUs was put and loaded before.
+ */
+	.global sched_switch_stack
+sched_switch_stack:
+	stp	x19, x20, [x0, #0]
+	stp	x21, x22, [x0, #16]
+	stp	x23, x24, [x0, #32]
+	stp	x25, x26, [x0, #48]
+	stp	x27, x28, [x0, #64]
+	stp	x29, x30, [x0, #80]
+	mov	x9, sp
+	str	x9, [x0, #96]
+	ldp	x19, x20, [x1, #0]
+	ldp	x21, x22, [x1, #16]
+	ldp	x23, x24, [x1, #32]
+	ldp	x25, x26, [x1, #48]
+	ldp	x27, x28, [x1, #64]
+	ldp	x29, x30, [x1, #80]
+	ldr	x9, [x1, #96]
+	mov	sp, x9
+	ret
+
+/* A vCPU's first switch-in after CPU_ON: sp is its frame, its stack empty. */
+	.global sched_first_entry_thunk
+sched_first_entry_thunk:
+	mov	x0, sp
 	mov	x29, #0
-	b	vcpu_run
+	b	sched_first_entry

@@ -31,6 +31,7 @@
 #include "platform.h"
 #include "catch.h"
 #include "debug.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
 #define VIRQ_ENABLED BIT(0)
@@ -197,14 +198,48 @@ static void dequeue(struct vcpu *v, unsigned intid)
 		v->vgic.queued_words &= ~(u32)BIT(intid / 32);
 }
 
-/* Tell v its interrupts changed: now if it is this pCPU's, else by the kick SGI. */
+/*
+ * Tell v its interrupts changed: at its next exit if it runs (kicked there if
+ * that is another pCPU), and wake it if it waits in a WFI (sched.c: the flag
+ * is set before the look at its state).
+ */
 static void notify(struct vcpu *v)
 {
 	struct pcpu *cpu = vcpu_pcpu(v);
 
-	__atomic_or_fetch(&cpu->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
-	if (cpu != this_pcpu() && v->state != VCPU_OFF)
+	__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_SEQ_CST);
+	if (cpu != this_pcpu() && (v->loaded || v->in_wfi))
 		gic_kick(cpu);
+	sched_wake(v);
+}
+
+/*
+ * The physical twin of a private interrupt belongs to the vCPU loaded on the
+ * pCPU: for one that is not loaded, it is the state its put saved (context.h),
+ * which its next load gives back to the hardware. Lock held.
+ */
+static void phys_deactivate(struct vcpu *owner, unsigned intid)
+{
+	if (intid < VGIC_PRIVATE && !owner->loaded)
+		owner->ctx.ppi_active &= ~(u32)BIT(intid);
+	else
+		gic_phys_deactivate(intid, vcpu_pcpu(owner)->id);
+}
+
+static bool phys_pending(struct vcpu *owner, unsigned intid)
+{
+	if (intid < VGIC_PRIVATE && !owner->loaded)
+		return false; /* its timers are stopped while it is put: their lines are low */
+	return gic_phys_pending(intid, vcpu_pcpu(owner)->id);
+}
+
+static void phys_enable(struct vcpu *owner, unsigned intid, bool on)
+{
+	if (intid < VGIC_PRIVATE && !owner->loaded)
+		owner->ctx.ppi_enabled = on ? owner->ctx.ppi_enabled | (u32)BIT(intid)
+					    : owner->ctx.ppi_enabled & ~(u32)BIT(intid);
+	else
+		gic_phys_enable(intid, vcpu_pcpu(owner)->id, on);
 }
 
 /*
@@ -259,7 +294,7 @@ static u64 lr_value(unsigned intid, const struct virq *q)
  */
 static void release_hw(struct vcpu *owner, unsigned intid, struct virq *q)
 {
-	gic_phys_deactivate(intid, vcpu_pcpu(owner)->id);
+	phys_deactivate(owner, intid);
 	q->flags &= ~VIRQ_HW_HELD;
 	if (!(q->flags & VIRQ_EDGE))
 		q->flags &= ~VIRQ_PENDING;
@@ -281,6 +316,8 @@ static void lr_sync(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
 
+	if (!v->loaded)
+		return; /* put: its list registers are c->lr, as read at the put */
 	for (u32 used = c->lr_used; used; used &= used - 1) {
 		unsigned n = __builtin_ctz(used);
 		u64 was = c->lr[n], now = lr_read(n);
@@ -291,7 +328,7 @@ static void lr_sync(struct vcpu *v)
 		 * no longer pending: the physical one, active since EL2 took
 		 * it, is pending again only while its line is high. */
 		if ((now & (LR_HW | LR_STATE)) == (LR_HW | LR_PENDING) && !(q->flags & (VIRQ_EDGE | VIRQ_LATCHED)) &&
-		    !gic_phys_pending((u32)was, vcpu_pcpu(v)->id)) {
+		    !phys_pending(v, (u32)was)) {
 			lr_write(n, 0);
 			lr_release(v, n, q);
 			q->flags &= ~VIRQ_PENDING;
@@ -424,7 +461,7 @@ static void end_active(struct vcpu *v, unsigned intid, struct virq *q)
 	}
 	q->flags &= ~VIRQ_ACTIVE;
 	if (q->flags & VIRQ_HW_HELD) {
-		gic_phys_deactivate(intid, vcpu_pcpu(v)->id);
+		phys_deactivate(v, intid);
 		q->flags &= ~VIRQ_HW_HELD;
 	}
 }
@@ -524,9 +561,9 @@ static unsigned lr_fill(struct vcpu *v, struct delivery *out, unsigned max)
  * INTID, the priority, and whether a physical interrupt stands behind it
  * (outcome "forwarded") or not ("emulated").
  */
-static inline void record(struct pcpu *cpu, struct trap_frame *f, const struct delivery *d)
+static inline void record(struct vcpu *v, struct trap_frame *f, const struct delivery *d)
 {
-	struct event_cursor cur = cpu->event_cursor;
+	struct event_cursor cur = v->event_cursor;
 	u64 seq = cur.ring->head;
 	struct trap_event *ev = event_ring_slot(cur.ring, seq);
 
@@ -539,7 +576,7 @@ static inline void record(struct pcpu *cpu, struct trap_frame *f, const struct d
 	ev->el2_ticks = 0;
 	ev->meta = cur.meta | META_KIND(TRAP_IRQ, OP_DELIVER, d->hw ? OUT_FORWARDED : OUT_EMULATED);
 	ev->width = 0;
-	trap_stat_add(&cpu->stats[TRAP_IRQ], 0);
+	trap_stat_add(&v->stats[TRAP_IRQ], 0);
 	event_ring_publish(cur.ring, seq);
 	if (f && catch_is_catching(TRAP_IRQ))
 		catch_check(f, ev, 0);
@@ -549,7 +586,7 @@ static inline void record(struct pcpu *cpu, struct trap_frame *f, const struct d
 static void record_all(struct vcpu *v, struct trap_frame *f, const struct delivery *d, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		record(vcpu_pcpu(v), f, &d[i]);
+		record(v, f, &d[i]);
 }
 
 void vgic_update(struct vcpu *v, struct trap_frame *f)
@@ -583,8 +620,8 @@ static void sync_others(struct vcpu *self)
 
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *t = vcpu_by_id(i);
-		if (t == self || !t->vgic.lr_used || t->state == VCPU_OFF)
-			continue;
+		if (t == self || !t->vgic.lr_used || !t->loaded)
+			continue; /* a put vCPU's c->lr is what its registers held */
 		want[i] = __atomic_add_fetch(&t->vgic.sync_req, 1, __ATOMIC_ACQ_REL);
 		notify(t);
 		asked |= BIT(i);
@@ -656,15 +693,14 @@ static void lr_retire_empty(struct vcpu *v)
  * ones are retired. It goes straight into that register. False: the general
  * path does it. Lock held.
  */
-static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct delivery *d)
+static inline bool deliver_direct(struct vcpu *v, unsigned intid, struct delivery *d)
 {
-	struct vcpu *v = cpu->curr;
 	struct vgic_cpu *c = &v->vgic;
 	struct virq *q = &c->priv[intid % VGIC_PRIVATE];
 	u32 free;
 	unsigned n;
 
-	if (intid < 16 || intid >= VGIC_PRIVATE || gic_is_hypervisors(intid) || (cpu->exit_work & EXIT_WORK_VGIC) ||
+	if (intid < 16 || intid >= VGIC_PRIVATE || gic_is_hypervisors(intid) || (v->exit_work & EXIT_WORK_VGIC) ||
 	    c->evicted || c->overflow)
 		return false;
 	lr_retire_empty(v);
@@ -686,15 +722,14 @@ static inline bool deliver_direct(struct pcpu *cpu, unsigned intid, struct deliv
  * interrupt it deactivated may be the one coming in again), then each is
  * taken, then the list registers are refilled. Unlocks.
  */
-static void __attribute__((noinline)) irq_exit_general(struct pcpu *cpu, struct trap_frame *f, unsigned intid)
+static void __attribute__((noinline)) irq_exit_general(struct vcpu *v, struct trap_frame *f, unsigned intid)
 {
-	struct vcpu *v = cpu->curr;
 	struct delivery d[VGIC_MAX_LRS];
 	u32 others = 0, req = __atomic_load_n(&v->vgic.sync_req, __ATOMIC_ACQUIRE);
 	bool maintenance = false;
 	unsigned n;
 
-	__atomic_and_fetch(&cpu->exit_work, ~EXIT_WORK_VGIC, __ATOMIC_ACQ_REL);
+	__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_VGIC, __ATOMIC_ACQ_REL);
 	lr_sync(v);
 	/* Bounded: a storm of physical interrupts still lets the guest run. */
 	for (unsigned i = 0; i < 16 && intid != GIC_SPURIOUS; i++, intid = gic_ack_irq()) {
@@ -723,7 +758,7 @@ static void __attribute__((noinline)) irq_exit_general(struct pcpu *cpu, struct 
  */
 void trap_lower_irq(struct trap_frame *f)
 {
-	struct pcpu *cpu = pcpu_of_frame(f);
+	struct vcpu *v = vcpu_of_frame(f);
 	u64 t0 = sysreg_read(cntpct_el0);
 	unsigned intid = gic_ack_irq();
 	struct delivery d;
@@ -731,13 +766,13 @@ void trap_lower_irq(struct trap_frame *f)
 	if (intid != GIC_SPURIOUS) {
 		gic_drop_irq(intid);
 		spin_lock(&vgic.lock);
-		if (deliver_direct(cpu, intid, &d)) {
+		if (deliver_direct(v, intid, &d)) {
 			spin_unlock(&vgic.lock);
-			record(cpu, f, &d); /* others pending come back at once, as a new exit */
+			record(v, f, &d); /* others pending come back at once, as a new exit */
 		} else {
-			irq_exit_general(cpu, f, intid);
+			irq_exit_general(v, f, intid);
 		}
-		cpu->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
+		v->stats[TRAP_IRQ].ticks += sysreg_read(cntpct_el0) - t0;
 	}
 	trap_finish_exit(f);
 }
@@ -813,7 +848,7 @@ void vgic_dir(struct vcpu *v, unsigned intid)
 		end_active(v, intid, q);
 	}
 	spin_unlock(&vgic.lock);
-	__atomic_or_fetch(&vcpu_pcpu(v)->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 }
 
 /* ---- WFI ----------------------------------------------------------------------------- */
@@ -864,49 +899,65 @@ bool vgic_wfi_should_wake(struct vcpu *v)
 	}
 	spin_unlock(&vgic.lock);
 	if (wake)
-		__atomic_or_fetch(&vcpu_pcpu(v)->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
+		__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 	return wake;
 }
 
 /* ---- the virtual CPU interface of a vCPU ------------------------------------------- */
 
-void vgic_cpu_save(struct vcpu *v)
+/* The guest's private physical interrupts (the timers'): all but the hypervisor's. */
+#define BACKED_PPIS (0xffff0000u & ~(u32)GIC_HV_PRIVATE)
+
+/*
+ * Put: what the guest did to its list registers, its interface's state and
+ * its private interrupts' physical twins go to memory; the interface is off
+ * until the next load, so nothing of this vCPU's is signalled to the next.
+ */
+void vgic_cpu_put(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
+	unsigned cpu = vcpu_pcpu(v)->id;
 
 	spin_lock(&vgic.lock);
 	lr_sync(v);
-	spin_unlock(&vgic.lock);
 	c->vmcr = sysreg_read(ICH_VMCR_EL2);
 	c->hcr = sysreg_read(ICH_HCR_EL2);
 	for (unsigned n = 0; n < vgic.apr_count; n++)
 		apr_read(n, &c->ap0r[n], &c->ap1r[n]);
+	gic_ppis_put(cpu, BACKED_PPIS, &v->ctx.ppi_enabled, &v->ctx.ppi_active);
+	sysreg_write(ICH_HCR_EL2, 0);
+	v->loaded = false;
+	spin_unlock(&vgic.lock);
 }
 
-void vgic_cpu_restore(struct vcpu *v)
+void vgic_cpu_load(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
+	unsigned cpu = vcpu_pcpu(v)->id;
 
+	spin_lock(&vgic.lock);
 	for (unsigned n = 0; n < vgic.lrs; n++)
 		lr_write(n, c->lr_used & BIT(n) ? c->lr[n] : 0);
 	for (unsigned n = 0; n < vgic.apr_count; n++)
 		apr_write(n, c->ap0r[n], c->ap1r[n]);
 	sysreg_write(ICH_VMCR_EL2, c->vmcr);
 	sysreg_write(ICH_HCR_EL2, c->hcr);
+	gic_ppis_load(cpu, BACKED_PPIS, v->ctx.ppi_enabled, v->ctx.ppi_active);
+	v->loaded = true;
+	spin_unlock(&vgic.lock);
 	isb();
 }
 
 /*
- * CPU_ON: the CPU interface comes up empty (nothing active, masks at reset).
- * What was in its list registers goes back to waiting; a backed interrupt the
- * guest had acknowledged but never ended is let go at the hardware.
+ * CPU_ON, v put: the CPU interface comes up empty (nothing active, masks at
+ * reset). What was in its list registers goes back to waiting; a backed
+ * interrupt the guest had acknowledged but never ended is let go.
  */
 void vgic_vcpu_reset(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
 
 	spin_lock(&vgic.lock);
-	lr_sync(v);
 	for (u32 used = c->lr_used; used; used &= used - 1) {
 		unsigned n = __builtin_ctz(used), intid = (u32)c->lr[n];
 		struct virq *q = virq_of(v, intid);
@@ -926,20 +977,57 @@ void vgic_vcpu_reset(struct vcpu *v)
 	c->vmcr = 0;
 	c->hcr = ICH_HCR_EN;
 	c->masked = false;
-	vgic_cpu_restore(v);
-	__atomic_or_fetch(&vcpu_pcpu(v)->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
+	c->overflow = false;
+	__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 }
 
-void vgic_cpu_init(void)
+/* At boot, every vCPU: its private interrupts as at reset. */
+void vgic_vcpu_init(struct vcpu *v)
 {
-	struct vcpu *v = this_vcpu();
-
 	for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
 		v->vgic.priv[i].lr = -1;
 		v->vgic.priv[i].flags = i < 16 ? VIRQ_EDGE : 0; /* SGIs are edge, PPIs level at reset */
 	}
 	v->vgic.hcr = ICH_HCR_EN;
-	vgic_cpu_restore(v);
+}
+
+/* On each pCPU: an empty virtual CPU interface until a vCPU is loaded. */
+void vgic_cpu_init(void)
+{
+	for (unsigned n = 0; n < vgic.lrs; n++)
+		lr_write(n, 0);
+	sysreg_write(ICH_HCR_EL2, 0);
+	isb();
+}
+
+/*
+ * The guest's interrupts that reach a pCPU with no vCPU loaded (its idle
+ * loop): SPIs routed to one of its vCPUs, pending on that vCPU, which wakes.
+ * A private one cannot be the guest's here (every vCPU's timers are stopped
+ * while it is put) and ends at once.
+ */
+void vgic_idle_irqs(struct pcpu *cpu)
+{
+	u32 woken = 0;
+
+	spin_lock(&vgic.lock);
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned intid = gic_ack_irq();
+		struct vcpu *owner;
+		if (intid == GIC_SPURIOUS)
+			break;
+		gic_drop_irq(intid);
+		owner = intid >= VGIC_PRIVATE ? owner_of(NULL, intid) : NULL;
+		if (!owner) {
+			gic_deactivate(intid);
+			continue;
+		}
+		take_for_guest(owner, intid);
+		woken |= BIT(owner->id);
+	}
+	spin_unlock(&vgic.lock);
+	for (; woken; woken &= woken - 1)
+		notify(vcpu_by_id(__builtin_ctz(woken)));
 }
 
 void vgic_init(void)
@@ -999,7 +1087,7 @@ static void mirror_enable(struct vcpu *owner, unsigned intid, const struct virq 
 	if (!is_backed(intid))
 		return;
 	if (intid < VGIC_PRIVATE)
-		gic_phys_enable(intid, vcpu_pcpu(owner)->id, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
+		phys_enable(owner, intid, q->flags & VIRQ_ENABLED); /* a private one's owner is always known */
 	else
 		gic_phys_enable(intid, 0, (q->flags & VIRQ_ENABLED) && owner);
 }
@@ -1030,7 +1118,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		case REG_SET_PENDING:
 		case REG_CLEAR_PENDING:
 			*value = (q->flags & VIRQ_PENDING) ||
-				 (is_backed(intid) && owner && gic_phys_pending(intid, vcpu_pcpu(owner)->id));
+				 (is_backed(intid) && owner && phys_pending(owner, intid));
 			break;
 		case REG_SET_ACTIVE:
 		case REG_CLEAR_ACTIVE:
@@ -1069,7 +1157,7 @@ static u32 field_access(struct vcpu *v, enum irq_reg reg, unsigned intid, bool w
 		q->pend_gen++;
 		break;
 	case REG_CLEAR_PENDING:
-		if (is_backed(intid) && owner)
+		if (is_backed(intid) && owner && (intid >= VGIC_PRIVATE || owner->loaded))
 			gic_phys_pend(intid, vcpu_pcpu(owner)->id, false);
 		q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED);
 		if ((q->flags & VIRQ_HW_HELD) && !(q->flags & VIRQ_ACTIVE) && q->lr < 0 && owner)

@@ -1,19 +1,22 @@
 /*
  * The trap frame: the vCPU's general registers, saved by the vector on every
- * exit. It sits at the top of the pCPU's stack, so the vector needs no pointer
+ * exit. It sits at the top of the vCPU's stack, so the vector needs no pointer
  * to find it: SP_EL2 at guest entry is the frame's end.
  *
  * The guest's PC and PSTATE stay in ELR_EL2/SPSR_EL2 while the hypervisor
  * handles a trap (read and written with trap_pc() and friends); they are only
- * copied out when a vCPU parks. That keeps six instructions off every trap.
+ * copied out when its vCPU is put (context.c). That keeps six instructions
+ * off every trap.
  */
 #ifndef ARCH_FRAME_H
 #define ARCH_FRAME_H
 
 #define FRAME_X(n) ((n) * 8)
 #define FRAME_SIZE 256
-/* The pCPU stack size; the frame sits right above the stack (struct pcpu). */
+/* A pCPU's own stack, for its idle loop (struct pcpu). */
 #define PCPU_STACK_SIZE (16 * 1024)
+/* Each vCPU's stack, its frame right above it (struct vcpu). */
+#define VCPU_STACK_SIZE (16 * 1024)
 
 #ifndef __ASSEMBLY__
 #include "trapvisor/types.h"
