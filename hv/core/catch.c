@@ -10,6 +10,7 @@
  * operation completes as if nothing had been caught.
  */
 #include "catch.h"
+#include "sched.h"
 #include "debug.h"
 #include "lib.h"
 #include "console.h"
@@ -145,6 +146,11 @@ static void describe(const struct catchpoint *c, const struct trap_event *ev, u6
 	case TRAP_SMC:
 		snprintf(buf, size, "called %s #%u with x0 = %#lx at %#lx", ev->cls == TRAP_HVC ? "HVC" : "SMC",
 			 ESR_HVC_IMM(ev->esr), ev->addr, pc);
+		break;
+	case TRAP_SCHED:
+		snprintf(buf, size, "was switched in on pCPU %u (%s, after %s%.0lu) at %#lx", ev->pcpu,
+			 ev->value < SCHED_REASONS ? sched_reason_names[ev->value] : "?",
+			 ev->addr == SCHED_NO_VCPU ? "idle" : "vCPU ", ev->addr == SCHED_NO_VCPU ? 0 : ev->addr, pc);
 		break;
 	case TRAP_IRQ:
 		snprintf(buf, size, "was given interrupt %lu (priority %#lx, %s) at %#lx", ev->addr, ev->value,
@@ -379,7 +385,7 @@ int catch_cmd_add(const struct text_sink *out, const char *args)
 		sink_printf(out, "hv catch: which class? (monitor hv trap list shows them)\n");
 		return 1;
 	}
-	if (cls < 0 || (cls > TRAP_MMIO && cls != TRAP_IRQ)) {
+	if (cls < 0 || (cls > TRAP_MMIO && cls != TRAP_IRQ && cls != TRAP_SCHED)) {
 		sink_printf(out, "hv catch: unknown class \"%.*s\"; monitor hv trap list shows them\n", (int)n, args);
 		return 1;
 	}

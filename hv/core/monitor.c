@@ -29,15 +29,24 @@ static int cmd_help(const struct text_sink *out, const char *args)
 
 static const char *vcpu_state_name(const struct vcpu *v)
 {
-	static const char *const names[] = { "off", "starting", "starting", "running", "in WFI" };
+	static const char *const names[] = {
+		[VCPU_OFF] = "off",	    [VCPU_ON_CLAIMED] = "starting", [VCPU_ON_PENDING] = "starting",
+		[VCPU_RUNNING] = "running", [VCPU_IDLE] = "blocked in WFI", [VCPU_RUNNABLE] = "runnable",
+	};
 
-	return v->dbg.parked ? "stopped" : names[v->state];
+	if (v->dbg.held)
+		return "held by GDB";
+	if (v->dbg.parked)
+		return "stopped";
+	if (v->in_wfi)
+		return "in WFI";
+	return v->state < ARRAY_SIZE(names) ? names[v->state] : "?";
 }
 
 static int cmd_status(const struct text_sink *out, const char *args)
 {
-	sink_printf(out, "trapvisor %s: %u pCPUs, guest RAM %#lx-%#lx\n", HV_VERSION, pcpu_count, guest.ram_base,
-		    guest.ram_end);
+	sink_printf(out, "trapvisor %s: %u vCPUs on %u pCPUs, guest RAM %#lx-%#lx\n", HV_VERSION, vcpu_count,
+		    pcpu_count, guest.ram_base, guest.ram_end);
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		const struct vcpu *v = vcpu_by_id(i);
 		sink_printf(out, "  vCPU %u on pCPU %u: MPIDR %#lx, %s\n", v->id, vcpu_pcpu(v)->id, v->vmpidr,

@@ -5,6 +5,7 @@
  * performing it at EL2 on the same register.
  */
 #include "hv.h"
+#include "sched.h"
 #include "sysreg.h"
 #include "lib.h"
 #include "mm.h"
@@ -191,6 +192,24 @@ static const struct sysreg_desc *sysreg_sys_op(const struct sysreg_desc *d)
 	return d->enc == ENC_DC_ISW ? sysreg_find(ENC_DC_CISW) : d;
 }
 
+/*
+ * What the hypervisor does not switch between vCPUs sharing a pCPU the guest
+ * does not have: SVE and SME (their Z, P and ZA state would leak from one
+ * vCPU to the next), gone from the ID registers that announce them.
+ */
+static u64 hide_unswitched(u32 enc, u64 value)
+{
+	if (!sched_shared)
+		return value;
+	if (enc == SYSREG_ENC(3, 0, 0, 4, 0)) /* ID_AA64PFR0_EL1.SVE [35:32] */
+		return value & ~(0xfull << 32);
+	if (enc == SYSREG_ENC(3, 0, 0, 4, 1)) /* ID_AA64PFR1_EL1.SME [27:24] */
+		return value & ~(0xfull << 24);
+	if (enc == SYSREG_ENC(3, 0, 0, 4, 4) || enc == SYSREG_ENC(3, 0, 0, 4, 5)) /* ID_AA64ZFR0/SMFR0_EL1 */
+		return 0;
+	return value;
+}
+
 u64 sysreg_guest_value(const struct vcpu *v, const struct sysreg_desc *d)
 {
 	u64 value;
@@ -201,7 +220,7 @@ u64 sysreg_guest_value(const struct vcpu *v, const struct sysreg_desc *d)
 		return v->vmpidr;
 	if (sysreg_get_virtual(d, &value))
 		return value;
-	return d->hw_read();
+	return hide_unswitched(d->enc, d->hw_read());
 }
 
 unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysreg_desc *d,
@@ -220,7 +239,7 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 	}
 	if (!numbered_register_exists(d))
 		return OUT_UNDEF_INJECTED;
-	if (d->cls == TRAP_DEBUG && debug_owns_debug_registers() &&
+	if (d->cls == TRAP_DEBUG && (debug_owns_debug_registers() || sched_shared) &&
 	    debug_guest_debug_register(v, d, acc)) {
 		if (!acc->write)
 			frame_set_reg(f, acc->reg, acc->value);

@@ -877,8 +877,8 @@ if want tracing && hv_only "trace, stats and sysreg monitor commands"; then
 		"$(guard_on 15)" 'continue' "$guard_off" 'monitor hv trap off id' "$(mark detach)" 'delete' 'detach'
 	z=$(part zero)
 	has_line 'stats: total 0 traps' "$z" && has_line 'stats: vcpu0 0 traps, 0 ns in EL2' "$z" &&
-		has_line 'stats: vcpu1 0 traps, 0 ns in EL2' "$z" && has_line 'trace: pCPU 0, no events' "$z" &&
-		has_line 'trace: pCPU 1, no events' "$z" && [ -z "$(class_lines "$z")" ]
+		has_line 'stats: vcpu1 0 traps, 0 ns in EL2' "$z" && has_line 'trace: vCPU 0, no events' "$z" &&
+		has_line 'trace: vCPU 1, no events' "$z" && [ -z "$(class_lines "$z")" ]
 	verdict $? "right after hv stats reset and hv trace clear: 0 traps, no events" "" "$z"
 	d=$(($(pval c1) - $(pval c0)))
 	wfis=$(sed -n 's/^stats: wfi *\([0-9]*\) .*/\1/p' <<<"$(part stats1)")
@@ -892,19 +892,19 @@ if want tracing && hv_only "trace, stats and sysreg monitor commands"; then
 	# header line; it is left out of the events shown, as documented.)
 	has_line 'tracing off (statistics go on)' "$(part offsw)" &&
 		[ "$(head -n 1 <<<"$(part off)")" = "trace: off (monitor hv trace on); the rings hold what came before" ] &&
-		[ "$(count_lines '^#' "$(part off)")" = 0 ] && [ "$(count_lines '^trace: pCPU [01], ' "$(part off)")" = 2 ] &&
+		[ "$(count_lines '^#' "$(part off)")" = 0 ] && [ "$(count_lines '^trace: vCPU [01], ' "$(part off)")" = 2 ] &&
 		in_range "$wfis" $((d / 2)) $((d + 2)) && has_line 'tracing on' "$(part onsw)"
 	verdict $? "with tracing off no event is recorded, and statistics still count the WFIs ($wfis of $d)" "" \
 		"$(part off)"$'\n'"$(part stats2)"
 	t1=$(part t1) t2=$(part t2) tm=$(part tmax)
-	last=$(sed -n 's/^trace: pCPU 0, events \([0-9]*\)\.\.\([0-9]*\) of .*/\2/p' <<<"$t1")
-	[ -n "$last" ] && grep -qxE "trace: pCPU 0, events $last\.\.$last of $((last + 1)), [0-9]+ dropped" <<<"$t1" &&
+	last=$(sed -n 's/^trace: vCPU 0, events \([0-9]*\)\.\.\([0-9]*\) of .*/\2/p' <<<"$t1")
+	[ -n "$last" ] && grep -qxE "trace: vCPU 0, events $last\.\.$last of $((last + 1)), [0-9]+ dropped" <<<"$t1" &&
 		[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu0 ' "$t1")" = 1 ] && grep -qE "^#$last " <<<"$t1" &&
 		[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu0 ' "$t2")" = 2 ] && grep -qE "^#$((last - 1)) " <<<"$t2" &&
 		grep -qE "^#$last " <<<"$t2" && [ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu1 ' "$t1")" -le 1 ] &&
 		! grep -E '^#[0-9]+ t=[0-9]+ vcpu1 ' <<<"$t1"$'\n'"$t2" | grep -qv ' irq .* deliver INTID 27 ' # vCPU 1 idles: its timer only
 	verdict $? "hv trace 1, hv trace 2: exactly the last one and two events of each pCPU" "" "$t1"$'\n'"$t2"
-	dropped=$(sed -n "s/^trace: pCPU 0, events $((last - 1022))\\.\\.$last of $((last + 1)), \\([0-9]*\\) dropped$/\\1/p" <<<"$tm")
+	dropped=$(sed -n "s/^trace: vCPU 0, events $((last - 1022))\\.\\.$last of $((last + 1)), \\([0-9]*\\) dropped$/\\1/p" <<<"$tm")
 	[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu0 hvc +pc=0x[0-9a-f]+ hvc #0 fn=0x0 -> 0xffffffffffffffff \[not-supported\]$' "$tm")" -ge 1000 ] &&
 		[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu0 ' "$tm")" = 1023 ] && in_range "$dropped" 477 497 &&
 		has_line 'hv trace: "zz" is not a number of events' "$(part tbad)"
@@ -1005,7 +1005,7 @@ if want python && hv_only "the hv Python commands and the trace converter"; then
 	has_line 'hv catch sysreg' "$(part comp1)" && has_line 'hv catch sysreg CONTEXTIDR_EL1' "$(part comp2)"
 	verdict $? "tab completion of hv catch: classes and system-register names" "" "$(part comp1)"$'\n'"$(part comp2)"
 	[ -n "$(part help)" ] && [ "$(part help)" = "$(part mhelp)" ] && [ "$(part status)" = "$(part mstatus)" ] &&
-		[ "$(part trace2)" = "$(part mtrace2)" ] && grep -q '^trace: pCPU 0, events ' <<<"$(part trace2)"
+		[ "$(part trace2)" = "$(part mtrace2)" ] && grep -q '^trace: vCPU 0, events ' <<<"$(part trace2)"
 	verdict $? "hv, hv status, hv trace 2 print what monitor hv help/status/trace 2 print" "" "$(part help)"$'\n'"$(part status)"
 	t=$(part trap)
 	has_line 'vm trapping on' "$t" && has_line '  vm      on' "$t" && has_line 'vm trapping off' "$t" &&
@@ -1105,7 +1105,7 @@ if want traps && hv_only "trap classes"; then
 	verdict $? "hv trap on/off CLASS for $switchable: each says so" "" "$(part on)"$'\n'"$(part off)"
 	st=$(part status)
 	[ "$(tail -n 1 <<<"$st")" = "  trapping: wfi wfe hvc smc sysreg id vm cache debug pmu fp mmio" ] &&
-		grep -qx 'trapvisor 0.1: 2 pCPUs, guest RAM 0x42000000-0x80000000' <<<"$st" &&
+		grep -qx 'trapvisor 0.1: 2 vCPUs on 2 pCPUs, guest RAM 0x42000000-0x80000000' <<<"$st" &&
 		has_line "  vCPU 0 on pCPU 0: MPIDR $(values <<<"$(part mpidr)" | sed -n 1p), stopped" "$st" &&
 		has_line "  vCPU 1 on pCPU 1: MPIDR $(values <<<"$(part mpidr)" | sed -n 2p), stopped" "$st" &&
 		[ "$(grep -c . <<<"$st")" = 4 ]

@@ -14,13 +14,13 @@ selected="$*"
 want_run() { [ -z "$selected" ] || [[ " $selected " == *" $1 "* ]]; }
 console() { cat "$log_dir/guest-$1.out.txt"; }
 # trace_block PCPU TEXT: the header and event lines hv trace printed for one pCPU.
-trace_block() { awk -v h="trace: pCPU $1, " 'index($0, h) == 1 { on = 1; print; next } /^trace: / { on = 0 } on && /^#/' <<<"$2"; }
+trace_block() { awk -v h="trace: vCPU $1, " 'index($0, h) == 1 { on = 1; print; next } /^trace: / { on = 0 } on && /^#/' <<<"$2"; }
 # consecutive BLOCK: its event lines are the header's "events A..B", in order.
 consecutive() {
 	local head from to seqs
 	head=$(head -n 1 <<<"$1")
-	from=$(sed -n 's/^trace: pCPU [0-9]*, events \([0-9]*\)\.\.\([0-9]*\) of \([0-9]*\), 0 dropped$/\1/p' <<<"$head")
-	to=$(sed -n 's/^trace: pCPU [0-9]*, events \([0-9]*\)\.\.\([0-9]*\) of \([0-9]*\), 0 dropped$/\2/p' <<<"$head")
+	from=$(sed -n 's/^trace: vCPU [0-9]*, events \([0-9]*\)\.\.\([0-9]*\) of \([0-9]*\), 0 dropped$/\1/p' <<<"$head")
+	to=$(sed -n 's/^trace: vCPU [0-9]*, events \([0-9]*\)\.\.\([0-9]*\) of \([0-9]*\), 0 dropped$/\2/p' <<<"$head")
 	seqs=$(sed -n 's/^#\([0-9]*\) .*/\1/p' <<<"$1" | tr '\n' ' ')
 	[ -n "$from" ] && [ "$seqs" = "$(seq -s ' ' "$from" "$to") " ]
 }
@@ -38,7 +38,7 @@ if want_run idle; then
 		grep -qE '^#[0-9]+ t=[0-9]+ vcpu1 smc +pc=0x[0-9a-f]+ smc #0 fn=0x84000002 -> ' <<<"$(tail -n 1 <<<"$t1")" &&
 		[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu1 (wfi +pc=0x[0-9a-f]+ wfi|irq +pc=0x[0-9a-f]+ deliver INTID 27 prio 0x0 hw)$' "$t1")" = 3 ] &&
 		[ "$(count_lines '^#[0-9]+ t=[0-9]+ vcpu1 wfi ' "$t1")" -ge 1 ]
-	verdict $? "idle: TV_HC_TRACE prints the last 4 events of each pCPU, ending with the guest's last call ($last) and vCPU 1's CPU_OFF" \
+	verdict $? "idle: TV_HC_TRACE prints the last 4 events of each vCPU, ending with the guest's last call ($last) and vCPU 1's CPU_OFF" \
 		"" "$t0"$'\n'"$t1"
 	grep -qE "^stats: wfi +$wfis +[0-9]+\.[0-9] " <<<"$c" && [ -n "$wfis" ] &&
 		grep -qxE 'stats: total [0-9]+ traps(, [0-9]+ interrupts delivered)?' <<<"$c"
@@ -71,7 +71,7 @@ if want_run bootopts; then
 		"$(grep '^trapvisor' <<<"$c")"
 	[ "$(grep -A1 -x 'trace: off (monitor hv trace on); the rings hold what came before' <<<"$c")" = \
 		"trace: off (monitor hv trace on); the rings hold what came before
-trace: pCPU 0, no events" ]
+trace: vCPU 0, no events" ]
 	verdict $? "bootopts: trapvisor.trace=off: the trace the guest asks for is off and empty" "" "$(grep '^trace' <<<"$c")"
 	[ "$(sed -n '/^DONE: /,/^trapvisor: guest asked for system off$/p' <<<"$c" | grep -cE '^stats: (id|vm|cache|debug|pmu|sysreg|hvc) +[0-9]+ ')" = 7 ] &&
 		grep -qxE 'stats: total [0-9]+ traps(, [0-9]+ interrupts delivered)?' <<<"$c"
