@@ -1,7 +1,8 @@
 # trapvisor: a GDB-integrated debugging hypervisor for AArch64.
 #
-#   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [MEM=size] [GDB_PORT=n]
+#   make run   [GUEST=Image] [INITRD=file] [CMDLINE="..."] [SMP=n] [PCPUS=m] [MEM=size] [GDB_PORT=n]
 #              [DEBUG_LINE=virtio|16550]: the GDB stub's line (docs/architecture.md)
+#              SMP: the guest's vCPUs; PCPUS: QEMU's CPUs under the hypervisor (default SMP)
 #   make test  every test; ends with "N passed, N failed, N skipped"
 #   make gdb   [GDB_PORT=n] [GUEST_ELF=file]: gdb-multiarch attached to `make run`
 #   make run GUEST=linux / make gdb GUEST=linux: Debian's kernel to a shell, and gdb
@@ -27,6 +28,7 @@ GDB        ?= gdb-multiarch
 B          := build
 Q          ?= @
 SMP        ?= 2
+PCPUS      ?= $(SMP)
 MEM        ?= 1G
 GDB_PORT   ?= 1234
 DEBUG_LINE ?= virtio
@@ -95,7 +97,7 @@ deps:
 	@scripts/deps
 
 run: deps $(B)/trapvisor.elf guests
-	@scripts/run-qemu --smp $(SMP) --mem $(MEM) --gdb-port $(GDB_PORT) --debug-line $(DEBUG_LINE) \
+	@scripts/run-qemu --smp $(SMP) --pcpus $(PCPUS) --mem $(MEM) --gdb-port $(GDB_PORT) --debug-line $(DEBUG_LINE) \
 		$(if $(GUEST),--guest $(GUEST)) $(if $(INITRD),--initrd $(INITRD)) \
 		--cmdline "$(CMDLINE)"
 

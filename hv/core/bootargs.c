@@ -16,6 +16,8 @@
 static char guest_cmdline[2048];
 u32 bootargs_trap_classes;
 bool bootargs_trace_off;
+/* trapvisor.vcpus=N: how many vCPUs the guest sees; 0 if not given (one per pCPU). */
+unsigned bootargs_vcpus;
 
 /* Catchpoints named at boot are made once the vCPUs exist (bootargs_apply). */
 static struct {
@@ -131,6 +133,15 @@ static bool take_option(const char *key, size_t klen, const char *val, size_t vl
 	}
 	if (KEY("sysreg"))
 		return take_sysreg_value(val, vlen);
+	if (KEY("vcpus")) {
+		if (!parse_u64(val, vlen, &v) || v < 1 || v > MAX_VCPUS) {
+			printk("trapvisor: trapvisor.vcpus=%.*s: the guest can have 1 to %d vCPUs\n", (int)vlen, val,
+			       MAX_VCPUS);
+			return false;
+		}
+		bootargs_vcpus = v;
+		return true;
+	}
 	if (KEY("catch")) {
 		if (pending_catches == ARRAY_SIZE(pending_catch))
 			return false;

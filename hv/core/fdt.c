@@ -7,8 +7,15 @@
 #include <libfdt.h>
 #include "platform.h"
 #include "console.h"
+#include "lib.h"
+#include "arch/sysreg.h"
 
 #define GUEST_DTB_MAX 0x200000 /* the arm64 boot protocol's limit */
+/* QEMU's virt machine with a GICv3 groups its CPUs in clusters of 16, the
+ * width of an SGI's target list (ICC_SGI1R_EL1.TargetList): hw/arm/virt.c
+ * virt_cpu_mp_affinity(), GICV3_TARGETLIST_BITS. KVM numbers vCPUs the same. */
+#define VIRT_GICV3_CLUSTER 16
+#define GICR_FRAME_SIZE 0x20000 /* a GICv3 redistributor: RD_base and SGI_base, 64 KiB each */
 
 static u64 read_cells(const fdt32_t *p, int cells)
 {
@@ -115,6 +122,13 @@ bool fdt_read_platform(void)
 	return plat.cpu_count > 0;
 }
 
+u64 plat_vcpu_mpidr(unsigned id)
+{
+	if (id < plat.cpu_count)
+		return plat.cpu_mpidr[id];
+	return (u64)(id / VIRT_GICV3_CLUSTER) << MPIDR_AFF1_SHIFT | id % VIRT_GICV3_CLUSTER;
+}
+
 /*
  * The GIC INTID a PCI function's INTx line reaches, from the host bridge's
  * interrupt-map (IEEE 1275 PCI binding): entries of <devfn<<8 0 0 pin> then
@@ -212,21 +226,196 @@ static int remove_its(void *fdt)
 	return err;
 }
 
+/* vCPU id's MPIDR affinity, its CPU node's reg: the virtual MPIDR vcpu.c gives it. */
+static u64 guest_cpu_affinity(unsigned id)
+{
+	return (guest.vmpidr_set ? guest.vmpidr[id] : plat_vcpu_mpidr(id)) & MPIDR_AFF_MASK;
+}
+
+/* The index-th CPU node of /cpus (device_type "cpu"), or a negative libfdt error. */
+static int cpu_node(const void *fdt, unsigned index)
+{
+	int node;
+
+	fdt_for_each_subnode(node, fdt, fdt_path_offset(fdt, "/cpus")) {
+		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+		if (type && !strcmp(type, "cpu") && index-- == 0)
+			return node;
+	}
+	return node;
+}
+
+/* A CPU node's reg is its MPIDR's affinity in /cpus' #address-cells: one cell
+ * holds Aff2..Aff0, two hold Aff3 and then Aff2..Aff0. */
+static int set_cpu_reg(void *fdt, int node, u64 aff)
+{
+	int ac = root_cells_of(fdt, fdt_path_offset(fdt, "/cpus"), "#address-cells", 1);
+	fdt32_t cells[2] = { cpu_to_fdt32(aff >> 32), cpu_to_fdt32(aff & 0xffffff) };
+
+	if (ac == 2)
+		return fdt_setprop(fdt, node, "reg", cells, sizeof(cells));
+	return fdt_setprop(fdt, node, "reg", &cells[1], sizeof(cells[1]));
+}
+
+/* trapvisor.vmpidr=: the CPU nodes QEMU made say the virtual MPIDRs. */
 static int set_cpu_ids(void *fdt)
 {
-	int node, i = 0, err;
+	int node, err;
 
 	if (!guest.vmpidr_set)
 		return 0;
-	fdt_for_each_subnode(node, fdt, fdt_path_offset(fdt, "/cpus")) {
-		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
-		if (!type || strcmp(type, "cpu") != 0 || i >= (int)vcpu_count)
-			continue;
-		err = fdt_setprop_u32(fdt, node, "reg", guest.vmpidr[i++] & 0xffffff);
+	for (unsigned i = 0; i < vcpu_count && (node = cpu_node(fdt, i)) >= 0; i++) {
+		err = set_cpu_reg(fdt, node, guest.vmpidr[i]);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Copy the properties of /cpus/<from> into /cpus/<to>, leaving out its
+ * phandle unless with_phandle. Each goes through a copy of its own: setting a
+ * property moves the tree's blocks, the source's name and value with them.
+ */
+static int copy_cpu_props(void *fdt, const char *from, const char *to, bool with_phandle)
+{
+	for (int k = 0;; k++) {
+		int cpus = fdt_path_offset(fdt, "/cpus"), src = fdt_subnode_offset(fdt, cpus, from);
+		int prop, i = 0, len, err;
+		const char *name;
+		const void *val;
+		char name_copy[32];
+		u8 val_copy[256];
+
+		if (src < 0)
+			return src;
+		fdt_for_each_property_offset(prop, fdt, src)
+			if (i++ == k)
+				break;
+		if (prop < 0)
+			return prop == -FDT_ERR_NOTFOUND ? 0 : prop;
+		val = fdt_getprop_by_offset(fdt, prop, &name, &len);
+		if (!val)
+			return len;
+		if (!with_phandle && (!strcmp(name, "phandle") || !strcmp(name, "linux,phandle")))
+			continue;
+		if (strlen(name) >= sizeof(name_copy) || len > (int)sizeof(val_copy))
+			return -FDT_ERR_NOSPACE;
+		memcpy(name_copy, name, strlen(name) + 1);
+		memcpy(val_copy, val, len);
+		err = fdt_setprop(fdt, fdt_subnode_offset(fdt, cpus, to), name_copy, val_copy, len);
+		if (err)
+			return err;
+	}
+}
+
+/*
+ * /cpus grows from QEMU's `have` CPU nodes to one per vCPU. Linux numbers its
+ * CPUs in the tree's order (the boot CPU aside), so the vCPUs must come in
+ * theirs, and libfdt adds a node as its parent's first child: the list is
+ * rebuilt from its end, each new node going in front of the ones before it.
+ * vCPU i < have gets a copy of QEMU's node i, phandle and all; a vCPU beyond
+ * gets a copy of node 0 without its phandle (nothing refers to it). The new
+ * nodes wear temporary names until QEMU's are gone, then cpu@<reg>.
+ */
+static int add_cpu_nodes(void *fdt, unsigned have)
+{
+	char names[MAX_VCPUS][32], tmp[32];
+	int cpus, node, len, err;
+
+	if (!have)
+		return -FDT_ERR_NOTFOUND; /* no CPU node to copy */
+	for (unsigned i = 0; i < have; i++) {
+		const char *name = fdt_get_name(fdt, cpu_node(fdt, i), &len);
+		if (!name)
+			return len;
+		if (len >= (int)sizeof(names[i]))
+			return -FDT_ERR_NOSPACE;
+		memcpy(names[i], name, len + 1);
+	}
+	for (unsigned i = vcpu_count; i-- > 0;) {
+		snprintf(tmp, sizeof(tmp), "trapvisor-cpu%u", i);
+		node = fdt_add_subnode(fdt, fdt_path_offset(fdt, "/cpus"), tmp);
+		err = node < 0 ? node : copy_cpu_props(fdt, names[i < have ? i : 0], tmp, i < have);
+		if (!err)
+			err = set_cpu_reg(fdt, fdt_subnode_offset(fdt, fdt_path_offset(fdt, "/cpus"), tmp),
+					  guest_cpu_affinity(i));
+		if (err)
+			return err;
+	}
+	for (unsigned i = 0; i < have; i++) {
+		cpus = fdt_path_offset(fdt, "/cpus");
+		err = fdt_del_node(fdt, fdt_subnode_offset(fdt, cpus, names[i]));
+		if (err)
+			return err;
+	}
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		char name[32];
+		cpus = fdt_path_offset(fdt, "/cpus");
+		snprintf(tmp, sizeof(tmp), "trapvisor-cpu%u", i);
+		snprintf(name, sizeof(name), "cpu@%lx", (unsigned long)guest_cpu_affinity(i));
+		if (fdt_subnode_offset(fdt, cpus, name) >= 0) {
+			printk("trapvisor: two vCPUs have the MPIDR affinity %#lx (trapvisor.vmpidr=)\n",
+			       (unsigned long)guest_cpu_affinity(i));
+			return -FDT_ERR_EXISTS;
+		}
+		err = fdt_set_name(fdt, fdt_subnode_offset(fdt, cpus, tmp), name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The guest's /cpus lists exactly its vCPUs, vCPU i as the i-th CPU node, as
+ * fdt_read_platform() read the machine's. Per CPU, QEMU's tree (7.2, virt,
+ * GICv3) has: the CPU nodes; /cpus/cpu-map (one socket, one cluster, a core
+ * per CPU, each naming its CPU node's phandle); one redistributor frame per
+ * CPU in the GIC's second reg region; and the PMU's and the timer's PPIs,
+ * whose GICv3 specifiers carry no CPU mask and which have no
+ * interrupt-affinity. With as many vCPUs as CPUs all of it stays as it is.
+ */
+static int set_guest_cpus(void *fdt)
+{
+	unsigned have = 0;
+	u64 gicr_base, gicr_size;
+	int node, map, err = 0;
+
+	/* The vGIC emulates a redistributor per vCPU in the first region. */
+	if (reg_of_compatible(fdt, "arm,gic-v3", 1, &gicr_base, &gicr_size) &&
+	    gicr_size / GICR_FRAME_SIZE < vcpu_count) {
+		printk("trapvisor: the GIC's redistributor region at %#lx (%#lx bytes) holds %lu redistributors; "
+		       "the guest has %u vCPUs\n",
+		       (unsigned long)gicr_base, (unsigned long)gicr_size, (unsigned long)(gicr_size / GICR_FRAME_SIZE),
+		       vcpu_count);
+		return -FDT_ERR_BADVALUE;
+	}
+	while (cpu_node(fdt, have) >= 0)
+		have++;
+	if (have == vcpu_count)
+		return set_cpu_ids(fdt);
+	/* A node that ties interrupts to CPUs by phandle (an SPI PMU's
+	 * interrupt-affinity) names the machine's CPUs, not the vCPUs. */
+	for (node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
+		if (fdt_getprop(fdt, node, "interrupt-affinity", NULL)) {
+			printk("trapvisor: %s ties its interrupts to the machine's CPUs (interrupt-affinity); "
+			       "cannot give the guest %u vCPUs on %u CPUs\n",
+			       fdt_get_name(fdt, node, NULL), vcpu_count, have);
+			return -FDT_ERR_BADVALUE;
+		}
+	}
+	/* The cpu-map would name CPUs that are gone or miss the new ones, which
+	 * Linux refuses with an error. Without one it gives each CPU a core of
+	 * its own in one package, the topology QEMU's map describes, so the map
+	 * goes rather than being rebuilt. */
+	map = fdt_subnode_offset(fdt, fdt_path_offset(fdt, "/cpus"), "cpu-map");
+	if (map >= 0)
+		err = fdt_del_node(fdt, map);
+	while (!err && have > vcpu_count)
+		err = fdt_del_node(fdt, cpu_node(fdt, --have));
+	if (!err && have < vcpu_count)
+		return add_cpu_nodes(fdt, have);
+	return err ? err : set_cpu_ids(fdt);
 }
 
 bool fdt_build_guest(void)
@@ -258,7 +447,7 @@ bool fdt_build_guest(void)
 	if (!err)
 		err = remove_its(fdt);
 	if (!err)
-		err = set_cpu_ids(fdt);
+		err = set_guest_cpus(fdt);
 	if (!err)
 		err = fdt_pack(fdt);
 	if (err) {

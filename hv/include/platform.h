@@ -67,6 +67,10 @@ static inline int dbg_line_getc(void)
 
 /* Device tree: discovery (fdt.c). */
 bool fdt_read_platform(void);
+/* The MPIDR affinity vCPU id has unless trapvisor.vmpidr= says otherwise: the
+ * machine's CPU of that number, or beyond them what QEMU's virt machine would
+ * give a CPU of that number (fdt.c). */
+u64 plat_vcpu_mpidr(unsigned id);
 bool fdt_build_guest(void);
 bool fdt_pci_intx_intid(unsigned bdf, unsigned pin, unsigned *intid);
 

@@ -24,6 +24,13 @@ test_event_SRCS := tests/host/test_event.c hv/core/event.c
 HOST_TESTS += test_traps
 test_traps_SRCS := tests/host/test_traps.c hv/core/vcpu.c tests/host/hv_fakes.c
 
+# The guest's device tree against the host's own libfdt (libfdt1, which QEMU
+# depends on; the headers are libfdt-dev's, the same for every architecture).
+HOST_LIBFDT := /usr/lib/$(shell $(HOSTCC) -print-multiarch)/libfdt.so.1
+HOST_TESTS += test_fdt
+test_fdt_SRCS := tests/host/test_fdt.c hv/core/fdt.c tests/host/hv_fakes.c $(HOST_LIBFDT)
+
 # Headers the Makefile's rule does not list (it lists include/, hv/include/, tests/host/).
 HV_HOST_HDRS := hv/core/sysreg_list.h $(wildcard hv/arch/aarch64/include/arch/*.h)
-$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event $(B)/host/test_traps: $(HV_HOST_HDRS)
+$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event $(B)/host/test_traps \
+$(B)/host/test_fdt: $(HV_HOST_HDRS)

@@ -38,12 +38,13 @@ free_port() {
 # to its SYSTEM_OFF and relay its verdicts, prefixed with LABEL (default NAME); the
 # console stays in $log_dir/guest-LABEL.out for checks of what the hypervisor printed.
 # Fails if the guest did not finish, if any check failed, or if the hypervisor
-# reported anything unexpected.
+# reported anything unexpected. SMP is the guest's vCPUs; `pcpus=M run_guest ...`
+# gives QEMU M CPUs under the hypervisor (run-qemu --pcpus; default SMP).
 run_guest() {
 	local name=$1 smp=$2 hv=$3 limit=${4:-60} label=${5:-$1}
 	local out="$log_dir/guest-$label.out" rc
 	shift $(($# < 5 ? $# : 5))
-	timeout --kill-after=5 "$limit" "$top/scripts/run-qemu" --quiet --smp "$smp" \
+	timeout --kill-after=5 "$limit" "$top/scripts/run-qemu" --quiet --smp "$smp" --pcpus "${pcpus:-$smp}" \
 		--gdb-port "$(free_port)" --hv "$hv" --guest "$top/build/guests/$name.bin" -- "$@" \
 		</dev/null >"$out" 2>&1
 	rc=$?

@@ -106,6 +106,7 @@ void host_sysreg_write(const char *name, u64 val);
 
 /* ---- MPIDR affinity fields ---- */
 #define MPIDR_AFF_MASK 0xff00ffffffUL
+#define MPIDR_AFF1_SHIFT 8 /* MPIDR_EL1.Aff1 [15:8] */
 
 /* ---- ID_AA64PFR1_EL1.SME [27:24], ID_AA64PFR0_EL1.SVE [35:32] ---- */
 #define ID_PFR0_SVE(v) FIELD(v, 35, 32)
