@@ -34,7 +34,6 @@ void bootargs_apply(void);
 void secondary_entry(void);
 /* trapvisor.vcpus= (bootargs.c): the guest's CPUs, 0 for one per pCPU. */
 extern unsigned bootargs_vcpus;
-unsigned __attribute__((weak)) bootargs_vcpus; /* until bootargs.c has the option */
 
 #define PSCI_CPU_ON_64 0xc4000003
 #define ARM64_IMAGE_MAGIC 0x644d5241 /* "ARM\x64" at offset 56 of an Image */

@@ -104,16 +104,24 @@ static struct vcpu *runq_pop(struct pcpu *cpu)
 
 /* ---- the EL2 timer ------------------------------------------------------------------- */
 
-/* CNTPCT at which a put vCPU's timers would assert their interrupts, if enabled. */
+#define PPI_VTIMER 27
+#define PPI_PTIMER 30
+
+/*
+ * CNTPCT at which a put vCPU's timers would assert interrupts it has enabled
+ * (a timer whose interrupt it disabled would wake it for nothing, again and
+ * again).
+ */
 static u64 timer_deadline(const struct vcpu *v)
 {
 	const u64 *r = v->ctx.el1;
 	u64 t = NEVER;
 
-	if ((r[CTX_CNTV_CTL_EL0] & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE)
+	if ((r[CTX_CNTV_CTL_EL0] & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE &&
+	    vgic_private_enabled(v, PPI_VTIMER))
 		t = r[CTX_CNTV_CVAL_EL0] + guest.cntvoff; /* CNTVOFF_EL2 of every vCPU */
 	if ((r[CTX_CNTP_CTL_EL0] & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE &&
-	    r[CTX_CNTP_CVAL_EL0] < t)
+	    vgic_private_enabled(v, PPI_PTIMER) && r[CTX_CNTP_CVAL_EL0] < t)
 		t = r[CTX_CNTP_CVAL_EL0];
 	return t;
 }
@@ -255,7 +263,7 @@ bool sched_block(struct vcpu *v)
 
 	spin_lock(&cpu->sched_lock);
 	__atomic_store_n(&v->state, VCPU_IDLE, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->exit_work, __ATOMIC_SEQ_CST) & (EXIT_WORK_VGIC | EXIT_WORK_SCHED) ||
+	if (__atomic_load_n(&v->exit_work, __ATOMIC_SEQ_CST) & EXIT_WORK_VGIC ||
 	    debug_stop_under_way()) {
 		v->state = VCPU_RUNNING;
 		spin_unlock(&cpu->sched_lock);

@@ -58,6 +58,8 @@ void trap_class_set(unsigned cls, bool on)
 		__atomic_or_fetch(&vcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
 }
 
+#define ISR_I BIT(7) /* ISR_EL1 at EL2: a physical IRQ is pending */
+
 /* CPTR_EL2.TZ and TSM: SVE and SME trap (EC 0x19, 0x1d) */
 #define CPTR_TZ BIT(8)
 #define CPTR_TSM BIT(12)
@@ -96,7 +98,7 @@ void trap_apply(struct vcpu *v)
 	 */
 	if (sched_shared) {
 		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
-		hcr |= HCR_TID3;
+		hcr |= HCR_TID3 | HCR_TWI; /* and a WFI gives the pCPU away (sched.c) */
 		cptr |= CPTR_TZ | CPTR_TSM;
 	}
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
@@ -116,7 +118,7 @@ void vcpu_init(struct vcpu *v, unsigned id)
 	v->vpidr = guest.vpidr_set ? guest.vpidr : sysreg_read(midr_el1);
 	/* VMPIDR_EL2 bit 31 is RES1. Unless set, the affinity is that of the
 	 * device tree's CPU of the same number, which the guest's copy lists. */
-	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : id < plat.cpu_count ? plat.cpu_mpidr[id] : id) | BIT(31);
+	v->vmpidr = (guest.vmpidr_set ? guest.vmpidr[id] : plat_vcpu_mpidr(id)) | BIT(31);
 }
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
@@ -238,7 +240,12 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
 	if (vgic_wfi_should_wake(v))
 		return;
 	if (vcpu_pcpu(v)->placed > 1) {
-		sched_block(v);
+		/* Woken, it looks again: a wake-up meant for the pCPU (another
+		 * vCPU's SPI, a timer whose interrupt the vGIC has not seen yet)
+		 * ends the WFI only if an interrupt is now pending here. A
+		 * refused block (its interrupts changed, a debugger stop) ends it. */
+		while (sched_block(v) && !vgic_wfi_should_wake(v) && !(sysreg_read(isr_el1) & ISR_I))
+			;
 		return;
 	}
 	v->in_wfi = true;

@@ -981,6 +981,11 @@ void vgic_vcpu_reset(struct vcpu *v)
 	__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 }
 
+bool vgic_private_enabled(const struct vcpu *v, unsigned intid)
+{
+	return intid < VGIC_PRIVATE && (v->vgic.priv[intid].flags & VIRQ_ENABLED);
+}
+
 /* At boot, every vCPU: its private interrupts as at reset. */
 void vgic_vcpu_init(struct vcpu *v)
 {
