@@ -258,9 +258,9 @@ if [ $mode = hv ]; then
 	# Word for word, with the MPIDR each vCPU read itself.
 	m0=$(values <<<"$(part mpidr)" | sed -n 1p) m1=$(values <<<"$(part mpidr)" | sed -n 2p)
 	frame='(0x[0-9a-f]+ in )?[a-z_]+ \('
-	grep -qE "^\* 1 +Thread 1 \(vCPU 0 \(MPIDR $m0\): stopped\) $frame" <<<"$threads" &&
-		grep -qE "^  2 +Thread 2 \(vCPU 1 \(MPIDR $m1\): stopped\) $frame" <<<"$threads" && [ "$m0" != "$m1" ]
-	verdict $? "info threads: \"vCPU N (MPIDR <what vCPU N reads>): stopped\" for both" "" "$threads"$'\n'"$(part mpidr)"
+	grep -qE "^\* 1 +Thread 1 \(vCPU 0 \(MPIDR $m0\) on pCPU 0: stopped, was running\) $frame" <<<"$threads" &&
+		grep -qE "^  2 +Thread 2 \(vCPU 1 \(MPIDR $m1\) on pCPU 1: stopped, was running\) $frame" <<<"$threads" && [ "$m0" != "$m1" ]
+	verdict $? "info threads: \"vCPU N (MPIDR <what vCPU N reads>) on pCPU N: stopped, was running\" for both" "" "$threads"$'\n'"$(part mpidr)"
 fi
 
 regs=$(part regs) missing=

@@ -113,7 +113,10 @@ void context_put(struct vcpu *v)
 		c->el1[CTX_##name] = sysreg_read(reg);
 	CONTEXT_REGS(CTX_SAVE)
 #undef CTX_SAVE
-	/* Its timers stop asserting their lines here: the next vCPU's are its own. */
+	/* Its list registers are read back while its timers still drive their
+	 * lines (a pending one is not taken for a line gone quiet); then the
+	 * timers stop asserting them: the next vCPU's are its own. */
+	vgic_cpu_put(v);
 	sysreg_write(cntv_ctl_el0, 0);
 	sysreg_write(S3_3_C14_C2_1, 0);
 	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
@@ -121,7 +124,6 @@ void context_put(struct vcpu *v)
 	fp_save(c);
 	sysreg_write(cptr_el2, cptr);
 	c->fp_dirty = false;
-	vgic_cpu_put(v);
 }
 
 void context_load(struct vcpu *v)
