@@ -243,8 +243,10 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
 		/* Woken, it looks again: a wake-up meant for the pCPU (another
 		 * vCPU's SPI, a timer whose interrupt the vGIC has not seen yet)
 		 * ends the WFI only if an interrupt is now pending here. A
-		 * refused block (its interrupts changed, a debugger stop) ends it. */
-		while (sched_block(v) && !vgic_wfi_should_wake(v) && !(sysreg_read(isr_el1) & ISR_I))
+		 * refused block (its interrupts changed, a debugger stop) ends it,
+		 * and so does GDB stepping it (a stepped WFI completes). */
+		while (sched_block(v) && !v->dbg.stepping && !vgic_wfi_should_wake(v) &&
+		       !(sysreg_read(isr_el1) & ISR_I))
 			;
 		return;
 	}
