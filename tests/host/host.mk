@@ -31,6 +31,13 @@ HOST_TESTS += test_traps
 test_traps_SRCS := tests/host/test_traps.c hv/core/vcpu.c tests/host/hv_fakes.c
 $(B)/host/test_traps: HOST_CFLAGS += $(HV_FAKE_INSNS)
 
+# vcpu.c's waits, power-on and reset state, against the scheduler's and the
+# saved context's fakes.
+HOST_TESTS += test_vcpu
+test_vcpu_SRCS := tests/host/test_vcpu.c hv/core/vcpu.c tests/host/hv_fakes.c
+$(B)/host/test_vcpu: HOST_CFLAGS += $(HV_FAKE_INSNS)
+
 # Headers the Makefile's rule does not list (it lists include/, hv/include/, tests/host/).
 HV_HOST_HDRS := hv/core/sysreg_list.h $(wildcard hv/arch/aarch64/include/arch/*.h)
-$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event $(B)/host/test_traps: $(HV_HOST_HDRS)
+$(B)/host/test_esr $(B)/host/test_sysreg $(B)/host/test_psci $(B)/host/test_event $(B)/host/test_traps \
+$(B)/host/test_vcpu: $(HV_HOST_HDRS)
