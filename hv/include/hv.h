@@ -269,8 +269,6 @@ bool trap_class_always_on(unsigned cls);
 
 /* ---- vCPU operations (vcpu.c) ---- */
 void vcpu_init(struct vcpu *v, unsigned id);
-/* v is placed on cpu for good (at boot). */
-void vcpu_place(struct vcpu *v, struct pcpu *cpu);
 /* esr: the trap's ESR_EL2, whose IL says how long the instruction is. */
 void vcpu_skip_instr(u64 esr);
 void vcpu_inject_undef(struct trap_frame *f);

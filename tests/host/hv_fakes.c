@@ -10,6 +10,8 @@
 #include "sysreg.h"
 #include "debug.h"
 #include "platform.h"
+#include "sched.h"
+#include "fake_insns.h"
 
 /* ---- the globals hv/core/main.c defines ---- */
 struct pcpu pcpus[MAX_CPUS];
@@ -191,26 +193,11 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 	return false;
 }
 
-void debug_poll_idle(void)
-{
-}
-
-void debug_park_if_stopping(struct pcpu *cpu)
-{
-}
-
 void s2watch_load(void)
 {
 }
 
 /* ---- gic.c ---- */
-unsigned fake_sgis_sent;
-
-void gic_send_sgi(u64 mpidr, unsigned intid)
-{
-	fake_sgis_sent++;
-}
-
 void gic_wait_for_fiq(void)
 {
 }
@@ -227,17 +214,138 @@ void vgic_dir(struct vcpu *v, unsigned intid)
 {
 }
 
+bool fake_vgic_wfi_should_wake;
+unsigned fake_vgic_wfi_should_wake_calls;
+
 bool vgic_wfi_should_wake(struct vcpu *v)
 {
-	return false;
+	fake_vgic_wfi_should_wake_calls++;
+	return fake_vgic_wfi_should_wake;
 }
 
 void vgic_update(struct vcpu *v, struct trap_frame *f)
 {
 }
 
+/* ---- the call log: context.c, vgic.c and sched.c as vcpu.c and psci.c call them ---- */
+struct fake_call fake_calls[FAKE_CALLS_MAX];
+unsigned fake_call_count;
+
+static void log_call(enum fake_call_kind kind, struct vcpu *v, u64 a, u64 b)
+{
+	struct fake_call *c;
+
+	if (fake_call_count == FAKE_CALLS_MAX) {
+		fprintf(stderr, "hv_fakes: call log full\n");
+		abort();
+	}
+	c = &fake_calls[fake_call_count++];
+	c->kind = kind;
+	c->v = v;
+	c->a = a;
+	c->b = b;
+	c->state = v->state;
+	c->exit_work = v->exit_work;
+	c->entry = v->entry;
+	c->context_id = v->context_id;
+	c->sched_ctx = v->sched_ctx;
+	c->stepping = v->dbg.stepping;
+}
+
+unsigned fake_calls_of(enum fake_call_kind kind, const struct vcpu *v)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fake_call_count; i++)
+		n += fake_calls[i].kind == kind && (!v || fake_calls[i].v == v);
+	return n;
+}
+
+int fake_call_index(enum fake_call_kind kind, const struct vcpu *v)
+{
+	for (unsigned i = 0; i < fake_call_count; i++)
+		if (fake_calls[i].kind == kind && (!v || fake_calls[i].v == v))
+			return (int)i;
+	return -1;
+}
+
+const struct fake_call *fake_call_first(enum fake_call_kind kind, const struct vcpu *v)
+{
+	int i = fake_call_index(kind, v);
+
+	return i < 0 ? NULL : &fake_calls[i];
+}
+
 void vgic_vcpu_reset(struct vcpu *v)
 {
+	log_call(FAKE_VGIC_VCPU_RESET, v, 0, 0);
+}
+
+/* ---- arch/aarch64/context.c ---- */
+void context_reset(struct vcpu *v, u64 entry, u64 x0)
+{
+	log_call(FAKE_CONTEXT_RESET, v, entry, x0);
+}
+
+/* ---- sched.c ---- */
+bool sched_shared;
+bool fake_sched_block_returns;
+
+/* As sched.c places a vCPU at boot: what vcpu.c and trap_apply() read of it. */
+void sched_place(struct vcpu *v, struct pcpu *cpu)
+{
+	v->pcpu = cpu;
+	v->regs = &v->frame;
+	v->event_cursor.ring = &v->events;
+	v->event_cursor.meta = META_CPU(cpu->id, v->id);
+	if (++cpu->placed > 1)
+		sched_shared = true;
+}
+
+void sched_start(struct vcpu *v)
+{
+	log_call(FAKE_SCHED_START, v, 0, 0);
+	__atomic_store_n(&v->state, VCPU_ON_PENDING, __ATOMIC_RELEASE);
+}
+
+bool sched_block(struct vcpu *v)
+{
+	log_call(FAKE_SCHED_BLOCK, v, 0, 0);
+	return fake_sched_block_returns;
+}
+
+/* ---- the instructions fake_insns.h turns into calls ---- */
+unsigned fake_wfi_calls, fake_wfit_calls, fake_dsb_calls;
+u32 fake_wfi_in_wfi, fake_wfit_in_wfi, fake_dsb_in_wfi;
+u64 fake_wfit_deadline;
+
+static u32 vcpus_in_wfi(void)
+{
+	u32 mask = 0;
+
+	for (unsigned i = 0; i < MAX_VCPUS; i++)
+		if (vcpus[i].in_wfi)
+			mask |= 1u << i;
+	return mask;
+}
+
+void fake_wfi(void)
+{
+	fake_wfi_calls++;
+	fake_wfi_in_wfi = vcpus_in_wfi();
+}
+
+void fake_wfit(u64 cntvct_deadline)
+{
+	fake_wfit_calls++;
+	fake_wfit_in_wfi = vcpus_in_wfi();
+	fake_wfit_deadline = cntvct_deadline;
+}
+
+void fake_dsb(void)
+{
+	fake_dsb_calls++;
+	fake_dsb_in_wfi = vcpus_in_wfi();
 }
 
 /* ---- console ---- */
@@ -265,9 +373,10 @@ void guest_enter(struct trap_frame *f)
 	unreachable("guest_enter");
 }
 
-void cpu_restart_idle(struct pcpu *cpu)
+/* vcpu_power_on() only stores its address, as the first entry's return address. */
+void sched_first_entry_thunk(void)
 {
-	unreachable("cpu_restart_idle");
+	unreachable("sched_first_entry_thunk");
 }
 
 void hv_system_off(void)
@@ -294,6 +403,15 @@ void fake_reset(void)
 	fake_ic_invalidate_all_calls = 0;
 	fake_event_print_recent_calls = fake_event_print_recent_n = 0;
 	fake_stats_print_calls = 0;
+	memset(fake_calls, 0, sizeof(fake_calls));
+	fake_call_count = 0;
+	fake_sched_block_returns = true;
+	fake_vgic_wfi_should_wake = false;
+	fake_vgic_wfi_should_wake_calls = 0;
+	fake_wfi_calls = fake_wfit_calls = fake_dsb_calls = 0;
+	fake_wfi_in_wfi = fake_wfit_in_wfi = fake_dsb_in_wfi = 0;
+	fake_wfit_deadline = 0;
+	sched_shared = false;
 	memset(pcpus, 0, sizeof(pcpus));
 	pcpu_count = 0;
 	memset(vcpus, 0, sizeof(vcpus));

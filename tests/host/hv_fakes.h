@@ -45,6 +45,53 @@ extern struct fake_stage2 fake_s2;
 /* this_pcpu() under HOST_TEST (hv.h declares it inside the inline function only). */
 extern struct pcpu *host_this_pcpu;
 
+/*
+ * What vcpu.c and psci.c ask of the scheduler (sched.c), the saved context
+ * (arch/aarch64/context.c) and the vGIC, none of which the host builds: each
+ * call is logged in order, with what the vCPU looked like when it was made,
+ * so a test can say what was handed over and what was already written by then.
+ */
+enum fake_call_kind {
+	FAKE_CONTEXT_RESET = 1, /* context_reset(v, a = entry, b = x0) */
+	FAKE_VGIC_VCPU_RESET,	/* vgic_vcpu_reset(v) */
+	FAKE_SCHED_START,	/* sched_start(v) */
+	FAKE_SCHED_BLOCK,	/* sched_block(v) */
+};
+struct fake_call {
+	enum fake_call_kind kind;
+	struct vcpu *v;
+	u64 a, b;
+	/* v at the time of the call */
+	u32 state, exit_work;
+	u64 entry, context_id;
+	struct sched_context sched_ctx;
+	bool stepping;
+};
+#define FAKE_CALLS_MAX 64
+extern struct fake_call fake_calls[FAKE_CALLS_MAX];
+extern unsigned fake_call_count;
+/* Calls of kind made for v (NULL: for any vCPU). */
+unsigned fake_calls_of(enum fake_call_kind kind, const struct vcpu *v);
+/* The log position of the first call of kind for v, or -1 if there is none. */
+int fake_call_index(enum fake_call_kind kind, const struct vcpu *v);
+/* The first call of kind for v, or NULL. */
+const struct fake_call *fake_call_first(enum fake_call_kind kind, const struct vcpu *v);
+
+/* sched_block()'s answer: true, it waited; false, something was pending already.
+ * It leaves the state alone, as the real one does by the time it returns
+ * (RUNNING again). sched_start() does what the real one leaves to be seen:
+ * the vCPU ON_PENDING, on its run queue. */
+extern bool fake_sched_block_returns;
+/* vgic_wfi_should_wake()'s answer, and how often it was asked. */
+extern bool fake_vgic_wfi_should_wake;
+extern unsigned fake_vgic_wfi_should_wake_calls;
+
+/* wfi(), wfit() and dsb() of the code under test (fake_insns.h), each with
+ * the vCPUs whose in_wfi was set when it ran (bit n: vcpus[n]). */
+extern unsigned fake_wfi_calls, fake_wfit_calls, fake_dsb_calls;
+extern u32 fake_wfi_in_wfi, fake_wfit_in_wfi, fake_dsb_in_wfi;
+extern u64 fake_wfit_deadline;
+
 extern unsigned fake_ic_invalidate_all_calls;
 extern unsigned fake_event_print_recent_calls, fake_event_print_recent_n;
 extern unsigned fake_stats_print_calls;

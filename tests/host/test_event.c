@@ -256,7 +256,7 @@ static void class_names(void)
 {
 	static const char *const expect[TRAP_CLASS_COUNT] = {
 		"wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache",
-		"debug", "pmu", "fp", "mmio", "abort", "other", "watch", "irq",
+		"debug", "pmu", "fp", "mmio", "abort", "other", "watch", "irq", "sched",
 	};
 
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
@@ -292,7 +292,8 @@ static void op_and_outcome_names(void)
 	CHECK_STR(event_op_name(OP_WAIT), "wait");
 	CHECK_STR(event_op_name(OP_MAINT), "maint");
 	CHECK_STR(event_op_name(OP_DELIVER), "deliver");
-	CHECK_STR(event_op_name(OP_DELIVER + 1), "?");
+	CHECK_STR(event_op_name(OP_SWITCH), "switch");
+	CHECK_STR(event_op_name(OP_SWITCH + 1), "?");
 	CHECK_STR(event_outcome_name(OUT_EMULATED), "emulated");
 	CHECK_STR(event_outcome_name(OUT_FORWARDED), "forwarded");
 	CHECK_STR(event_outcome_name(OUT_UNDEF_INJECTED), "undef-injected");

@@ -1,9 +1,12 @@
 /*
  * PSCI for the guest (hv/core/psci.c, with hv/core/vcpu.c) and trapvisor's own
- * hypercalls (hv/core/hypercall.c), on fake vCPUs.
+ * hypercalls (hv/core/hypercall.c), on fake vCPUs. The scheduler is
+ * hv_fakes.c's: CPU_ON is seen handing its target to sched_start(), the
+ * waits going to sched_block() or to a WFI.
  */
 #include "check.h"
 #include "hv_fakes.h"
+#include "sched.h"
 
 #define FN32(n) (0x84000000ull + (n))
 #define FN64(n) (0xc4000000ull + (n))
@@ -56,6 +59,7 @@ static struct vcpu *V(unsigned i)
 	return &vcpus[i];
 }
 
+/* Four vCPUs, each alone on its pCPU; vCPU 0 running (loaded), the others off. */
 static void setup(void)
 {
 	fake_reset();
@@ -66,9 +70,11 @@ static void setup(void)
 		V(i)->id = i;
 		V(i)->vmpidr = aff[i] | BIT(31); /* as vcpu_init() sets it: bit 31 is RES1 */
 		V(i)->state = VCPU_OFF;
-		vcpu_pin(V(i), &pcpus[i]);
+		sched_place(V(i), &pcpus[i]);
 	}
 	V(0)->state = VCPU_RUNNING;
+	V(0)->loaded = true;
+	pcpus[0].curr = V(0);
 	host_this_pcpu = &pcpus[0];
 	waits = 0;
 	waited = NULL;
@@ -139,24 +145,104 @@ static void features(void)
 	CHECK_EQ(call(FN32(FEATURES), 0xdead000000000000ull | FN32(CPU_ON), 0, 0), SUCCESS);
 }
 
+/*
+ * CPU_ON hands the target to the scheduler once: its saved context reset to
+ * start at the entry point with x0 = the context id, then sched_start(),
+ * which makes it ON_PENDING and queues it on its own pCPU.
+ */
 static void cpu_on_success(void)
 {
+	const struct fake_call *reset, *start;
+
 	setup();
 	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0x123456789abcdefull), SUCCESS);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
-	CHECK_EQ(V(1)->state, VCPU_ON_PENDING);
 	CHECK_EQ(V(1)->entry, 0x40080000);
 	CHECK_EQ(V(1)->context_id, 0x123456789abcdefull);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, NULL), 1);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(1)), 1);
+	CHECK_EQ(fake_calls_of(FAKE_CONTEXT_RESET, NULL), 1);
+	reset = fake_call_first(FAKE_CONTEXT_RESET, V(1));
+	start = fake_call_first(FAKE_SCHED_START, V(1));
+	CHECK(reset && start);
+	if (!reset || !start)
+		return;
+	CHECK_EQ(reset->a, 0x40080000);		  /* entry */
+	CHECK_EQ(reset->b, 0x123456789abcdefull); /* x0 */
+	CHECK(fake_call_index(FAKE_CONTEXT_RESET, V(1)) < fake_call_index(FAKE_SCHED_START, V(1)));
+	/* Claimed, not yet pending, until the scheduler has it. */
+	CHECK_EQ(reset->state, VCPU_ON_CLAIMED);
+	CHECK_EQ(start->state, VCPU_ON_CLAIMED);
+	CHECK_EQ(V(1)->state, VCPU_ON_PENDING); /* as sched_start() leaves it */
+	/* Its first exit applies the trap classes and fills its list registers. */
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_TRAPS | EXIT_WORK_VGIC);
 	/* Nobody else moved. */
 	CHECK_EQ(V(0)->state, VCPU_RUNNING);
 	CHECK_EQ(V(2)->state, VCPU_OFF);
 	CHECK_EQ(V(3)->state, VCPU_OFF);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
+	CHECK_EQ(V(2)->exit_work, 0);
+	CHECK_EQ(V(3)->exit_work, 0);
 	/* The other cluster, 32-bit form. */
 	CHECK_EQ(call(FN32(CPU_ON), 0x101, 0x40100000, 7), SUCCESS);
-	CHECK_EQ(V(3)->state, VCPU_ON_PENDING);
 	CHECK_EQ(V(3)->entry, 0x40100000);
 	CHECK_EQ(V(3)->context_id, 7);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(3)), 1);
+	reset = fake_call_first(FAKE_CONTEXT_RESET, V(3));
+	CHECK(reset && reset->a == 0x40100000 && reset->b == 7);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, NULL), 2);
+}
+
+/*
+ * CPU_ON of a vCPU in each state, from vCPU 0: only OFF starts it; while a
+ * CPU_ON has it (claimed, or pending on its run queue) it is on its way; once
+ * it has run (running, blocked in a WFI, queued again) it is on. AFFINITY_INFO
+ * says the same, and nothing of the target changes unless it was off.
+ */
+static void cpu_on_each_state(void)
+{
+	static const struct {
+		u32 state;
+		const char *name;
+		u64 cpu_on, affinity;
+	} cases[] = {
+		{ VCPU_OFF, "off", SUCCESS, 1 /* OFF */ },
+		{ VCPU_ON_CLAIMED, "on_claimed", ON_PENDING, 2 /* ON_PENDING */ },
+		{ VCPU_ON_PENDING, "on_pending", ON_PENDING, 2 },
+		{ VCPU_RUNNING, "running", ALREADY_ON, 0 /* ON */ },
+		{ VCPU_IDLE, "idle", ALREADY_ON, 0 },
+		{ VCPU_RUNNABLE, "runnable", ALREADY_ON, 0 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool starts = cases[i].cpu_on == SUCCESS;
+		u64 ret;
+
+		setup();
+		V(2)->state = cases[i].state;
+		V(2)->entry = 0x40001000;
+		V(2)->context_id = 0x55;
+		V(2)->exit_work = EXIT_WORK_SCHED;
+		CHECK_EQ(call(FN64(AFFINITY_INFO), 0x100, 0, 0), cases[i].affinity);
+		ret = call(FN64(CPU_ON), 0x100, 0x40080000, 0x66);
+		if (ret != cases[i].cpu_on)
+			printf("CPU_ON of a vCPU %s: %#llx\n", cases[i].name, (unsigned long long)ret);
+		CHECK_EQ(ret, cases[i].cpu_on);
+		CHECK_EQ(ev.outcome, OUT_EMULATED);
+		CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(2)), starts);
+		CHECK_EQ(fake_calls_of(FAKE_CONTEXT_RESET, V(2)), starts);
+		CHECK_EQ(fake_calls_of(FAKE_VGIC_VCPU_RESET, V(2)), starts);
+		CHECK_EQ(fake_call_count, starts ? 3 : 0);
+		CHECK_EQ(V(2)->entry, starts ? 0x40080000 : 0x40001000);
+		CHECK_EQ(V(2)->context_id, starts ? 0x66 : 0x55);
+		CHECK_EQ(V(2)->state, starts ? VCPU_ON_PENDING : cases[i].state);
+		CHECK_EQ(V(2)->exit_work, starts ? EXIT_WORK_TRAPS | EXIT_WORK_VGIC : EXIT_WORK_SCHED);
+		/* The 32-bit form answers alike (and, having started it, ON_PENDING). */
+		ret = call(FN32(CPU_ON), 0x100, 0x40080000, 0x77);
+		CHECK_EQ(ret, starts ? ON_PENDING : cases[i].cpu_on);
+		CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(2)), starts);
+		CHECK_EQ(V(2)->context_id, starts ? 0x66 : 0x55);
+	}
 }
 
 static void cpu_on_already_on_or_pending(void)
@@ -174,19 +260,27 @@ static void cpu_on_already_on_or_pending(void)
 	V(3)->state = VCPU_RUNNING;
 	CHECK_EQ(call_from(3, FN64(CPU_ON), 0x001, 0x40100000, 0x22), ON_PENDING);
 	CHECK_EQ(V(1)->state, VCPU_ON_PENDING);
-	/* The loser of the race must not move the winner's entry point. */
+	/* The loser of the race must not move the winner's entry point, nor
+	 * start it a second time. */
 	CHECK_EQ(V(1)->entry, 0x40080000);
 	CHECK_EQ(V(1)->context_id, 0x11);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(1)), 1);
+	CHECK_EQ(fake_calls_of(FAKE_CONTEXT_RESET, V(1)), 1);
 	/* Claimed by a CPU_ON still writing the entry point: on its way, too. */
 	V(1)->state = VCPU_ON_CLAIMED;
 	CHECK_EQ(call_from(3, FN64(CPU_ON), 0x001, 0x40100000, 0x22), ON_PENDING);
 	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x001, 0, 0), 2);
 	CHECK_EQ(V(1)->entry, 0x40080000);
 	V(1)->state = VCPU_ON_PENDING;
-	/* Once it runs, it is on. */
+	/* Once it runs, it is on; queued behind another vCPU of its pCPU, too. */
 	V(1)->state = VCPU_RUNNING;
 	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0), ALREADY_ON);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
+	V(1)->state = VCPU_RUNNABLE;
+	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0x40080000, 0), ALREADY_ON);
+	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x001, 0, 0), 0);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(1)), 1);
+	CHECK_EQ(V(1)->context_id, 0x11);
 }
 
 static void cpu_on_invalid_parameters(void)
@@ -204,6 +298,7 @@ static void cpu_on_invalid_parameters(void)
 		CHECK_EQ(V(i)->state, VCPU_OFF);
 	/* An invalid target is reported even with an invalid address too. */
 	CHECK_EQ(call(FN64(CPU_ON), 0x002, 0x3, 0), INVALID_PARAMETERS);
+	CHECK_EQ(fake_call_count, 0); /* nothing reset, nothing started */
 }
 
 static void cpu_on_invalid_address(void)
@@ -218,6 +313,7 @@ static void cpu_on_invalid_address(void)
 		CHECK_EQ(call(FN64(CPU_ON), 0x001, bad[i], 0), INVALID_ADDRESS);
 		CHECK_EQ(V(1)->state, VCPU_OFF);
 	}
+	CHECK_EQ(fake_call_count, 0);
 	/* The first and the last word of RAM are fine. */
 	CHECK_EQ(call(FN64(CPU_ON), 0x001, RAM_BASE, 0), SUCCESS);
 	CHECK_EQ(V(1)->entry, RAM_BASE);
@@ -234,6 +330,8 @@ static void smc32_arguments_truncated(void)
 	CHECK_EQ(V(3)->state, VCPU_ON_PENDING);
 	CHECK_EQ(V(3)->entry, 0x40080000);
 	CHECK_EQ(V(3)->context_id, 9);
+	CHECK(fake_call_first(FAKE_CONTEXT_RESET, V(3)) && fake_call_first(FAKE_CONTEXT_RESET, V(3))->a == 0x40080000 &&
+	      fake_call_first(FAKE_CONTEXT_RESET, V(3))->b == 9);
 	/* SMC64: all 64 bits count, so the same target is unknown. */
 	CHECK_EQ(call(FN64(CPU_ON), 0xffffffff00000001ull, 0x40080000, 0), INVALID_PARAMETERS);
 	CHECK_EQ(call(FN64(CPU_ON), 0x001, 0xabcdef0040080000ull, 0), INVALID_ADDRESS);
@@ -254,6 +352,12 @@ static void affinity_info(void)
 	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x001, 0, 0), 1);
 	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x100, 0, 0), 2);
 	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x101, 0, 0), 0); /* idle in WFI is on */
+	V(3)->state = VCPU_RUNNABLE;
+	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x101, 0, 0), 0); /* waiting for its pCPU is on */
+	V(1)->state = VCPU_ON_CLAIMED;
+	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x001, 0, 0), 2);
+	V(1)->state = VCPU_OFF;
+	V(3)->state = VCPU_IDLE;
 	CHECK_EQ(call(FN32(AFFINITY_INFO), 0x001, 0, 0), 1);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(call(FN64(AFFINITY_INFO), 0x002, 0, 0), INVALID_PARAMETERS);
@@ -290,45 +394,78 @@ static void migrate_info_type(void)
 	CHECK_EQ(call(FN64(MIGRATE_INFO_TYPE), 0, 0, 0), NOT_SUPPORTED);
 }
 
+/*
+ * CPU_OFF only asks the caller's exit to take it off its pCPU (sched_exit(),
+ * which makes it OFF once it is put): until then it is still on, to
+ * AFFINITY_INFO and to a CPU_ON, which must not start it afresh under itself.
+ */
 static void cpu_off(void)
 {
 	setup();
 	V(1)->state = VCPU_RUNNING;
-	pcpus[1].exit_work = EXIT_WORK_TRAPS;
+	V(1)->loaded = true;
+	pcpus[1].curr = V(1);
+	V(1)->exit_work = EXIT_WORK_TRAPS;
+	V(2)->state = VCPU_RUNNING;
 	CHECK_EQ(call_from(1, FN32(CPU_OFF), 0, 0, 0), SUCCESS);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
-	CHECK_EQ(V(1)->state, VCPU_OFF);
-	CHECK_EQ(pcpus[1].exit_work, EXIT_WORK_TRAPS | EXIT_WORK_CPU_OFF);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(1)->state, VCPU_RUNNING);
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_TRAPS | EXIT_WORK_CPU_OFF);
+	/* Only the caller: not vCPU 0, not the other one running. */
+	CHECK_EQ(V(0)->exit_work, 0);
+	CHECK_EQ(V(2)->exit_work, 0);
+	CHECK_EQ(V(3)->exit_work, 0);
 	CHECK_EQ(V(0)->state, VCPU_RUNNING);
-	/* Off, it can be turned on again. */
+	CHECK_EQ(V(2)->state, VCPU_RUNNING);
+	CHECK_EQ(fake_call_count, 0); /* nothing scheduled from inside the call */
+	/* Still on until its exit has put it. */
+	CHECK_EQ(call_from(0, FN64(AFFINITY_INFO), 0x001, 0, 0), 0);
+	CHECK_EQ(call_from(0, FN64(CPU_ON), 0x001, 0x40080000, 0), ALREADY_ON);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, NULL), 0);
+	/* Off (as sched_exit() leaves it), it can be turned on again. */
+	V(1)->state = VCPU_OFF;
+	V(1)->loaded = false;
+	V(1)->exit_work = 0; /* its exit took the work */
+	CHECK_EQ(call_from(0, FN64(AFFINITY_INFO), 0x001, 0, 0), 1);
 	CHECK_EQ(call_from(0, FN64(CPU_ON), 0x001, 0x40080000, 0), SUCCESS);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_START, V(1)), 1);
 	CHECK_EQ(V(1)->state, VCPU_ON_PENDING);
 	/* No SMC64 form. */
 	CHECK_EQ(call_from(0, FN64(CPU_OFF), 0, 0, 0), NOT_SUPPORTED);
 	CHECK_EQ(V(0)->state, VCPU_RUNNING);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
+	/* CPU_OFF adds to what the caller's exit already has to do. */
+	setup();
+	V(0)->exit_work = EXIT_WORK_VGIC | EXIT_WORK_SCHED;
+	CHECK_EQ(call_from(0, FN32(CPU_OFF), 0, 0, 0), SUCCESS);
+	CHECK_EQ(V(0)->exit_work, EXIT_WORK_VGIC | EXIT_WORK_SCHED | EXIT_WORK_CPU_OFF);
+	CHECK_EQ(V(0)->state, VCPU_RUNNING);
 }
 
+/* The calling vCPU's exit does the rest, whichever vCPU it is. */
 static void system_off_and_reset(void)
 {
 	setup();
 	CHECK_EQ(call_from(0, FN32(SYSTEM_OFF), 0, 0, 0), SUCCESS);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
-	CHECK_EQ(pcpus[0].exit_work, EXIT_WORK_SYSTEM_OFF);
-	CHECK_EQ(V(0)->state, VCPU_RUNNING); /* the exit path does the rest */
+	CHECK_EQ(V(0)->exit_work, EXIT_WORK_SYSTEM_OFF);
+	CHECK_EQ(V(0)->state, VCPU_RUNNING);
+	for (unsigned i = 1; i < 4; i++)
+		CHECK_EQ(V(i)->exit_work, 0);
 
 	setup();
 	V(2)->state = VCPU_RUNNING;
 	CHECK_EQ(call_from(2, FN32(SYSTEM_RESET), 0, 0, 0), SUCCESS);
-	CHECK_EQ(pcpus[2].exit_work, EXIT_WORK_SYSTEM_RESET);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(2)->exit_work, EXIT_WORK_SYSTEM_RESET);
+	CHECK_EQ(V(0)->exit_work, 0);
+	CHECK_EQ(V(1)->exit_work, 0);
+	CHECK_EQ(V(3)->exit_work, 0);
 	CHECK_EQ(V(2)->state, VCPU_RUNNING);
 
 	setup();
 	CHECK_EQ(call(FN64(SYSTEM_OFF), 0, 0, 0), NOT_SUPPORTED);
 	CHECK_EQ(call(FN64(SYSTEM_RESET), 0, 0, 0), NOT_SUPPORTED);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
 }
 
 static void cpu_suspend_standby(void)
@@ -339,7 +476,22 @@ static void cpu_suspend_standby(void)
 	CHECK(waited == V(0));
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(V(0)->state, VCPU_RUNNING); /* woke up */
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
+	/* Alone on its pCPU: a WFI right there, not the scheduler. */
+	CHECK_EQ(fake_wfi_calls, 1);
+	CHECK_EQ(fake_wfi_in_wfi, 1u << 0);
+	CHECK(!V(0)->in_wfi);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, NULL), 0);
+
+	/* Sharing its pCPU with vCPU 1: it blocks, the pCPU goes to others. */
+	setup();
+	sched_place(V(1), &pcpus[0]);
+	CHECK_EQ(call(FN32(CPU_SUSPEND), 0, 0, 0), SUCCESS);
+	CHECK_EQ(waits, 1);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 1);
+	CHECK_EQ(fake_call_count, 1);
+	CHECK_EQ(fake_wfi_calls, 0);
+	CHECK(!V(0)->in_wfi);
 }
 
 static void cpu_suspend_powerdown(void)
@@ -362,6 +514,23 @@ static void cpu_suspend_powerdown(void)
 	CHECK_EQ(trap_pstate(), SPSR_MODE_EL1H | SPSR_DAIF);
 	CHECK_EQ(f->x[19], 0); /* the other registers are reset */
 	CHECK_EQ(fake_sysreg_get("sctlr_el1"), SCTLR_EL1_RES1); /* MMU off */
+	/* It was loaded: the live registers are its own, the saved context not. */
+	CHECK_EQ(fake_calls_of(FAKE_CONTEXT_RESET, NULL), 0);
+	CHECK_EQ(fake_wfi_calls, 1);
+
+	/* Sharing its pCPU, it blocks instead, and comes back loaded: the same. */
+	setup();
+	sched_place(V(2), &pcpus[0]);
+	f = V(0)->regs;
+	f->x[19] = 0x1919;
+	fake_sysreg_set("sctlr_el1", 0x30d0199d);
+	CHECK_EQ(call(FN64(CPU_SUSPEND), BIT(16), 0x40090000, 0xc0ffee), 0xc0ffee);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 1);
+	CHECK_EQ(fake_wfi_calls, 0);
+	CHECK_EQ(trap_pc(), 0x40090000);
+	CHECK_EQ(f->x[19], 0);
+	CHECK_EQ(fake_sysreg_get("sctlr_el1"), SCTLR_EL1_RES1);
+	CHECK_EQ(fake_calls_of(FAKE_CONTEXT_RESET, NULL), 0);
 
 	/* SMC32: context id in W3. */
 	setup();
@@ -427,7 +596,8 @@ static void unknown_function(void)
 		CHECK_EQ(ev.outcome, OUT_NOT_SUPPORTED);
 	}
 	CHECK_EQ(V(1)->state, VCPU_OFF);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
+	CHECK_EQ(fake_call_count, 0);
 }
 
 static void is_call_boundaries(void)
@@ -482,15 +652,15 @@ static void hypercall_trap_switch(void)
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_WFI, 1), 0);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK(trap_config.enabled & (1u << TRAP_WFI));
-	for (unsigned i = 0; i < pcpu_count; i++)
-		CHECK(pcpus[i].exit_work & EXIT_WORK_TRAPS);
-	CHECK_EQ(pcpus[4].exit_work, 0); /* only the CPUs that exist */
+	for (unsigned i = 0; i < vcpu_count; i++)
+		CHECK(V(i)->exit_work & EXIT_WORK_TRAPS);
+	CHECK_EQ(V(4)->exit_work, 0); /* only the vCPUs that exist */
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_PMU, 1), 0);
 	CHECK_EQ(trap_config.enabled, (1u << TRAP_WFI) | (1u << TRAP_PMU));
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_WFI, 0), 0);
 	CHECK_EQ(trap_config.enabled, 1u << TRAP_PMU);
-	for (unsigned i = 0; i < pcpu_count; i++)
-		pcpus[i].exit_work = 0;
+	for (unsigned i = 0; i < vcpu_count; i++)
+		V(i)->exit_work = 0;
 	/* Refused: no such class, a class that is always trapped, a bad switch value. */
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_CLASS_COUNT, 1), TV_HC_INVALID);
 	CHECK_EQ(hcall(TV_HC_TRAP, ~0ull, 1), TV_HC_INVALID);
@@ -498,8 +668,8 @@ static void hypercall_trap_switch(void)
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_MMIO, 1), TV_HC_INVALID);
 	CHECK_EQ(hcall(TV_HC_TRAP, TRAP_WFE, 2), TV_HC_INVALID);
 	CHECK_EQ(trap_config.enabled, 1u << TRAP_PMU);
-	for (unsigned i = 0; i < pcpu_count; i++) /* nothing for any pCPU to re-apply */
-		CHECK_EQ(pcpus[i].exit_work, 0);
+	for (unsigned i = 0; i < vcpu_count; i++) /* nothing for any vCPU to re-apply */
+		CHECK_EQ(V(i)->exit_work, 0);
 }
 
 static void hypercall_stat_count(void)
@@ -509,7 +679,7 @@ static void hypercall_stat_count(void)
 	vcpu_stats(V(1))[TRAP_HVC].count = 4;
 	vcpu_stats(V(3))[TRAP_HVC].count = 10;
 	vcpu_stats(V(2))[TRAP_WFI].count = 100;
-	pcpus[4].stats[TRAP_HVC].count = 1000; /* beyond pcpu_count: no vCPU's */
+	V(4)->stats[TRAP_HVC].count = 1000; /* beyond vcpu_count: no vCPU's */
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, 1), 4);
 	CHECK_EQ(ev.outcome, OUT_EMULATED);
 	CHECK_EQ(hcall(TV_HC_STAT_COUNT, TRAP_HVC, TV_ALL_VCPUS), 17);
@@ -551,6 +721,7 @@ int main(void)
 	RUN(version);
 	RUN(features);
 	RUN(cpu_on_success);
+	RUN(cpu_on_each_state);
 	RUN(cpu_on_already_on_or_pending);
 	RUN(cpu_on_invalid_parameters);
 	RUN(cpu_on_invalid_address);

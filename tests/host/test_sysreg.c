@@ -2,6 +2,7 @@
 #include "check.h"
 #include "hv_fakes.h"
 #include "sysreg.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
 #define ENC SYSREG_ENC
@@ -16,7 +17,8 @@
 #define E_OSLAR_EL1 ENC(2, 0, 1, 0, 4)
 #define E_MDRAR_EL1 ENC(2, 0, 1, 0, 0)
 
-static struct trap_frame frame;
+/* The trapped vCPU's own frame, where its x0-x30 are (v->regs == &v->frame). */
+#define frame (vcpus[0].frame)
 static struct vcpu *vcpu;
 
 static void setup(void)
@@ -24,8 +26,7 @@ static void setup(void)
 	fake_reset();
 	pcpu_count = vcpu_count = 1;
 	vcpu = vcpu_by_id(0);
-	vcpu_pin(vcpu, &pcpus[0]);
-	vcpu->regs = &frame;
+	sched_place(vcpu, &pcpus[0]);
 	memset(&frame, 0, sizeof(frame));
 	for (unsigned i = 0; i < 31; i++)
 		frame.x[i] = 0x1111111111111111ull * (i % 15 + 1);

@@ -3,10 +3,13 @@
  * HCR_EL2, MDCR_EL2 and CPTR_EL2, checked bit by bit against the Arm ARM's
  * numbering written out here, not against the table under test. Some of these
  * traps cannot be seen from a guest under QEMU 7.2 (its WFE never traps,
- * whatever HCR_EL2.TWE says), so this is where they are checked.
+ * whatever HCR_EL2.TWE says), so this is where they are checked. So are the
+ * traps trap_apply() adds of its own: for vCPUs that share pCPUs, and for a
+ * vCPU GDB steps.
  */
 #include "check.h"
 #include "hv_fakes.h"
+#include "sched.h"
 
 /* HCR_EL2 (D19.2.48) */
 #define VM BIT(0)
@@ -40,9 +43,11 @@
 #define TDOSA BIT(10)
 #define TDRA BIT(11)
 #define HPMN 6 /* what the platform leaves the guest: its counters */
-/* CPTR_EL2, E2H = 0 (D19.2.31): RES1 bits [7:0], 9, 13; TFP [10] */
+/* CPTR_EL2, E2H = 0 (D19.2.31): RES1 bits [7:0], 9, 13; TZ [8], TFP [10], TSM [12] */
 #define CPTR_ALWAYS (0xffULL | BIT(9) | BIT(13))
+#define TZ BIT(8)
 #define TFP BIT(10)
+#define TSM BIT(12)
 
 static const struct {
 	unsigned cls;
@@ -60,24 +65,47 @@ static const struct {
 	{ TRAP_FP, "fp", 0, 0, TFP },
 };
 
-static void setup(void)
+static struct vcpu *V(unsigned i)
+{
+	return &vcpus[i];
+}
+
+/* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot: n > 2 shares them. */
+static void setup_vcpus(unsigned n)
 {
 	fake_reset();
 	pcpu_count = 2;
+	vcpu_count = n;
 	for (unsigned i = 0; i < 2; i++) {
 		pcpus[i].id = i;
 		pcpus[i].mdcr_base = HPMN;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		V(i)->id = i;
+		sched_place(V(i), &pcpus[i % 2]);
+	}
 	trap_config.enabled = 0;
+}
+
+static void setup(void)
+{
+	setup_vcpus(2);
+}
+
+/* trap_apply() for v, on its pCPU, with the classes on. */
+static void apply_to(struct vcpu *v, u32 classes, u64 *hcr, u64 *mdcr, u64 *cptr)
+{
+	host_this_pcpu = vcpu_pcpu(v);
+	trap_config.enabled = classes;
+	trap_apply(v);
+	*hcr = fake_sysreg_get("hcr_el2");
+	*mdcr = fake_sysreg_get("mdcr_el2");
+	*cptr = fake_sysreg_get("cptr_el2");
 }
 
 static void apply(u32 classes, u64 *hcr, u64 *mdcr, u64 *cptr)
 {
-	trap_config.enabled = classes;
-	trap_apply(&pcpus[0]);
-	*hcr = fake_sysreg_get("hcr_el2");
-	*mdcr = fake_sysreg_get("mdcr_el2");
-	*cptr = fake_sysreg_get("cptr_el2");
+	apply_to(V(0), classes, hcr, mdcr, cptr);
 }
 
 static void no_class_on(void)
@@ -137,21 +165,138 @@ static void always_on_classes(void)
 		CHECK(!trap_class_always_on(expected[i].cls));
 	trap_class_set(TRAP_HVC, false);
 	CHECK_EQ(trap_config.enabled, 0);
-	CHECK_EQ(pcpus[0].exit_work, 0);
+	CHECK_EQ(V(0)->exit_work, 0);
+	CHECK_EQ(V(1)->exit_work, 0);
 }
 
-/* A switch reaches every pCPU at its next exit. */
+/*
+ * A switch reaches every vCPU at its next exit: three vCPUs on two pCPUs, so
+ * one flag per pCPU would leave a vCPU out (the one not running when it is
+ * set, and the third entirely).
+ */
 static void switching_a_class(void)
 {
-	setup();
+	setup_vcpus(3);
 	trap_class_set(TRAP_WFE, true);
 	CHECK_EQ(trap_config.enabled, BIT(TRAP_WFE));
-	CHECK_EQ(pcpus[0].exit_work, EXIT_WORK_TRAPS);
-	CHECK_EQ(pcpus[1].exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(0)->exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(2)->exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(3)->exit_work, 0); /* only the vCPUs that exist */
 	trap_class_set(TRAP_VM, true);
 	CHECK_EQ(trap_config.enabled, BIT(TRAP_WFE) | BIT(TRAP_VM));
 	trap_class_set(TRAP_WFE, false);
 	CHECK_EQ(trap_config.enabled, BIT(TRAP_VM));
+	/* The flag joins what else a vCPU has to do at its exit. */
+	V(1)->exit_work = EXIT_WORK_VGIC;
+	trap_class_set(TRAP_PMU, true);
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_VGIC | EXIT_WORK_TRAPS);
+}
+
+/* Applying is the vCPU's own exit work done: its flag goes, its other work and
+ * the other vCPUs' flags stay. */
+static void apply_clears_only_its_own_flag(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup_vcpus(3);
+	V(0)->exit_work = EXIT_WORK_TRAPS | EXIT_WORK_VGIC;
+	V(1)->exit_work = EXIT_WORK_TRAPS;
+	V(2)->exit_work = EXIT_WORK_TRAPS; /* the other vCPU of pCPU 0 */
+	apply(0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(V(0)->exit_work, EXIT_WORK_VGIC);
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(2)->exit_work, EXIT_WORK_TRAPS);
+	/* Then the other vCPU of pCPU 0, switched in. */
+	apply_to(V(2), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(V(2)->exit_work, 0);
+	CHECK_EQ(V(1)->exit_work, EXIT_WORK_TRAPS);
+	CHECK_EQ(V(0)->exit_work, EXIT_WORK_VGIC);
+}
+
+/* MDCR_EL2's HPMN is the vCPU's pCPU's (counters are per pCPU), not pCPU 0's. */
+static void mdcr_base_is_its_pcpus(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup();
+	pcpus[1].mdcr_base = 3;
+	apply_to(V(1), BIT(TRAP_PMU), &hcr, &mdcr, &cptr);
+	CHECK_EQ(mdcr, 3 | TPM | TPMCR);
+	apply_to(V(0), BIT(TRAP_PMU), &hcr, &mdcr, &cptr);
+	CHECK_EQ(mdcr, HPMN | TPM | TPMCR);
+}
+
+/*
+ * vCPUs sharing pCPUs: the debug registers (TDA, TDOSA, TDRA), the ID
+ * registers that show SVE and SME (TID3), and SVE and SME themselves (TZ,
+ * TSM) trap, with no class on, and for every vCPU, the one alone on its pCPU
+ * too (sched_shared is the machine's).
+ */
+static void shared_pcpus_trap_what_is_not_switched(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup_vcpus(3); /* vCPUs 0 and 2 on pCPU 0, vCPU 1 alone on pCPU 1 */
+	CHECK(sched_shared);
+	for (unsigned i = 0; i < 3; i++) {
+		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
+		CHECK_EQ(hcr, HCR_ALWAYS | TID3);
+		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM);
+	}
+	/* On top of the classes; the fp class's TFP still its own. */
+	apply_to(V(0), BIT(TRAP_FP) | BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWE);
+	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+	CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | TFP);
+	/* Switching the id or debug class off does not lift them. */
+	apply_to(V(0), BIT(TRAP_ID) | BIT(TRAP_DEBUG), &hcr, &mdcr, &cptr);
+	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3);
+	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+}
+
+/* One vCPU per pCPU: none of that; the guest has its registers to itself. */
+static void alone_on_pcpus_traps_nothing_more(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup_vcpus(2);
+	CHECK(!sched_shared);
+	for (unsigned i = 0; i < 2; i++) {
+		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
+		CHECK_EQ(hcr & TID3, 0);
+		CHECK_EQ(mdcr & (TDA | TDOSA | TDRA), 0);
+		CHECK_EQ(cptr & (TZ | TSM), 0);
+		CHECK_EQ(hcr, HCR_ALWAYS);
+		CHECK_EQ(mdcr, HPMN);
+		CHECK_EQ(cptr, CPTR_ALWAYS);
+	}
+}
+
+/* A vCPU GDB steps traps WFI (a stepped WFI must not sleep), with the wfi class
+ * off; only that vCPU, and only while it steps. */
+static void stepping_traps_wfi(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup();
+	V(0)->dbg.stepping = true;
+	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | TWI);
+	CHECK_EQ(mdcr, HPMN);
+	CHECK_EQ(cptr, CPTR_ALWAYS);
+	apply_to(V(1), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS);
+	V(0)->dbg.stepping = false;
+	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS);
+	/* Stepping on a shared pCPU: both. */
+	setup_vcpus(3);
+	V(2)->dbg.stepping = true;
+	apply_to(V(2), BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI | TWE);
 }
 
 int main(void)
@@ -161,5 +306,10 @@ int main(void)
 	RUN(every_class_on);
 	RUN(always_on_classes);
 	RUN(switching_a_class);
+	RUN(apply_clears_only_its_own_flag);
+	RUN(mdcr_base_is_its_pcpus);
+	RUN(shared_pcpus_trap_what_is_not_switched);
+	RUN(alone_on_pcpus_traps_nothing_more);
+	RUN(stepping_traps_wfi);
 	return CHECK_DONE();
 }
