@@ -308,9 +308,15 @@ void sched_start(struct vcpu *v)
 	__atomic_store_n(&v->state, VCPU_ON_PENDING, __ATOMIC_RELEASE);
 }
 
+/* The wake-up that ends the n-th block finds an interrupt pending (0: none ever). */
+unsigned fake_sched_block_pending_after = 1;
+static unsigned sched_blocks;
+
 bool sched_block(struct vcpu *v)
 {
 	log_call(FAKE_SCHED_BLOCK, v, 0, 0);
+	if (fake_sched_block_returns && ++sched_blocks == fake_sched_block_pending_after)
+		fake_vgic_wfi_should_wake = true;
 	return fake_sched_block_returns;
 }
 
@@ -406,6 +412,8 @@ void fake_reset(void)
 	memset(fake_calls, 0, sizeof(fake_calls));
 	fake_call_count = 0;
 	fake_sched_block_returns = true;
+	fake_sched_block_pending_after = 1;
+	sched_blocks = 0;
 	fake_vgic_wfi_should_wake = false;
 	fake_vgic_wfi_should_wake_calls = 0;
 	fake_wfi_calls = fake_wfit_calls = fake_dsb_calls = 0;
@@ -419,4 +427,10 @@ void fake_reset(void)
 	memset(&guest, 0, sizeof(guest));
 	memset(&plat, 0, sizeof(plat));
 	host_this_pcpu = &pcpus[0];
+}
+
+/* fdt.c's, for the tests that do not link it (test_fdt does, and its own wins). */
+__attribute__((weak)) u64 plat_vcpu_mpidr(unsigned id)
+{
+	return id < plat.cpu_count ? plat.cpu_mpidr[id] : id;
 }

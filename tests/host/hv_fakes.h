@@ -82,6 +82,7 @@ const struct fake_call *fake_call_first(enum fake_call_kind kind, const struct v
  * (RUNNING again). sched_start() does what the real one leaves to be seen:
  * the vCPU ON_PENDING, on its run queue. */
 extern bool fake_sched_block_returns;
+extern unsigned fake_sched_block_pending_after;
 /* vgic_wfi_should_wake()'s answer, and how often it was asked. */
 extern bool fake_vgic_wfi_should_wake;
 extern unsigned fake_vgic_wfi_should_wake_calls;

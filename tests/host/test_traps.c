@@ -241,19 +241,19 @@ static void shared_pcpus_trap_what_is_not_switched(void)
 	CHECK(sched_shared);
 	for (unsigned i = 0; i < 3; i++) {
 		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
-		CHECK_EQ(hcr, HCR_ALWAYS | TID3);
+		CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
 		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
 		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM);
 	}
 	/* On top of the classes; the fp class's TFP still its own. */
 	apply_to(V(0), BIT(TRAP_FP) | BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
-	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWE);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI | TWE);
 	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
 	CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | TFP);
 	/* Switching the id or debug class off does not lift them. */
 	apply_to(V(0), BIT(TRAP_ID) | BIT(TRAP_DEBUG), &hcr, &mdcr, &cptr);
 	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
-	CHECK_EQ(hcr, HCR_ALWAYS | TID3);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
 	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
 }
 

@@ -70,6 +70,25 @@ static void wfi_alone_sleeps_in_place(void)
 	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, NULL), 0);
 }
 
+/*
+ * Woken with nothing pending for it (the pCPU's wake-up was another vCPU's,
+ * or a timer the vGIC has not seen yet), a shared vCPU blocks again: its WFI
+ * ends only with an interrupt; and a vCPU GDB steps never blocks again.
+ */
+static void wfi_shared_blocks_until_pending(void)
+{
+	setup_vcpus(3);
+	fake_sched_block_pending_after = 3;
+	vcpu_wait_for_interrupt(V(0));
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 3);
+	CHECK_EQ(fake_wfi_calls, 0);
+	setup_vcpus(3);
+	fake_sched_block_pending_after = 0; /* nothing ever pending */
+	V(0)->dbg.stepping = true;
+	vcpu_wait_for_interrupt(V(0));
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 1);
+}
+
 /* Sharing its pCPU, a vCPU blocks in the scheduler, which runs the others; it
  * never sleeps the pCPU itself, nor says it does. */
 static void wfi_shared_blocks(void)
@@ -272,6 +291,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN(wfi_alone_sleeps_in_place);
 	RUN(wfi_shared_blocks);
+	RUN(wfi_shared_blocks_until_pending);
 	RUN(wfi_with_interrupt_pending_returns);
 	RUN(wfit_waits_alone_only);
 	RUN(power_on_hands_over_then_starts);
