@@ -147,11 +147,14 @@ static void describe(const struct catchpoint *c, const struct trap_event *ev, u6
 		snprintf(buf, size, "called %s #%u with x0 = %#lx at %#lx", ev->cls == TRAP_HVC ? "HVC" : "SMC",
 			 ESR_HVC_IMM(ev->esr), ev->addr, pc);
 		break;
-	case TRAP_SCHED:
-		snprintf(buf, size, "was switched in on pCPU %u (%s, after %s%.0lu) at %#lx", ev->pcpu,
-			 ev->value < SCHED_REASONS ? sched_reason_names[ev->value] : "?",
-			 ev->addr == SCHED_NO_VCPU ? "idle" : "vCPU ", ev->addr == SCHED_NO_VCPU ? 0 : ev->addr, pc);
+	case TRAP_SCHED: {
+		char out[16] = "the idle loop";
+		if (ev->addr != SCHED_NO_VCPU)
+			snprintf(out, sizeof(out), "vCPU %lu", ev->addr);
+		snprintf(buf, size, "was switched in on pCPU %u after %s (%s) at %#lx", ev->pcpu, out,
+			 ev->value < SCHED_REASONS ? sched_reason_names[ev->value] : "?", pc);
 		break;
+	}
 	case TRAP_IRQ:
 		snprintf(buf, size, "was given interrupt %lu (priority %#lx, %s) at %#lx", ev->addr, ev->value,
 			 ev->outcome == OUT_FORWARDED ? "a physical one's, HW-linked" : "virtual", pc);
