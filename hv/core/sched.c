@@ -180,15 +180,12 @@ void sched_timer_fired(struct pcpu *cpu)
 /* A sched event in this pCPU's ring: `in` came in (NULL: the idle loop), `out` left. */
 static struct trap_event *record(struct pcpu *cpu, struct vcpu *out, struct vcpu *in, unsigned reason, u64 t)
 {
-	static struct trap_event none; /* a pCPU alone with its vCPU records nothing */
 	struct event_ring *ring = pcpu_ring(cpu);
 	u64 seq = ring->head;
 	struct trap_event *ev = event_ring_slot(ring, seq);
 
-	if (cpu->placed < 2) {
-		none.meta = META_CPU(cpu->id, in ? in->id : SCHED_NO_VCPU) | META_KIND(TRAP_SCHED, OP_SWITCH, OUT_EMULATED);
-		return &none;
-	}
+	if (cpu->placed < 2)
+		return NULL; /* a pCPU alone with its vCPU switches nothing worth a record */
 	ev->seq = seq;
 	ev->time = t;
 	ev->elr = in ? in->ctx.pc : 0;
@@ -245,9 +242,18 @@ static void switch_to(struct pcpu *cpu, struct vcpu *prev, struct vcpu *next, un
 	 * first entry, which the save must not overwrite. */
 	sched_switch_stack(!prev ? &cpu->idle_ctx : reason == SCHED_OFF ? &discarded : &prev->sched_ctx,
 			   next ? &next->sched_ctx : &cpu->idle_ctx);
-	/* Back in prev's context, switched in by someone: the catchpoint on it. */
-	if (prev && catch_is_catching(TRAP_SCHED))
-		catch_check(prev->regs, cpu->switch_event, 0);
+}
+
+/*
+ * v was just switched in (back in its own context): `hv catch sched` on it.
+ * Not after a debugger stop, whose resume would only stop it again.
+ */
+static void switched_in(struct vcpu *v)
+{
+	struct trap_event *ev = vcpu_pcpu(v)->switch_event;
+
+	if (ev && catch_is_catching(TRAP_SCHED))
+		catch_check(v->regs, ev, 0);
 }
 
 /* Whether the running vCPU must keep its pCPU: a step, GDB's or a stage-2 watch's. */
@@ -272,6 +278,7 @@ bool sched_block(struct vcpu *v)
 	next = runq_pop(cpu);
 	spin_unlock(&cpu->sched_lock);
 	switch_to(cpu, v, next, SCHED_WFI);
+	switched_in(v);
 	return true;
 }
 
@@ -326,8 +333,10 @@ void sched_yield(struct vcpu *v)
 	}
 	spin_unlock(&cpu->sched_lock);
 	cpu->resched = false;
-	if (next)
+	if (next) {
 		switch_to(cpu, v, next, slice ? SCHED_SLICE : SCHED_WAKE);
+		switched_in(v);
+	}
 }
 
 void sched_exit(struct vcpu *v)
@@ -365,10 +374,8 @@ void sched_park(struct vcpu *v)
 void __attribute__((noreturn)) sched_first_entry(struct trap_frame *f)
 {
 	struct vcpu *v = vcpu_of_frame(f);
-	struct pcpu *cpu = vcpu_pcpu(v);
 
-	if (catch_is_catching(TRAP_SCHED))
-		catch_check(f, cpu->switch_event, 0);
+	switched_in(v);
 	trap_finish_exit(f);
 	guest_enter(f);
 }
