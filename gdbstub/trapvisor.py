@@ -14,7 +14,7 @@ trap, one line tells which trap it was.
 """
 import gdb
 
-CLASSES = ["wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache", "debug", "pmu", "fp", "mmio", "irq"]
+CLASSES = ["wfi", "wfe", "hvc", "smc", "sysreg", "id", "vm", "cache", "debug", "pmu", "fp", "mmio", "irq", "sched"]
 SYSREG_CLASSES = ("sysreg", "id", "vm", "cache", "debug", "pmu")
 CATCH_VERBS = ["list", "delete", "enable", "disable"]
 EC_NAMES = {0x00: "unknown", 0x01: "WFI/WFE", 0x07: "FP/SIMD", 0x16: "HVC", 0x17: "SMC",
@@ -75,6 +75,7 @@ class HvCatch(gdb.Command):
   hv catch mmio 0x09000000 w           a write to that address (its page is trapped while caught)
   hv catch hvc fn=0x84000000           a PSCI_VERSION call
   hv catch irq 27 vcpu=1               the virtual timer's interrupt given to vCPU 1
+  hv catch sched vcpu=2                vCPU 2 switched in on its pCPU (vCPUs sharing pCPUs)
   hv catch list | delete N | delete all | enable N | disable N
 Filters: vcpu= pc= reg= dir= addr= intid= imm= fn= value= skip= (docs/monitor.md)."""
 

@@ -7,7 +7,7 @@
 #define TRAPVISOR_HYPERCALL_H
 
 #define TV_HC_BASE 0xc6000000ull
-#define TV_HC_TRACE (TV_HC_BASE + 0)	  /* x1: events per pCPU to print */
+#define TV_HC_TRACE (TV_HC_BASE + 0)	  /* x1: events per ring (vCPU, pCPU scheduler) to print */
 #define TV_HC_STATS (TV_HC_BASE + 1)	  /* print statistics on the console */
 #define TV_HC_TRAP (TV_HC_BASE + 2)	  /* x1: enum trap_class, x2: 1 on, 0 off */
 #define TV_HC_STAT_COUNT (TV_HC_BASE + 3) /* x1: class, x2: vCPU or TV_ALL_VCPUS -> count */
