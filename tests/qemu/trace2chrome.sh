@@ -81,6 +81,7 @@ for f in "$top/build/trapvisor.elf" "$top/build/guests/gdbtarget.bin"; do
 done
 console=$log_dir/trace2chrome.console
 port=$(free_port)
+: >"$console" # before the background job opens it, for the wait below
 timeout --kill-after=5 120 "$top/scripts/run-qemu" --quiet --smp 4 --pcpus 2 --gdb-port "$port" \
 	--guest "$top/build/guests/gdbtarget.bin" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
