@@ -41,6 +41,7 @@
 #define ENC_OSLAR_EL1 SYSREG_ENC(2, 0, 1, 0, 4)
 #define ENC_OSLSR_EL1 SYSREG_ENC(2, 0, 1, 1, 4)
 #define ENC_OSDLR_EL1 SYSREG_ENC(2, 0, 1, 3, 4)
+#define ENC_CNTVCT_EL0 SYSREG_ENC(3, 3, 14, 0, 2)
 
 /* CNTHP, the EL2 physical timer (D11.2.4) */
 #define CNTHP_CTL_EL2 S3_4_C14_C2_1
@@ -916,6 +917,12 @@ static bool target_reg_read(void *ctx, unsigned vcpu, unsigned regno, uint8_t *b
 		return false;
 	memset(buf, 0, size);
 	memcpy(buf, p, width < size ? width : size);
+	/* The guest's time stood still when the last pCPU parked: the same on
+	 * every vCPU, whichever pCPU parked first. */
+	if (sys >= 0 && sysreg_table[dbg.sysreg_index[sys]].enc == ENC_CNTVCT_EL0) {
+		u64 now = dbg.stopped_at - guest.cntvoff;
+		memcpy(buf, &now, sizeof(now) < size ? sizeof(now) : size);
+	}
 	return true;
 }
 

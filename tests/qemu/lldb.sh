@@ -175,7 +175,7 @@ grep -qE 'stop reason = watchpoint 1$' <<<"$w" && [ -n "$old" ] && [ -n "$new" ]
 	grep -qE 'frame #0: 0x[0-9a-f]+ gdbtarget.elf`gdbt_tick' <<<"$w"
 verdict $? "watchpoint set variable gdbt_watched: stops in gdbt_tick after the write, new value = old + 1" "" "$w"
 mo=$(part mon)
-grep -q '^trapvisor 0.1: 2 pCPUs' <<<"$mo" && grep -q 'vCPU 1 on pCPU 1: MPIDR 0x80000001, stopped' <<<"$mo" &&
+grep -q '^trapvisor 0.1: 2 vCPUs on 2 pCPUs' <<<"$mo" && grep -q 'vCPU 1 on pCPU 1: MPIDR 0x80000001, stopped' <<<"$mo" &&
 	grep -q '^response: OK$' <<<"$mo"
 verdict $? "process plugin packet monitor hv status: the hypervisor's answer" "" "$mo"
 ca=$(part catch)

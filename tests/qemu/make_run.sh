@@ -30,7 +30,7 @@ make_run "$out" '^demo: vCPU 1 heartbeat 2$' GDB_PORT="$port"
 c=$(cat "$out.txt")
 grep -q "^trapvisor: GDB debug line on 127.0.0.1:$port; attach with: make gdb GDB_PORT=$port" <<<"$c"
 verdict $? "make run says where GDB attaches" "no such line" "$(head -n 3 <<<"$c")"
-grep -q '^trapvisor: 2 CPUs, guest RAM 0x42000000-0x80000000, ' <<<"$c" &&
+grep -q '^trapvisor: 2 vCPUs on 2 CPUs, guest RAM 0x42000000-0x80000000, ' <<<"$c" &&
 	grep -q '^trapvisor: debug line: virtio console at PCI ' <<<"$c"
 verdict $? "the hypervisor booted on 2 CPUs with 1G, the debug line a virtio console" "" "$(grep '^trapvisor' <<<"$c")"
 for v in 0 1; do
@@ -49,7 +49,7 @@ make_run "$out" '^gdbtarget: ready, ' SMP=4 MEM=2G GUEST="$top/build/guests/gdbt
 	CMDLINE="hello from make run" DEBUG_LINE=16550 GDB_PORT="$port"
 c=$(cat "$out.txt")
 grep -q "^trapvisor: GDB debug line on 127.0.0.1:$port; " <<<"$c" &&
-	grep -q '^trapvisor: 4 CPUs, guest RAM 0x42000000-0xc0000000, ' <<<"$c" &&
+	grep -q '^trapvisor: 4 vCPUs on 4 CPUs, guest RAM 0x42000000-0xc0000000, ' <<<"$c" &&
 	grep -q '^trapvisor: debug line: 16550 UART at PCI ' <<<"$c"
 verdict $? "make run SMP=4 MEM=2G DEBUG_LINE=16550 GDB_PORT=$port: 4 CPUs, 2 GiB, a 16550 on that port" "" \
 	"$(grep '^trapvisor' <<<"$c")"

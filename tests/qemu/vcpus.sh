@@ -62,7 +62,7 @@ console() { cat "$log_dir/guest-$1.out.txt"; }
 # As many vCPUs as pCPUs, the way run-qemu boots by default: unchanged.
 pcpus=2 run_guest smp 2 "" 60 vcpus-2on2
 c=$(console vcpus-2on2)
-grep -q '^trapvisor: 2 CPUs, ' <<<"$c" && has_line "smp: 2 vCPUs: 0x0 0x1" "$c" && ! grep -q 'vcpus' <<<"$c"
+grep -q '^trapvisor: 2 vCPUs on 2 CPUs, ' <<<"$c" && has_line "smp: 2 vCPUs: 0x0 0x1" "$c" && ! grep -q 'vcpus' <<<"$c"
 verdict $? "--smp 2 --pcpus 2: the smp guest finds and starts 2 vCPUs, nothing said of trapvisor.vcpus" "" \
 	"$(grep -E '^(trapvisor|smp):' <<<"$c")"
 # The same count said explicitly is taken without a word.
@@ -84,6 +84,11 @@ verdict $? "trapvisor.vcpus=9 and =0 are refused, each with its reason, and the 
 pcpus=4 run_guest smp 4 "" 60 vcpus-4on4
 has_line "smp: 4 vCPUs: 0x0 0x1 0x2 0x3" "$(console vcpus-4on4)"
 verdict $? "--smp 4 --pcpus 4: the smp guest finds and starts 4 vCPUs" "" "$(grep '^smp:' <<<"$(console vcpus-4on4)")"
-skip "--smp 4 --pcpus 2: the smp guest on 4 vCPUs sharing 2 pCPUs" \
-	"needs the vCPU scheduler of issue #11 (each vCPU is still pinned to a pCPU of its own)"
+# Four on two, and four on one: the same run, the vCPUs sharing pCPUs.
+for p in 2 1; do
+	pcpus=$p run_guest smp 4 "" 90 "vcpus-4on$p"
+	c=$(console "vcpus-4on$p")
+	grep -q "^trapvisor: 4 vCPUs on $p CPUs, " <<<"$c" && has_line "smp: 4 vCPUs: 0x0 0x1 0x2 0x3" "$c"
+	verdict $? "--smp 4 --pcpus $p: the smp guest finds and starts 4 vCPUs on $p pCPUs" "" "$(grep -E '^(trapvisor|smp):' <<<"$c")"
+done
 [ $failures = 0 ]
