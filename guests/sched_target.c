@@ -1,0 +1,205 @@
+/*
+ * sched_target: the guest tests/qemu/gdb_sched.sh debugs, with more vCPUs than
+ * pCPUs (scripts/run-qemu --smp 4 --pcpus 2). Every vCPU holds values that are
+ * its own, so that a debugger reading another vCPU's saved context, or walking
+ * another vCPU's page tables, shows the wrong value:
+ *
+ *   x19               SCHED_X19(n) on vCPU n, all the time: x19 is a global
+ *                     register variable, which nothing in this file uses for
+ *                     anything else (and code elsewhere saves and restores);
+ *                     a change is kept in sched_x19_seen[n] and printed
+ *   TPIDR_EL0         SCHED_TPIDR(n), set at boot; a change is kept in
+ *                     sched_tpidr_seen[n] and printed
+ *   TPIDR_EL1         n (guests/lib/head.S), and sp in guest_stacks[n * 16 KiB, +16 KiB)
+ *   SCHED_PRIVATE_VA  the same virtual address on every vCPU, each its own page
+ *                     (stage 1 tables of its own): word 0 holds SCHED_PRIVATE(n),
+ *                     written through that address; a change of word 1 is printed
+ *   sched_rounds[n]   the rounds of its loop below
+ *
+ * vCPU 0 spins and never waits, with no trap at all: each round it calls
+ * sched_vcpu0_round() and, every SCHED_HEARTBEAT_MS of guest time, prints every
+ * vCPU's rounds ("sched_target: heartbeat H: rounds R0 R1 ..."). The other vCPUs
+ * wait a timer tick in a WFI each round (sched_wfi, then sched_woken), and the
+ * last of them also calls sched_last_round(): a function no other vCPU runs.
+ */
+#include "guest.h"
+
+#define PSCI_CPU_ON 0xc4000003ul
+#define SCHED_MAX_VCPUS 8
+#define SCHED_TICK_MS 5
+#define SCHED_HEARTBEAT_MS 250
+#define SCHED_X19(n) (0x5c4ed19000000000ul + (n))
+#define SCHED_TPIDR(n) (0x5c4ed0e100000000ul + (n))
+#define SCHED_PRIVATE(n) (0x5c4edfa9e0000000ul + (n))
+/* Level-1 entry 64 of a 39-bit TTBR0 space: nothing else is mapped there. */
+#define SCHED_PRIVATE_VA 0x1000000000ul
+
+/* Stage 1, the same layout as guests/lib/mmu.c: MAIR attribute 0 Device-nGnRE,
+ * 1 Normal write-back (D19.2.97); TCR T0SZ 25, walks cacheable and inner
+ * shareable, TG0 4 KiB, EPD1, IPS 40 bits; descriptors from D8.3. */
+#define MAIR_VALUE 0xff04ul
+#define TCR_VALUE (25ul | 1ul << 8 | 1ul << 10 | 3ul << 12 | BIT(23) | 2ul << 32)
+#define DESC_BLOCK 0x1ul
+#define DESC_TABLE 0x3ul
+#define DESC_PAGE 0x3ul
+#define DESC_DEVICE (0ul << 2)
+#define DESC_NORMAL (1ul << 2)
+#define DESC_SH_INNER (3ul << 8)
+#define DESC_AF BIT(10)
+#define DESC_XN (BIT(53) | BIT(54))
+#define SCTLR_M BIT(0)
+#define SCTLR_C BIT(2)
+#define SCTLR_I BIT(12)
+
+register u64 sched_x19 asm("x19");
+
+struct sched_tables {
+	u64 l1[512], l2[512], l3[512];
+};
+
+struct sched_private {
+	volatile u64 tag, word, pad[510];
+};
+
+static struct sched_tables tables[SCHED_MAX_VCPUS] __attribute__((aligned(4096)));
+struct sched_private sched_private[SCHED_MAX_VCPUS] __attribute__((aligned(4096)));
+volatile u64 sched_rounds[SCHED_MAX_VCPUS];
+volatile u64 sched_x19_seen[SCHED_MAX_VCPUS], sched_tpidr_seen[SCHED_MAX_VCPUS];
+volatile u64 sched_word_seen[SCHED_MAX_VCPUS], sched_last_calls;
+volatile unsigned sched_vcpus, sched_up;
+
+/* This vCPU's stage 1: the first 4 GiB identity-mapped, SCHED_PRIVATE_VA its own page. */
+static void sched_mmu_enable(unsigned me)
+{
+	struct sched_tables *t = &tables[me];
+
+	t->l1[0] = 0 | DESC_BLOCK | DESC_DEVICE | DESC_AF | DESC_XN;
+	for (u64 i = 1; i < 4; i++)
+		t->l1[i] = i * SZ_1G | DESC_BLOCK | DESC_NORMAL | DESC_AF | DESC_SH_INNER;
+	t->l1[SCHED_PRIVATE_VA / SZ_1G] = (u64)t->l2 | DESC_TABLE;
+	t->l2[0] = (u64)t->l3 | DESC_TABLE;
+	t->l3[0] = (u64)&sched_private[me] | DESC_PAGE | DESC_NORMAL | DESC_AF | DESC_SH_INNER | DESC_XN;
+	asm volatile("dsb ish" ::: "memory");
+	write_sysreg(mair_el1, MAIR_VALUE);
+	write_sysreg(tcr_el1, TCR_VALUE);
+	write_sysreg(ttbr0_el1, (u64)t->l1);
+	isb();
+	asm volatile("tlbi vmalle1; dsb nsh; isb" ::: "memory");
+	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I);
+	isb();
+}
+
+static struct sched_private *sched_mine(void)
+{
+	return (struct sched_private *)SCHED_PRIVATE_VA;
+}
+
+/* What a debugger changed in this vCPU's registers or private page, printed once. */
+static void sched_check(unsigned me)
+{
+	u64 tpidr = read_sysreg(tpidr_el0), word = sched_mine()->word;
+
+	if (sched_x19 != sched_x19_seen[me]) {
+		sched_x19_seen[me] = sched_x19;
+		gprintf("sched_target: vCPU %u x19 changed to %#lx\n", me, sched_x19);
+	}
+	if (tpidr != sched_tpidr_seen[me]) {
+		sched_tpidr_seen[me] = tpidr;
+		gprintf("sched_target: vCPU %u TPIDR_EL0 changed to %#lx\n", me, tpidr);
+	}
+	if (word != sched_word_seen[me]) {
+		sched_word_seen[me] = word;
+		gprintf("sched_target: vCPU %u private word changed to %#lx\n", me, word);
+	}
+}
+
+/* One timer tick asleep, woken by the virtual timer (PSTATE.I stays set). The two
+ * instructions after the WFI are no branch, for a debugger's stepi. */
+static void __attribute__((noipa)) sched_wait_tick(void)
+{
+	timer_arm_ticks(read_sysreg(cntfrq_el0) / (1000 / SCHED_TICK_MS));
+	asm volatile(".global sched_wfi\n"
+		     "sched_wfi: wfi\n"
+		     ".global sched_woken\n"
+		     "sched_woken: nop\n"
+		     "nop" ::: "memory");
+	timer_disarm();
+}
+
+/* Called by vCPU 0 every round, and by no other vCPU. */
+void __attribute__((noipa)) sched_vcpu0_round(u64 round)
+{
+	sched_rounds[0] = round;
+}
+
+/* Called every round by the last vCPU, and by no other. */
+void __attribute__((noipa)) sched_last_round(u64 round)
+{
+	sched_last_calls++;
+}
+
+static void sched_vcpu_up(unsigned me)
+{
+	sched_mmu_enable(me);
+	gic_init_cpu();
+	sched_x19 = SCHED_X19(me);
+	sched_x19_seen[me] = sched_x19;
+	write_sysreg(tpidr_el0, SCHED_TPIDR(me));
+	sched_tpidr_seen[me] = SCHED_TPIDR(me);
+	sched_mine()->tag = SCHED_PRIVATE(me);
+	sched_word_seen[me] = sched_mine()->word;
+	gprintf("sched_target: vCPU %u up (MPIDR %#lx), private tag %#lx\n", me, read_sysreg(mpidr_el1),
+		sched_mine()->tag);
+	__atomic_add_fetch(&sched_up, 1, __ATOMIC_RELEASE);
+}
+
+static void __attribute__((noreturn)) sched_spin(void)
+{
+	u64 step = read_sysreg(cntfrq_el0) / 1000 * SCHED_HEARTBEAT_MS;
+	u64 next = read_sysreg(cntvct_el0) + step;
+	char line[160];
+
+	for (u64 round = 1, beat = 1;; round++) {
+		sched_vcpu0_round(round);
+		sched_check(0);
+		if (read_sysreg(cntvct_el0) < next)
+			continue;
+		next += step;
+		/* One line, one gprintf: another vCPU's line never lands inside it. */
+		int n = snprintf(line, sizeof(line), "sched_target: heartbeat %lu: rounds", beat++);
+		for (unsigned i = 0; i < sched_vcpus && n < (int)sizeof(line); i++)
+			n += snprintf(line + n, sizeof(line) - n, " %lu", sched_rounds[i]);
+		gprintf("%s\n", line);
+	}
+}
+
+void secondary_main(unsigned me)
+{
+	sched_vcpu_up(me);
+	while (!__atomic_load_n(&sched_vcpus, __ATOMIC_ACQUIRE))
+		;
+	for (u64 round = 1;; round++) {
+		sched_wait_tick();
+		sched_rounds[me] = round;
+		if (me == sched_vcpus - 1)
+			sched_last_round(round);
+		sched_check(me);
+	}
+}
+
+int main(u64 dtb)
+{
+	unsigned started = 0;
+
+	gprintf("sched_target: per-vCPU registers and memory for GDB\n");
+	sched_vcpu_up(0);
+	/* CPU_ON every MPIDR 1..7 that exists: the others answer INVALID_PARAMETERS. */
+	for (u64 i = 1; i < SCHED_MAX_VCPUS; i++)
+		if (hvc_call(PSCI_CPU_ON, i, (u64)secondary_entry, i) == 0)
+			started++;
+	while (__atomic_load_n(&sched_up, __ATOMIC_ACQUIRE) != started + 1)
+		;
+	__atomic_store_n(&sched_vcpus, started + 1, __ATOMIC_RELEASE);
+	gprintf("sched_target: ready, %u vCPUs\n", started + 1);
+	sched_spin();
+}
