@@ -227,6 +227,22 @@ void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 	inject_sync(f, esr, va, true);
 }
 
+#define CNT_CTL_ENABLE BIT(0)
+#define CNT_CTL_IMASK BIT(1)
+#define CNT_CTL_ISTATUS BIT(2)
+#define PPI_VTIMER 27
+#define PPI_PTIMER 30
+
+/* v loaded: one of its timers has fired into an interrupt it enabled (whose
+ * physical twin the CPU interface may not show yet). */
+static bool timer_fired(struct vcpu *v)
+{
+	u64 on = CNT_CTL_ENABLE | CNT_CTL_ISTATUS, mask = on | CNT_CTL_IMASK;
+
+	return ((sysreg_read(cntv_ctl_el0) & mask) == on && vgic_private_enabled(v, PPI_VTIMER)) ||
+	       ((sysreg_read(S3_3_C14_C2_1) & mask) == on && vgic_private_enabled(v, PPI_PTIMER));
+}
+
 /*
  * A trapped WFI. Not at all if a virtual interrupt would wake the guest's own
  * WFI already. With other vCPUs on its pCPU, the pCPU goes to them until an
@@ -245,7 +261,7 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
 		 * ends the WFI only if an interrupt is now pending here. A
 		 * refused block (its interrupts changed, a debugger stop) ends it,
 		 * and so does GDB stepping it (a stepped WFI completes). */
-		while (sched_block(v) && !v->dbg.stepping && !vgic_wfi_should_wake(v) &&
+		while (sched_block(v) && !v->dbg.stepping && !vgic_wfi_should_wake(v) && !timer_fired(v) &&
 		       !(sysreg_read(isr_el1) & ISR_I))
 			;
 		return;
