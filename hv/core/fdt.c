@@ -340,6 +340,11 @@ static int add_cpu_nodes(void *fdt, unsigned have)
 		if (!err)
 			err = set_cpu_reg(fdt, fdt_subnode_offset(fdt, fdt_path_offset(fdt, "/cpus"), tmp),
 					  guest_cpu_affinity(i));
+		/* QEMU names no enable-method for a machine of one CPU: with more
+		 * vCPUs than that, each is started through PSCI. */
+		if (!err)
+			err = fdt_setprop_string(fdt, fdt_subnode_offset(fdt, fdt_path_offset(fdt, "/cpus"), tmp),
+						 "enable-method", "psci");
 		if (err)
 			return err;
 	}

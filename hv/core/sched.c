@@ -108,9 +108,9 @@ static struct vcpu *runq_pop(struct pcpu *cpu)
 #define PPI_PTIMER 30
 
 /*
- * CNTPCT at which a put vCPU's timers would assert interrupts it has enabled
- * (a timer whose interrupt it disabled would wake it for nothing, again and
- * again).
+ * CNTPCT at which a put vCPU's timers would assert interrupts that end its
+ * WFI (one it disabled, or masks by priority, would wake it for nothing,
+ * again and again, and each wake-up preempts its pCPU's running vCPU).
  */
 static u64 timer_deadline(const struct vcpu *v)
 {
@@ -118,10 +118,10 @@ static u64 timer_deadline(const struct vcpu *v)
 	u64 t = NEVER;
 
 	if ((r[CTX_CNTV_CTL_EL0] & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE &&
-	    vgic_private_enabled(v, PPI_VTIMER))
+	    vgic_could_wake(v, PPI_VTIMER))
 		t = r[CTX_CNTV_CVAL_EL0] + guest.cntvoff; /* CNTVOFF_EL2 of every vCPU */
 	if ((r[CTX_CNTP_CTL_EL0] & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE &&
-	    vgic_private_enabled(v, PPI_PTIMER) && r[CTX_CNTP_CVAL_EL0] < t)
+	    vgic_could_wake(v, PPI_PTIMER) && r[CTX_CNTP_CVAL_EL0] < t)
 		t = r[CTX_CNTP_CVAL_EL0];
 	return t;
 }

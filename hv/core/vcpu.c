@@ -233,14 +233,14 @@ void vcpu_inject_iabt(struct trap_frame *f, u64 va)
 #define PPI_VTIMER 27
 #define PPI_PTIMER 30
 
-/* v loaded: one of its timers has fired into an interrupt it enabled (whose
- * physical twin the CPU interface may not show yet). */
+/* v loaded: one of its timers has fired into an interrupt that ends its WFI
+ * (whose physical twin the CPU interface may not show yet). */
 static bool timer_fired(struct vcpu *v)
 {
 	u64 on = CNT_CTL_ENABLE | CNT_CTL_ISTATUS, mask = on | CNT_CTL_IMASK;
 
-	return ((sysreg_read(cntv_ctl_el0) & mask) == on && vgic_private_enabled(v, PPI_VTIMER)) ||
-	       ((sysreg_read(S3_3_C14_C2_1) & mask) == on && vgic_private_enabled(v, PPI_PTIMER));
+	return ((sysreg_read(cntv_ctl_el0) & mask) == on && vgic_could_wake(v, PPI_VTIMER)) ||
+	       ((sysreg_read(S3_3_C14_C2_1) & mask) == on && vgic_could_wake(v, PPI_PTIMER));
 }
 
 /*

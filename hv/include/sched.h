@@ -60,8 +60,8 @@ void sched_first_entry_thunk(void);
 /* vgic.c: the virtual CPU interface and private interrupts at load and put. */
 void vgic_cpu_put(struct vcpu *v);
 void vgic_cpu_load(struct vcpu *v);
-/* Whether v's private interrupt intid is enabled in its redistributor. */
-bool vgic_private_enabled(const struct vcpu *v, unsigned intid);
+/* Whether v's private interrupt intid, made pending, would end v's WFI. */
+bool vgic_could_wake(const struct vcpu *v, unsigned intid);
 /* Guest interrupts taken while no vCPU is loaded here. */
 void vgic_idle_irqs(struct pcpu *cpu);
 

@@ -435,8 +435,8 @@ __attribute__((weak)) u64 plat_vcpu_mpidr(unsigned id)
 	return id < plat.cpu_count ? plat.cpu_mpidr[id] : id;
 }
 
-/* vgic.c's: the tests' vCPUs have no private interrupt enabled. */
-bool vgic_private_enabled(const struct vcpu *v, unsigned intid)
+/* vgic.c's: no timer of the tests' vCPUs can wake them. */
+bool vgic_could_wake(const struct vcpu *v, unsigned intid)
 {
 	return false;
 }

@@ -853,16 +853,23 @@ void vgic_dir(struct vcpu *v, unsigned intid)
 
 /* ---- WFI ----------------------------------------------------------------------------- */
 
-/* The running priority from the active priorities, as the CPU interface computes it. */
+/* The running priority from active priorities ap0/ap1, as the CPU interface computes it. */
+static unsigned priority_running(const u32 *ap0, const u32 *ap1)
+{
+	for (unsigned n = 0; n < vgic.apr_count; n++)
+		if (ap0[n] | ap1[n])
+			return (32 * n + __builtin_ctz(ap0[n] | ap1[n])) << vgic.priority_shift;
+	return 0x100;
+}
+
+/* ... of the loaded vCPU: its ICH_AP0R/AP1R as they are now. */
 static unsigned running_priority(void)
 {
-	for (unsigned n = 0; n < vgic.apr_count; n++) {
-		u32 ap0 = 0, ap1 = 0;
-		apr_read(n, &ap0, &ap1);
-		if (ap0 | ap1)
-			return (32 * n + __builtin_ctz(ap0 | ap1)) << vgic.priority_shift;
-	}
-	return 0x100;
+	u32 ap0[4] = { 0 }, ap1[4] = { 0 };
+
+	for (unsigned n = 0; n < vgic.apr_count; n++)
+		apr_read(n, &ap0[n], &ap1[n]);
+	return priority_running(ap0, ap1);
 }
 
 /*
@@ -981,9 +988,24 @@ void vgic_vcpu_reset(struct vcpu *v)
 	__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 }
 
-bool vgic_private_enabled(const struct vcpu *v, unsigned intid)
+/*
+ * Whether v's private interrupt intid, pending, would end v's WFI: enabled,
+ * its group on at v's CPU interface, not active, and above the priority mask
+ * and the running priority. Loaded, v's interface is read as it is now; put,
+ * as its put left it. A timer whose interrupt cannot end the WFI (a CPU
+ * parked inside an interrupt handler, say) must not wake it again and again.
+ */
+bool vgic_could_wake(const struct vcpu *v, unsigned intid)
 {
-	return intid < VGIC_PRIVATE && (v->vgic.priv[intid].flags & VIRQ_ENABLED);
+	const struct vgic_cpu *c = &v->vgic;
+	const struct virq *q = &c->priv[intid % VGIC_PRIVATE];
+	u64 vmcr = v->loaded ? sysreg_read(ICH_VMCR_EL2) : c->vmcr;
+	unsigned limit = ICH_VMCR_VPMR(vmcr), rp = v->loaded ? running_priority() : priority_running(c->ap0r, c->ap1r);
+
+	if (intid >= VGIC_PRIVATE || !(q->flags & VIRQ_ENABLED) || (q->flags & VIRQ_ACTIVE) || !group_enabled(q) ||
+	    !(vmcr & (q->flags & VIRQ_GROUP1 ? ICH_VMCR_VENG1 : ICH_VMCR_VENG0)))
+		return false;
+	return q->priority < (rp < limit ? rp : limit);
 }
 
 /* At boot, every vCPU: its private interrupts as at reset. */
