@@ -158,6 +158,8 @@ boot_linux() {
 	machine=(--hv "$hv trapvisor.stats" --gdb-port "$(free_port)")
 	[ "$hv" = bare ] && machine=(--no-hv) bare=bare
 	rm -f "$fifo" && mkfifo "$fifo"
+	# Empty before QEMU starts, so that type_at never reads an earlier boot's console.
+	: >"$console"
 	timeout --kill-after=5 240 "$top/scripts/run-qemu" --quiet --smp "$smp" "${machine[@]}" \
 		--guest "$image" --initrd "$initrd" --cmdline "$cmdline" <"$fifo" >"$console" 2>&1 &
 	pid=$!
