@@ -18,10 +18,13 @@
  *    the same guest on bare QEMU (no EL2) gives the baseline to subtract;
  *  - an SGI to another vCPU: the trapped ICC_SGI1R_EL1 write's round trip,
  *    on 2 vCPUs, in windows the target vCPU provably did not run in.
- * Which of the three boots this is, the guest's command line says:
+ * And the scheduler's switch: 2 vCPUs on 1 pCPU, a WFI that gives the pCPU
+ * to the other vCPU, from the WFI to the eret into that vCPU.
+ * Which of the four boots this is, the guest's command line says:
  *   (nothing)    the trap loops and the virtual timer, under trapvisor, -smp 1
  *   bench.bare   the virtual timer alone, on bare QEMU at EL1, -smp 1
  *   bench.sgi    SGIs to vCPU 1 (and to it powered off), under trapvisor, -smp 2
+ *   bench.sched  2 vCPUs sharing 1 pCPU: the null HVC and the WFI switch
  */
 #include "guest.h"
 
@@ -347,6 +350,178 @@ static void sgi_bench(u64 dtb)
 			on[0].insns / N, on[0].ticks * (1000000000ul / second) / N, dirty, clean + dirty);
 }
 
+/* ---- a WFI that switches to another vCPU ------------------------------------------ */
+
+/*
+ * 2 vCPUs on 1 pCPU (--smp 2 --pcpus 1): one instruction count for both, and
+ * one PMU, which the hypervisor does not switch, so the INST_RETIRED count
+ * vCPU 1 reads goes on from the one vCPU 0 read. The two play ping-pong:
+ *
+ *   vCPU 0, round r: turn = r; read the count; WFI with nothing pending: it
+ *     blocks and the pCPU goes to vCPU 1 (the switch measured); woken, read
+ *     the count, acknowledge the SGI that woke it.
+ *   vCPU 1, turn t: wait for turn t (vCPU 0 is blocked in its round t);
+ *     read the count; write ICC_SGI1R_EL1 for vCPU 0: the trap wakes vCPU 0,
+ *     and its exit gives the pCPU to it, vCPU 1 staying runnable (the wake);
+ *     back, read the count.
+ *
+ * So vCPU 1 is always preempted right after its SGI write and resumes there:
+ * the first instruction it runs after vCPU 0's WFI is its read. resume - wfi
+ * is the WFI's trap, sched_block, the switch (put, load, the stacks) and vCPU
+ * 1's way out of its own trap to the eret into it, plus the window's own two
+ * instructions, which the same window with a NOP for the WFI gives (vCPU 0
+ * alone). Likewise woken - sgi for the wake, the SGI write to the eret into
+ * the vCPU it woke. Every round runs the same instructions: the figure is the
+ * median, and min and max show whether any round differed.
+ *
+ * How it starts: vCPU 1 comes up and blocks in WFI (the null HVC is measured
+ * meanwhile, with the vCPUs sharing the pCPU); vCPU 0's SGI wakes it, and
+ * vCPU 1 spins until its time slice (10 ms) ends and vCPU 0 runs again. Round
+ * 1 then resumes vCPU 1 in that spin, not after its write: rounds from 2 on
+ * are counted, up to the last but one (vCPU 1 stores what it read before its
+ * SGI only after it resumes). CNTVCT is read around each switch too, and must
+ * agree with INST_RETIRED to within its 16-instruction tick.
+ */
+#define SWITCH_ROUNDS 64
+
+static volatile bool sched_mode, switch_go;
+static volatile u64 switch_turn, vcpu0_sgir;
+/* By vCPU 0's round: its reads around its WFI, vCPU 1's after it resumed and
+ * before the SGI that ends the round. */
+static volatile u64 sw_wfi[SWITCH_ROUNDS + 2], sw_wfi_ticks[SWITCH_ROUNDS + 2], sw_woken[SWITCH_ROUNDS + 2];
+static volatile u64 sw_resume[SWITCH_ROUNDS + 2], sw_resume_ticks[SWITCH_ROUNDS + 2], sw_sgi[SWITCH_ROUNDS + 2];
+
+/* vCPU 0's window: CNTVCT, the count, insn, the count, CNTVCT. */
+#define SWITCH_WINDOW(insn, t0, p0, p1, t1)                                            \
+	asm volatile("mrs %0, cntvct_el0\n"                                            \
+		     "mrs %1, pmevcntr0_el0\n" insn "\n"                               \
+		     "mrs %2, pmevcntr0_el0\n"                                         \
+		     "mrs %3, cntvct_el0\n"                                            \
+		     : "=&r"(t0), "=&r"(p0), "=&r"(p1), "=r"(t1)::"memory")
+
+/* The INTID acknowledged (ended too), or 1023 with nothing pending. */
+static unsigned sgi_ack(void)
+{
+	u64 iar = read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
+
+	if ((iar & 0xffffff) < 1020) {
+		write_sysreg(S3_0_C12_C12_1, iar); /* ICC_EOIR1_EL1 */
+		isb();
+	}
+	return iar & 0xffffff;
+}
+
+/* Sorts x (insertion: n is small); its median, min and max. */
+static u64 median_of(u64 *x, unsigned n, u64 *min, u64 *max)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && x[j - 1] > x[j]; j--) {
+			u64 t = x[j];
+			x[j] = x[j - 1];
+			x[j - 1] = t;
+		}
+	*min = x[0];
+	*max = x[n - 1];
+	return x[n / 2];
+}
+
+/* vCPU 1 of the sched boot. */
+static void switch_partner(unsigned index)
+{
+	u64 to_vcpu0 = vcpu0_sgir;
+
+	gic_init_cpu();
+	target_sgi_config(index);
+	__atomic_store_n(&target_ready, 1, __ATOMIC_RELEASE);
+	while (!switch_go) { /* blocked: its pCPU is vCPU 0's */
+		asm volatile("wfi" ::: "memory");
+		sgi_ack();
+	}
+	for (unsigned t = 1; t <= SWITCH_ROUNDS; t++) {
+		u64 p0, p1, t1;
+		while (__atomic_load_n(&switch_turn, __ATOMIC_ACQUIRE) != t)
+			;
+		asm volatile("mrs %0, pmevcntr0_el0\n"
+			     "msr S3_0_C12_C11_5, %3\n" /* ICC_SGI1R_EL1: vCPU 0 runs */
+			     "mrs %1, pmevcntr0_el0\n"	/* vCPU 0's next WFI: here */
+			     "mrs %2, cntvct_el0\n"
+			     : "=&r"(p0), "=&r"(p1), "=r"(t1)
+			     : "r"(to_vcpu0)
+			     : "memory");
+		sw_sgi[t] = p0;
+		sw_resume[t + 1] = p1;
+		sw_resume_ticks[t + 1] = t1;
+	}
+}
+
+static void sched_bench(u64 dtb)
+{
+	u64 regs[4], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = ~0ul;
+	u64 second = read_sysreg(cntfrq_el0), ns_per_tick = 1000000000ul / second;
+	u64 sw[SWITCH_ROUNDS], wake[SWITCH_ROUNDS], t0, p0, p1, t1, base = 0, ticks = 0, lo, hi, med;
+	unsigned n = fdt_cpu_regs(dtb, regs, 4), base_bad = 0, acks_bad = 0, order_bad = 0, ticks_bad = 0;
+	unsigned count = 0;
+	struct counts hvc_base;
+
+	for (unsigned i = 0; i < n; i++)
+		if (regs[i] != self)
+			other = regs[i];
+	check(n == 2 && other != ~0ul, "the device tree names 2 CPUs (%u)", n);
+	if (n != 2 || other == ~0ul)
+		return;
+	vcpu0_sgir = sgir_for(self, SGI_INTID);
+	target_sgi_config(0);
+	sched_mode = true;
+	check(psci_call(PSCI_CPU_ON64, other, (u64)secondary_entry, 1) == 0, "vCPU 1 powered on (CPU_ON)");
+	check(wait_above(&target_ready, 0, second), "vCPU 1 is up");
+
+	/* The null HVC with vCPU 1 blocked in WFI on this pCPU. */
+	hvc_base = loop_nop();
+	check(hvc_base.insns > 0, "the PMU counts retired instructions (needs -icount)");
+	report("null-hvc-shared", loop_hvc(), hvc_base, true);
+
+	/* The window's own instructions: every time the same. */
+	for (unsigned i = 0; i < 16; i++) {
+		SWITCH_WINDOW("nop", t0, p0, p1, t1);
+		base_bad += i > 0 && p1 - p0 != base;
+		base = p1 - p0;
+	}
+	check(!base_bad, "the window with a NOP counts %lu instructions each time (%u times not)", base, base_bad);
+
+	switch_go = true;
+	asm volatile("msr S3_0_C12_C11_5, %0" ::"r"(sgir_for(other, SGI_INTID)) : "memory");
+	for (unsigned r = 1; r <= SWITCH_ROUNDS; r++) {
+		__atomic_store_n(&switch_turn, r, __ATOMIC_RELEASE);
+		SWITCH_WINDOW("wfi", t0, p0, p1, t1);
+		sw_wfi_ticks[r] = t0;
+		sw_wfi[r] = p0;
+		sw_woken[r] = p1;
+		(void)t1;
+		acks_bad += sgi_ack() != SGI_INTID;
+	}
+
+	/* vCPU 1 stores its read before the last SGI only once it runs again. */
+	for (unsigned r = 2; r < SWITCH_ROUNDS; r++, count++) {
+		u64 d = sw_resume[r] - sw_wfi[r], dt = sw_resume_ticks[r] - sw_wfi_ticks[r];
+		/* Instructions from one CNTVCT read to the other: the window and the two reads of the count. */
+		u64 between = d + 2;
+
+		order_bad += !(sw_wfi[r] < sw_resume[r] && sw_resume[r] < sw_sgi[r] && sw_sgi[r] < sw_woken[r]);
+		ticks_bad += dt * ns_per_tick + 16 <= between || between + 16 <= dt * ns_per_tick;
+		sw[count] = d - base;
+		wake[count] = sw_woken[r] - sw_sgi[r] - base;
+		ticks += dt;
+	}
+	check(!acks_bad, "each WFI woken by vCPU 1's SGI %u (%u rounds not)", SGI_INTID, acks_bad);
+	check(!order_bad, "each WFI ran vCPU 1 until its SGI woke vCPU 0 (%u rounds not)", order_bad);
+	check(!ticks_bad, "CNTVCT agrees with INST_RETIRED around each switch (%u rounds not)", ticks_bad);
+	med = median_of(sw, count, &lo, &hi);
+	gprintf("BENCH: wfi-switch %lu instructions (CNTVCT: %lu on average; %u switches, min %lu, max %lu)\n", med,
+		ticks * ns_per_tick / count - 2 - base, count, lo, hi);
+	med = median_of(wake, count, &lo, &hi);
+	gprintf("BENCH: sgi-switch %lu instructions (%u wake-ups, min %lu, max %lu)\n", med, count, lo, hi);
+}
+
 /* ---- boot --------------------------------------------------------------------------- */
 
 static bool has_word(const char *s, u32 len, const char *word)
@@ -382,6 +557,10 @@ int main(u64 x0)
 		sgi_bench(dtb);
 		return 0;
 	}
+	if (has_word(args, len, "bench.sched")) {
+		sched_bench(dtb);
+		return 0;
+	}
 	base = loop_nop();
 	check(base.insns > 0, "the PMU counts retired instructions (needs -icount)");
 	report("null-hvc", loop_hvc(), base, true);
@@ -394,9 +573,13 @@ int main(u64 x0)
 	return 0;
 }
 
-/* vCPU 1 of the SGI boot: the target, idle in WFI with its SGI enabled. */
+/* vCPU 1: of the sched boot, vCPU 0's partner; of the SGI boot, the target, idle in WFI with its SGI enabled. */
 void secondary_main(unsigned index)
 {
+	if (sched_mode) {
+		switch_partner(index);
+		return;
+	}
 	if (!sgi_mode)
 		return;
 	gic_init_cpu();
