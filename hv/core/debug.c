@@ -135,6 +135,18 @@ static void shadow_init(struct vcpu *v)
 	d->oslk_guest = true;
 	d->osdlk_guest = false;
 	d->guest_dbg_captured = true;
+	d->guest_dbg_in_use = false;
+}
+
+/* Whether the guest's own debug registers enable anything (debug_load writes them then). */
+static void note_guest_debug_use(struct vcpu_debug *d)
+{
+	bool any = d->mdscr_guest & (MDSCR_MDE | MDSCR_SS);
+
+	for (unsigned k = 0; k < 2 && !any; k++)
+		for (unsigned n = 0; n < 16 && !any; n++)
+			any = d->guest_dbg[k][n][1] & DBGBCR_E;
+	d->guest_dbg_in_use = any;
 }
 
 /* v loaded and alone on its pCPU: its own debug registers, before GDB's replace them. */
@@ -156,6 +168,7 @@ static void capture_guest_debug(struct vcpu *v)
 	d->oslk_guest = sysreg_read(oslsr_el1) & OSLSR_OSLK;
 	d->osdlk_guest = sysreg_read(osdlr_el1) & OSDLR_DLK;
 	d->guest_dbg_captured = true;
+	note_guest_debug_use(d);
 }
 
 /* One kind of slot: breakpoints (op2 4/5, kind 0) or watchpoints (6/7, 1): GDB's or the guest's. */
@@ -194,11 +207,8 @@ void debug_load(struct vcpu *v)
 						(d->stepping ? MDSCR_SS : 0));
 		cpu->guest_dbg_in_hw = true; /* not the next vCPU's */
 	} else if (sched_shared || d->restore_guest_dbg) {
-		bool any = d->mdscr_guest & (MDSCR_MDE | MDSCR_SS);
-		for (unsigned k = 0; k < 2 && !any; k++)
-			for (unsigned n = 0; n < 16 && !any; n++)
-				any = d->guest_dbg[k][n][1] & DBGBCR_E;
-		/* Sixteen registers and more: written only when some are in use. */
+		bool any = d->guest_dbg_in_use;
+		/* Twenty registers and more: written only when some are in use. */
 		if (any || cpu->guest_dbg_in_hw || d->restore_guest_dbg) {
 			apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, false);
 			apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, false);
@@ -793,10 +803,12 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 	}
 	if (!shadow)
 		return false;
-	if (acc->write)
+	if (acc->write) {
 		*shadow = acc->value;
-	else
+		note_guest_debug_use(&v->dbg);
+	} else {
 		acc->value = *shadow;
+	}
 	/* Shadowed because vCPUs share the pCPU, not for GDB: the hardware is
 	 * this vCPU's while it runs, so its write takes effect now too. */
 	if (acc->write && !dbg.attached) {

@@ -22,10 +22,6 @@ struct trap_config trap_config;
  * (gic.h, vgic.h). */
 #define HCR_BASE (HCR_VM | HCR_RW | HCR_SWIO | HCR_TSC | HCR_APK | HCR_API | HCR_FMO | HCR_IMO)
 
-struct trap_control {
-	u64 hcr, mdcr, cptr;
-};
-
 /* What switching a class on sets. Classes with no bits are always trapped. */
 static const struct trap_control trap_controls[TRAP_CLASS_COUNT] = {
 	[TRAP_WFI] = { .hcr = HCR_TWI },
@@ -64,15 +60,10 @@ void trap_class_set(unsigned cls, bool on)
 #define CPTR_TZ BIT(8)
 #define CPTR_TSM BIT(12)
 
-void trap_apply(struct vcpu *v)
+/* The trap controls for classes `on`, with or without GDB attached. */
+static void trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_control *out)
 {
-	u64 hcr = HCR_BASE, mdcr = vcpu_pcpu(v)->mdcr_base, cptr = CPTR_RES1;
-	u32 on;
-
-	/* This applies the newest classes: a change still flagged for this vCPU's
-	 * exit is done too (and would otherwise re-arm the fp trap just lifted). */
-	__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
-	on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
+	u64 hcr = HCR_BASE, mdcr = mdcr_base, cptr = CPTR_RES1;
 
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++) {
 		if (!(on & (1u << c)))
@@ -81,15 +72,11 @@ void trap_apply(struct vcpu *v)
 		mdcr |= trap_controls[c].mdcr;
 		cptr |= trap_controls[c].cptr;
 	}
-	/* While GDB is attached, debug exceptions (breakpoints, steps) come to EL2,
-	 * and the OS Lock and OS Double Lock must be open for them to be taken at
-	 * all; TDE also traps the guest's debug registers and the locks
+	/* While GDB is attached, debug exceptions (breakpoints, steps) come to EL2
+	 * (TDE); TDE also traps the guest's debug registers and the locks
 	 * (TDA/TDOSA act as 1), so debug.c keeps the guest's values of them. */
-	if (debug_owns_debug_registers()) {
+	if (attached)
 		mdcr |= MDCR_TDE;
-		sysreg_write(oslar_el1, 0);
-		sysreg_write(osdlr_el1, 0);
-	}
 	/*
 	 * vCPUs sharing a pCPU: what is not switched is not the guest's. Its
 	 * debug registers are kept apart (debug.c), SVE and SME are neither
@@ -101,13 +88,37 @@ void trap_apply(struct vcpu *v)
 		hcr |= HCR_TID3 | HCR_TWI; /* and a WFI gives the pCPU away (sched.c) */
 		cptr |= CPTR_TZ | CPTR_TSM;
 	}
+	*out = (struct trap_control){ hcr, mdcr, cptr };
+}
+
+void trap_apply(struct vcpu *v)
+{
+	struct pcpu *cpu = vcpu_pcpu(v);
+	bool attached = debug_owns_debug_registers();
+	u64 key;
+	u32 on;
+
+	/* This applies the newest classes: a change still flagged for this vCPU's
+	 * exit is done too (and would otherwise re-arm the fp trap just lifted). */
+	__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
+	on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
+	/* Every load applies them: worked out again only when they changed. */
+	key = on | (u64)attached << 32 | BIT(33);
+	if (cpu->trap_key != key) {
+		trap_controls_for(on, attached, cpu->mdcr_base, &cpu->trap_cached);
+		cpu->trap_key = key;
+	}
+	/* The OS Lock and OS Double Lock must be open for GDB's breakpoints and
+	 * steps to be taken at all. */
+	if (attached) {
+		sysreg_write(oslar_el1, 0);
+		sysreg_write(osdlr_el1, 0);
+	}
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
 	 * it, and trap.c completes it at once (WFI may always complete early). */
-	if (v->dbg.stepping)
-		hcr |= HCR_TWI;
-	sysreg_write(hcr_el2, hcr);
-	sysreg_write(mdcr_el2, mdcr);
-	sysreg_write(cptr_el2, cptr);
+	sysreg_write(hcr_el2, cpu->trap_cached.hcr | (v->dbg.stepping ? HCR_TWI : 0));
+	sysreg_write(mdcr_el2, cpu->trap_cached.mdcr);
+	sysreg_write(cptr_el2, cpu->trap_cached.cptr);
 	isb();
 }
 

@@ -62,6 +62,7 @@ struct vcpu_debug {
 	 * breakpoints and steps off: kept here, the hardware's stay open. */
 	bool oslk_guest, osdlk_guest;
 	bool guest_dbg_captured;
+	bool guest_dbg_in_use;	/* some guest_dbg control or MDSCR_EL1 enables something */
 	bool restore_guest_dbg; /* GDB detached: the guest's own go back at the next load */
 };
 
@@ -90,6 +91,9 @@ struct vcpu {
 	volatile u32 exit_work;	 /* EXIT_WORK_*: done after the trap, before eret */
 	unsigned id;		 /* the guest's number for it: GDB thread id - 1, its redistributor */
 	struct trap_stat stats[TRAP_CLASS_COUNT]; /* its traps: counts and EL2 time per class */
+	/* Next, what an interrupt's direct route reads (vgic.c): within an
+	 * immediate's reach of the frame too. */
+	struct vgic_cpu vgic;
 
 	struct pcpu *pcpu;  /* the pCPU it is placed on */
 	volatile u32 state; /* enum vcpu_state; written by other pCPUs (CPU_ON, wake) */
@@ -118,7 +122,6 @@ struct vcpu {
 	u64 stats_from;		 /* `hv stats reset`: the first event min/max look at */
 	struct event_ring events;
 	struct vcpu_debug dbg;
-	struct vgic_cpu vgic;
 } __attribute__((aligned(64)));
 
 /*
@@ -154,6 +157,11 @@ struct pcpu {
 	volatile bool resched;	 /* a vCPU woke here: switch at the next exit */
 	volatile bool parked;	 /* stopped for the debugger, in its idle loop */
 	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */
+	u16 lrs_held;		 /* list registers the vCPU put last may have left valid */
+	u64 trap_key;		 /* the trap classes and GDB's attachment trap_cached is for */
+	struct trap_control {
+		u64 hcr, mdcr, cptr;
+	} trap_cached;
 	u64 slice_end;		 /* CNTPCT when the running vCPU's slice ends, ~0 if none */
 	u64 poll_at;		 /* CNTPCT of the debug line's next poll, ~0 if none */
 	struct sched_context idle_ctx;

@@ -933,6 +933,8 @@ void vgic_cpu_put(struct vcpu *v)
 		apr_read(n, &c->ap0r[n], &c->ap1r[n]);
 	gic_ppis_put(cpu, BACKED_PPIS, &v->ctx.ppi_enabled, &v->ctx.ppi_active);
 	sysreg_write(ICH_HCR_EL2, 0);
+	/* What the registers still hold valid: at most these (lr_sync released the rest). */
+	vcpu_pcpu(v)->lrs_held = c->lr_used;
 	v->loaded = false;
 	spin_unlock(&vgic.lock);
 }
@@ -943,8 +945,11 @@ void vgic_cpu_load(struct vcpu *v)
 	unsigned cpu = vcpu_pcpu(v)->id;
 
 	spin_lock(&vgic.lock);
-	for (unsigned n = 0; n < vgic.lrs; n++)
+	/* Its own, and empty where the vCPU put last left one of its own. */
+	for (u32 w = c->lr_used | vcpu_pcpu(v)->lrs_held; w; w &= w - 1) {
+		unsigned n = __builtin_ctz(w);
 		lr_write(n, c->lr_used & BIT(n) ? c->lr[n] : 0);
+	}
 	for (unsigned n = 0; n < vgic.apr_count; n++)
 		apr_write(n, c->ap0r[n], c->ap1r[n]);
 	sysreg_write(ICH_VMCR_EL2, c->vmcr);
