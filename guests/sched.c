@@ -27,7 +27,7 @@
  * the verdicts; the others serve (serve) and run rounds in between.
  *
  * Durations are counter time, scaled by the boot argument sched.scale=PERCENT
- * (default 100: about 3.5 s of guest time in all).
+ * (default 100: about 3 s of guest time in all, on 4 pCPUs).
  */
 #include "guest.h"
 
