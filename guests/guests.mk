@@ -1,5 +1,5 @@
 # Test guests: bare-metal arm64 Images built on guests/lib (see guests/README.md).
-GUEST_NAMES := demo idle sysreg smp mmio hostile bench gdbtarget watch vgic sched_target
+GUEST_NAMES := demo idle sysreg smp mmio hostile bench gdbtarget watch vgic sched sched_target
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                 -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
                 -fno-stack-protector -fno-pic -fno-pie -mstrict-align \
