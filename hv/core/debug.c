@@ -83,6 +83,7 @@ static struct {
 	volatile bool interrupt_requested;
 	volatile u32 stopper; /* the pCPU stopping the guest: parking pCPUs wake it */
 	struct gdb_stop stop; /* what the stopper reports once every pCPU has parked */
+	volatile u32 stop_seq; /* stops begun: a pCPU parked for this one says so (parked_for) */
 	u64 stopped_at;	      /* CNTPCT when the last pCPU parked: the guest's time stopped */
 	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_VCPUS]; /* by vCPU id, as GDB's threads */
@@ -444,8 +445,9 @@ static void write_back_pcpu_regs(struct pcpu *cpu)
 
 static bool all_pcpus_parked(void)
 {
+	/* Parked for this stop: a pCPU still leaving the last one is not. */
 	for (unsigned i = 0; i < pcpu_count; i++)
-		if (!__atomic_load_n(&pcpus[i].parked, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&pcpus[i].parked_for, __ATOMIC_ACQUIRE) != dbg.stop_seq)
 			return false;
 	return true;
 }
@@ -492,6 +494,7 @@ void debug_park_pcpu(struct pcpu *cpu)
 	sysreg_write(CNTHP_CTL_EL2, 0);
 	snapshot_pcpu_regs(cpu);
 	__atomic_store_n(&cpu->parked, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&cpu->parked_for, __atomic_load_n(&dbg.stop_seq, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 	/* Against stop_all's fence: if this reads a stopper from before,
 	 * that stopper's own look at `parked` comes after and sees it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -536,6 +539,7 @@ static bool begin_stop(struct pcpu *cpu, const struct gdb_stop *stop)
 		return false;
 	dbg.interrupt_requested = false;
 	dbg.stop = *stop;
+	__atomic_add_fetch(&dbg.stop_seq, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&dbg.stopper, cpu->id, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	gic_send_kick_to_others();

@@ -401,7 +401,11 @@ void sched_idle_loop(struct pcpu *cpu)
 			switch_to(cpu, NULL, next, SCHED_IDLE);
 			continue;
 		}
-		/* A wake-up after the look above kicks this pCPU: the WFI ends at once. */
+		/* A wake-up after the look above kicks this pCPU: the WFI ends at
+		 * once. A stop that began meanwhile may have had its kick taken
+		 * already (the park's wait takes every kick pending): look again. */
+		if (debug_stop_under_way())
+			continue;
 		dsb(sy);
 		wfi();
 	}

@@ -156,6 +156,7 @@ struct pcpu {
 	unsigned placed;	 /* vCPUs placed on it */
 	volatile bool resched;	 /* a vCPU woke here: switch at the next exit */
 	volatile bool parked;	 /* stopped for the debugger, in its idle loop */
+	volatile u32 parked_for; /* the debugger's stop it parked for (debug.c's stop_seq) */
 	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */
 	u16 lrs_held;		 /* list registers the vCPU put last may have left valid */
 	u64 trap_key;		 /* the trap classes and GDB's attachment trap_cached is for */
