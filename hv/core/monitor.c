@@ -34,10 +34,10 @@ static const char *vcpu_state_name(const struct vcpu *v)
 		[VCPU_RUNNING] = "running", [VCPU_IDLE] = "blocked in WFI", [VCPU_RUNNABLE] = "runnable",
 	};
 
+	if (v->state != VCPU_OFF && (v->dbg.parked || debug_guest_stopped()))
+		return "stopped";
 	if (v->dbg.held)
 		return "held by GDB";
-	if (v->dbg.parked)
-		return "stopped";
 	if (v->in_wfi)
 		return "in WFI";
 	return v->state < ARRAY_SIZE(names) ? names[v->state] : "?";

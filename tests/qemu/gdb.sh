@@ -1022,7 +1022,7 @@ if want python && hv_only "the hv Python commands and the trace converter"; then
 		grep -qE '^virtual GIC: 4 list registers' <<<"$(part pyirq)" && grep -qE '^vCPU 1: [0-9]+ delivered' <<<"$(part pyirq)"
 	verdict $? "hv catch irq 27 vcpu=1 is catch irq intid=27 vcpu=1; hv irq is monitor hv irq" "" "$(part pyirq)"
 	has_line 'hv catch hvc: say what with FILTER=VALUE (e.g. fn=0x84000000)' "$(part errs)" &&
-		has_line 'hv catch: which class? (wfi wfe hvc smc sysreg id vm cache debug pmu fp mmio irq)' "$(part errs)"
+		has_line 'hv catch: which class? (wfi wfe hvc smc sysreg id vm cache debug pmu fp mmio irq sched)' "$(part errs)"
 	verdict $? "hv catch refuses what it cannot turn into filters, with the reason" "" "$(part errs)"
 	read -r seq esr <<<"$(values <<<"$(part hvregs)" | tr '\n' ' ')"
 	grep -qE '^catchpoint [0-9]+: vCPU 0 wrote CONTEXTIDR_EL1 = ' <<<"$(part cont)" &&
