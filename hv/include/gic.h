@@ -13,7 +13,7 @@
 #include "trapvisor/types.h"
 #include "arch/sysreg.h"
 
-#define GIC_SGI_KICK 15		 /* "look at your state": stop, resume, a remote call, CPU_ON, a vGIC change */
+#define GIC_SGI_KICK 15		 /* "look at your state": stop, resume, a vCPU woken or started, a vGIC change */
 #define GIC_PPI_MAINTENANCE 25	 /* the virtual CPU interface's maintenance interrupt */
 #define GIC_PPI_HV_TIMER 26	 /* CNTHP, the EL2 physical timer */
 #define GIC_SPURIOUS 1023
