@@ -295,18 +295,27 @@ static bool wait_above(volatile u64 *p, u64 than, u64 ticks)
 	return true;
 }
 
-static void sgi_bench(u64 dtb)
+/* Both SGI boots run on two CPUs: the MPIDR of the one that is not this one, or ~0. */
+static u64 other_cpu(u64 dtb)
 {
-	u64 regs[4], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = ~0ul, value, wakes, sgis;
-	unsigned n = fdt_cpu_regs(dtb, regs, 4), clean = 0, dirty = 0;
-	u64 second = read_sysreg(cntfrq_el0);
-	struct counts base, off, on[2];
+	u64 regs[4], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = ~0ul;
+	unsigned n = fdt_cpu_regs(dtb, regs, 4);
 
 	for (unsigned i = 0; i < n; i++)
 		if (regs[i] != self)
 			other = regs[i];
 	check(n == 2 && other != ~0ul, "the device tree names 2 CPUs (%u)", n);
-	if (n != 2 || other == ~0ul)
+	return n == 2 ? other : ~0ul;
+}
+
+static void sgi_bench(u64 dtb)
+{
+	u64 other = other_cpu(dtb), value, wakes, sgis;
+	unsigned clean = 0, dirty = 0;
+	u64 second = read_sysreg(cntfrq_el0);
+	struct counts base, off, on[2];
+
+	if (other == ~0ul)
 		return;
 	value = sgir_for(other, SGI_INTID);
 
@@ -456,18 +465,14 @@ static void switch_partner(unsigned index)
 
 static void sched_bench(u64 dtb)
 {
-	u64 regs[4], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = ~0ul;
+	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = other_cpu(dtb);
 	u64 second = read_sysreg(cntfrq_el0), ns_per_tick = 1000000000ul / second;
 	u64 sw[SWITCH_ROUNDS], wake[SWITCH_ROUNDS], t0, p0, p1, t1, base = 0, ticks = 0, lo, hi, med;
-	unsigned n = fdt_cpu_regs(dtb, regs, 4), base_bad = 0, acks_bad = 0, order_bad = 0, ticks_bad = 0;
+	unsigned base_bad = 0, acks_bad = 0, order_bad = 0, ticks_bad = 0;
 	unsigned count = 0;
 	struct counts hvc_base;
 
-	for (unsigned i = 0; i < n; i++)
-		if (regs[i] != self)
-			other = regs[i];
-	check(n == 2 && other != ~0ul, "the device tree names 2 CPUs (%u)", n);
-	if (n != 2 || other == ~0ul)
+	if (other == ~0ul)
 		return;
 	vcpu0_sgir = sgir_for(self, SGI_INTID);
 	target_sgi_config(0);

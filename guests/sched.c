@@ -649,18 +649,6 @@ static void pac_compute(u64 seed, u64 out[PAC_COUNT])
 #define TLB_CODE_VA (TLB_VA + SZ_4K)
 #define TLB_DATA_MARK(id) (0x5ced000000000dd0ul | (u64)(id))
 #define TLB_CODE_MARK(id) (0xc0d0u | (id))
-#define MAIR_VALUE 0xff04ul
-#define ATTR_DEVICE (0ul << 2)
-#define ATTR_NORMAL (1ul << 2)
-#define DESC_BLOCK 0x1ul
-#define DESC_TABLE 0x3ul
-#define DESC_PAGE 0x3ul
-#define DESC_AF BIT(10)
-#define DESC_SH_INNER (3ul << 8)
-#define DESC_PXN BIT(53)
-#define DESC_UXN BIT(54)
-/* TCR_EL1: T0SZ 25 (39 bits), walks write-back inner shareable, TG0 4 KiB, EPD1, IPS 40 bits */
-#define TCR_VALUE (25ul | 1ul << 8 | 1ul << 10 | 3ul << 12 | BIT(23) | 2ul << 32)
 #define INSN_MOVZ_X0(imm) (0xd2800000u | (u32)(imm) << 5)
 #define INSN_RET 0xd65f03c0u
 

@@ -34,22 +34,7 @@
 /* Level-1 entry 64 of a 39-bit TTBR0 space: nothing else is mapped there. */
 #define SCHED_PRIVATE_VA 0x1000000000ul
 
-/* Stage 1, the same layout as guests/lib/mmu.c: MAIR attribute 0 Device-nGnRE,
- * 1 Normal write-back (D19.2.97); TCR T0SZ 25, walks cacheable and inner
- * shareable, TG0 4 KiB, EPD1, IPS 40 bits; descriptors from D8.3. */
-#define MAIR_VALUE 0xff04ul
-#define TCR_VALUE (25ul | 1ul << 8 | 1ul << 10 | 3ul << 12 | BIT(23) | 2ul << 32)
-#define DESC_BLOCK 0x1ul
-#define DESC_TABLE 0x3ul
-#define DESC_PAGE 0x3ul
-#define DESC_DEVICE (0ul << 2)
-#define DESC_NORMAL (1ul << 2)
-#define DESC_SH_INNER (3ul << 8)
-#define DESC_AF BIT(10)
-#define DESC_XN (BIT(53) | BIT(54))
-#define SCTLR_M BIT(0)
-#define SCTLR_C BIT(2)
-#define SCTLR_I BIT(12)
+/* Stage 1: the format guests/lib/guest.h describes. */
 
 register u64 sched_x19 asm("x19");
 
@@ -73,12 +58,12 @@ static void sched_mmu_enable(unsigned me)
 {
 	struct sched_tables *t = &tables[me];
 
-	t->l1[0] = 0 | DESC_BLOCK | DESC_DEVICE | DESC_AF | DESC_XN;
+	t->l1[0] = 0 | DESC_BLOCK | ATTR_DEVICE | DESC_AF | DESC_PXN | DESC_UXN;
 	for (u64 i = 1; i < 4; i++)
-		t->l1[i] = i * SZ_1G | DESC_BLOCK | DESC_NORMAL | DESC_AF | DESC_SH_INNER;
+		t->l1[i] = i * SZ_1G | DESC_BLOCK | ATTR_NORMAL | DESC_AF | DESC_SH_INNER;
 	t->l1[SCHED_PRIVATE_VA / SZ_1G] = (u64)t->l2 | DESC_TABLE;
 	t->l2[0] = (u64)t->l3 | DESC_TABLE;
-	t->l3[0] = (u64)&sched_private[me] | DESC_PAGE | DESC_NORMAL | DESC_AF | DESC_SH_INNER | DESC_XN;
+	t->l3[0] = (u64)&sched_private[me] | DESC_PAGE | ATTR_NORMAL | DESC_AF | DESC_SH_INNER | DESC_PXN | DESC_UXN;
 	asm volatile("dsb ish" ::: "memory");
 	write_sysreg(mair_el1, MAIR_VALUE);
 	write_sysreg(tcr_el1, TCR_VALUE);

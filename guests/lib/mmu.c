@@ -7,24 +7,6 @@
  */
 #include "guest.h"
 
-/* MAIR_EL1: attribute 0 Device-nGnRE, attribute 1 Normal write-back (D19.2.97) */
-#define MAIR_VALUE 0xff04ul
-#define ATTR_DEVICE (0ul << 2)
-#define ATTR_NORMAL (1ul << 2)
-/* Descriptor bits (D8.3): valid + block/table/page, AF, inner shareable, no execute */
-#define DESC_BLOCK 0x1ul
-#define DESC_TABLE 0x3ul
-#define DESC_PAGE 0x3ul
-#define DESC_AF BIT(10)
-#define DESC_SH_INNER (3ul << 8)
-#define DESC_PXN BIT(53)
-#define DESC_UXN BIT(54)
-/* TCR_EL1: T0SZ 25 (39 bits), walks cacheable and inner shareable, TG0 4 KiB,
- * no TTBR1 walks (EPD1), IPS 40 bits */
-#define TCR_VALUE (25ul | 1ul << 8 | 1ul << 10 | 3ul << 12 | BIT(23) | 2ul << 32)
-#define SCTLR_M BIT(0)
-#define SCTLR_C BIT(2)
-#define SCTLR_I BIT(12)
 
 static u64 l1[512] __attribute__((aligned(4096)));
 static u64 l2_alias[512] __attribute__((aligned(4096)));
