@@ -493,7 +493,6 @@ void debug_park_pcpu(struct pcpu *cpu)
 		return;
 	sysreg_write(CNTHP_CTL_EL2, 0);
 	snapshot_pcpu_regs(cpu);
-	__atomic_store_n(&cpu->parked, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&cpu->parked_for, __atomic_load_n(&dbg.stop_seq, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 	/* Against stop_all's fence: if this reads a stopper from before,
 	 * that stopper's own look at `parked` comes after and sees it. */
@@ -525,7 +524,6 @@ void debug_park_pcpu(struct pcpu *cpu)
 	write_back_pcpu_regs(cpu);
 	sysreg_write(cntvoff_el2, guest.cntvoff);
 	s2watch_load();
-	__atomic_store_n(&cpu->parked, false, __ATOMIC_RELEASE);
 	sched_timer_program(cpu);
 }
 

@@ -269,8 +269,7 @@ bool sched_block(struct vcpu *v)
 
 	spin_lock(&cpu->sched_lock);
 	__atomic_store_n(&v->state, VCPU_IDLE, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->exit_work, __ATOMIC_SEQ_CST) & EXIT_WORK_VGIC || v->dbg.stepping ||
-	    debug_stop_under_way()) {
+	if (__atomic_load_n(&v->exit_work, __ATOMIC_SEQ_CST) & EXIT_WORK_VGIC || debug_stop_under_way()) {
 		v->state = VCPU_RUNNING;
 		spin_unlock(&cpu->sched_lock);
 		return false;

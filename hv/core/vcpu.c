@@ -264,7 +264,9 @@ static bool timer_fired(struct vcpu *v)
  */
 void vcpu_wait_for_interrupt(struct vcpu *v)
 {
-	if (vgic_wfi_should_wake(v))
+	/* GDB's step of it (a WFI, a CPU_SUSPEND) completes at once: its
+	 * interrupts are held off for the step, none could end the wait. */
+	if (v->dbg.stepping || vgic_wfi_should_wake(v))
 		return;
 	if (vcpu_pcpu(v)->placed > 1) {
 		/* Woken, it looks again: a wake-up meant for the pCPU (another

@@ -155,7 +155,6 @@ struct pcpu {
 	struct vcpu *runq_head, *runq_tail;
 	unsigned placed;	 /* vCPUs placed on it */
 	volatile bool resched;	 /* a vCPU woke here: switch at the next exit */
-	volatile bool parked;	 /* stopped for the debugger, in its idle loop */
 	volatile u32 parked_for; /* the debugger's stop it parked for (debug.c's stop_seq) */
 	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */
 	u16 lrs_held;		 /* list registers the vCPU put last may have left valid */

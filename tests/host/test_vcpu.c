@@ -73,7 +73,8 @@ static void wfi_alone_sleeps_in_place(void)
 /*
  * Woken with nothing pending for it (the pCPU's wake-up was another vCPU's,
  * or a timer the vGIC has not seen yet), a shared vCPU blocks again: its WFI
- * ends only with an interrupt; and a vCPU GDB steps never blocks again.
+ * ends only with an interrupt; and a vCPU GDB steps never blocks (nor
+ * sleeps, alone on its pCPU): its step completes the WFI.
  */
 static void wfi_shared_blocks_until_pending(void)
 {
@@ -86,7 +87,11 @@ static void wfi_shared_blocks_until_pending(void)
 	fake_sched_block_pending_after = 0; /* nothing ever pending */
 	V(0)->dbg.stepping = true;
 	vcpu_wait_for_interrupt(V(0));
-	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 1);
+	CHECK_EQ(fake_calls_of(FAKE_SCHED_BLOCK, V(0)), 0);
+	setup_vcpus(2); /* alone on its pCPU */
+	V(0)->dbg.stepping = true;
+	vcpu_wait_for_interrupt(V(0));
+	CHECK_EQ(fake_wfi_calls, 0);
 }
 
 /* Sharing its pCPU, a vCPU blocks in the scheduler, which runs the others; it
