@@ -440,3 +440,18 @@ bool vgic_could_wake(const struct vcpu *v, unsigned intid)
 {
 	return false;
 }
+
+/* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot (n > 2 shares them), all off. */
+void fake_place_vcpus(unsigned n)
+{
+	fake_reset();
+	pcpu_count = 2;
+	vcpu_count = n;
+	for (unsigned i = 0; i < 2; i++)
+		pcpus[i].id = i;
+	for (unsigned i = 0; i < n; i++) {
+		vcpus[i].id = i;
+		vcpus[i].state = VCPU_OFF;
+		sched_place(&vcpus[i], &pcpus[i % 2]);
+	}
+}

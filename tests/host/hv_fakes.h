@@ -83,6 +83,7 @@ const struct fake_call *fake_call_first(enum fake_call_kind kind, const struct v
  * the vCPU ON_PENDING, on its run queue. */
 extern bool fake_sched_block_returns;
 extern unsigned fake_sched_block_pending_after;
+void fake_place_vcpus(unsigned n);
 /* vgic_wfi_should_wake()'s answer, and how often it was asked. */
 extern bool fake_vgic_wfi_should_wake;
 extern unsigned fake_vgic_wfi_should_wake_calls;

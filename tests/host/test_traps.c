@@ -73,17 +73,9 @@ static struct vcpu *V(unsigned i)
 /* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot: n > 2 shares them. */
 static void setup_vcpus(unsigned n)
 {
-	fake_reset();
-	pcpu_count = 2;
-	vcpu_count = n;
-	for (unsigned i = 0; i < 2; i++) {
-		pcpus[i].id = i;
+	fake_place_vcpus(n);
+	for (unsigned i = 0; i < 2; i++)
 		pcpus[i].mdcr_base = HPMN;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		V(i)->id = i;
-		sched_place(V(i), &pcpus[i % 2]);
-	}
 	trap_config.enabled = 0;
 }
 

@@ -16,16 +16,7 @@ static struct vcpu *V(unsigned i)
 /* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot; vCPU 0 running. */
 static void setup_vcpus(unsigned n)
 {
-	fake_reset();
-	pcpu_count = 2;
-	vcpu_count = n;
-	for (unsigned i = 0; i < 2; i++)
-		pcpus[i].id = i;
-	for (unsigned i = 0; i < n; i++) {
-		V(i)->id = i;
-		V(i)->state = VCPU_OFF;
-		sched_place(V(i), &pcpus[i % 2]);
-	}
+	fake_place_vcpus(n);
 	V(0)->state = VCPU_RUNNING;
 	V(0)->loaded = true;
 	pcpus[0].curr = V(0);
