@@ -134,8 +134,12 @@ int main(u64 dtb)
 	bring_up_all(n, "second wave after CPU_OFF");
 
 	gic_init_cpu();
-	timer_arm_ticks(interval);
+	/* The count before the timer is armed: a vCPU may be descheduled for
+	 * longer than the interval anywhere (its pCPU shared, or the host's
+	 * thread not run), and one read after arming could come after the
+	 * deadline, making a due timer look early. */
 	t0 = read_sysreg(cntvct_el0);
+	timer_arm_ticks(interval);
 	/* Standby ends at a wake-up event, which PSCI lets come early (the
 	 * hypervisor's own kick between its pCPUs is one): a few early returns
 	 * are allowed, a suspend that does not wait is not. */
