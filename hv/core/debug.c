@@ -195,34 +195,49 @@ static bool apply_slots(const struct vcpu_debug *d, const struct hw_slot *slots,
  * guest's own, from the shadow when vCPUs share the pCPU or right after a
  * detach, and otherwise the hardware's, which were the guest's all along.
  */
-void debug_load(struct vcpu *v)
+static void __attribute__((noinline)) load_gdbs(struct vcpu *v)
+{
+	struct vcpu_debug *d = &v->dbg;
+	bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, true);
+
+	any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, true);
+	/* MDSCR_EL1.MDE makes the hardware check them, SS steps. */
+	sysreg_write(mdscr_el1, (d->mdscr_guest & ~(MDSCR_MDE | MDSCR_SS)) | (any ? MDSCR_MDE : 0) |
+					(d->stepping ? MDSCR_SS : 0));
+	vcpu_pcpu(v)->guest_dbg_in_hw = true; /* not the next vCPU's */
+}
+
+static void __attribute__((noinline)) load_guests(struct vcpu *v)
 {
 	struct vcpu_debug *d = &v->dbg;
 	struct pcpu *cpu = vcpu_pcpu(v);
+	bool any = d->guest_dbg_in_use;
 
-	if (dbg.attached) {
-		bool any = apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, true);
-		any |= apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, true);
-		/* MDSCR_EL1.MDE makes the hardware check them, SS steps. */
-		sysreg_write(mdscr_el1, (d->mdscr_guest & ~(MDSCR_MDE | MDSCR_SS)) | (any ? MDSCR_MDE : 0) |
-						(d->stepping ? MDSCR_SS : 0));
-		cpu->guest_dbg_in_hw = true; /* not the next vCPU's */
-	} else if (sched_shared || d->restore_guest_dbg) {
-		bool any = d->guest_dbg_in_use;
-		/* Twenty registers and more: written only when some are in use. */
-		if (any || cpu->guest_dbg_in_hw || d->restore_guest_dbg) {
-			apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, false);
-			apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, false);
-			sysreg_write(mdscr_el1, d->mdscr_guest);
-			sysreg_write(osdlr_el1, d->osdlk_guest ? OSDLR_DLK : 0);
-			sysreg_write(oslar_el1, d->oslk_guest ? 1 : 0);
-			cpu->guest_dbg_in_hw = any;
-		}
-		if (d->restore_guest_dbg) {
-			d->restore_guest_dbg = false;
-			d->guest_dbg_captured = sched_shared;
-		}
+	/* Twenty registers and more: written only when some are in use. */
+	if (any || cpu->guest_dbg_in_hw || d->restore_guest_dbg) {
+		apply_slots(d, dbg.hw_bp, dbg.hw_bp_count, 4, 0, false);
+		apply_slots(d, dbg.hw_wp, dbg.hw_wp_count, 6, 1, false);
+		sysreg_write(mdscr_el1, d->mdscr_guest);
+		sysreg_write(osdlr_el1, d->osdlk_guest ? OSDLR_DLK : 0);
+		sysreg_write(oslar_el1, d->oslk_guest ? 1 : 0);
+		cpu->guest_dbg_in_hw = any;
 	}
+	if (d->restore_guest_dbg) {
+		d->restore_guest_dbg = false;
+		d->guest_dbg_captured = sched_shared;
+	}
+}
+
+/* Every switch loads: the common case (nobody's debug registers in use) is a few tests. */
+void debug_load(struct vcpu *v)
+{
+	struct vcpu_debug *d = &v->dbg;
+
+	if (dbg.attached)
+		load_gdbs(v);
+	else if (d->restore_guest_dbg ||
+		 (sched_shared && (d->guest_dbg_in_use || vcpu_pcpu(v)->guest_dbg_in_hw)))
+		load_guests(v);
 	if (d->stepping)
 		gic_mask_guest_interrupts(true);
 }
@@ -493,6 +508,7 @@ void debug_park_pcpu(struct pcpu *cpu)
 		return;
 	sysreg_write(CNTHP_CTL_EL2, 0);
 	snapshot_pcpu_regs(cpu);
+	context_fp_flush(cpu); /* GDB reads FP/SIMD from the contexts */
 	__atomic_store_n(&cpu->parked_for, __atomic_load_n(&dbg.stop_seq, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 	/* Against stop_all's fence: if this reads a stopper from before,
 	 * that stopper's own look at `parked` comes after and sees it. */

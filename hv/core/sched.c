@@ -50,6 +50,9 @@ void sched_place(struct vcpu *v, struct pcpu *cpu)
 	v->regs = &v->frame;
 	v->event_cursor.ring = &v->events;
 	v->event_cursor.meta = META_CPU(cpu->id, v->id);
+	if (!cpu->fp_owner)
+		cpu->fp_owner = v; /* its registers, reset at its CPU_ON (fp_dirty) */
+	cpu->placed_vcpus[cpu->placed] = v;
 	if (++cpu->placed > 1)
 		sched_shared = true;
 }
@@ -67,23 +70,20 @@ static void runq_push(struct pcpu *cpu, struct vcpu *v)
 	v->sched_stats.since = now();
 }
 
-/* Whether v may run now: not held by the debugger, and no stop under way. */
-static bool may_run(const struct vcpu *v)
-{
-	return !v->dbg.held && !debug_stop_under_way();
-}
-
 /*
- * The next vCPU to run: the first on the queue that may, but a vCPU GDB is
- * stepping first of all (nothing else of its pCPU runs during a step).
+ * The next vCPU to run: none while a debugger stop is under way; else the
+ * first on the queue that GDB does not hold, but a vCPU GDB is stepping first
+ * of all (nothing else of its pCPU runs during a step).
  */
 static struct vcpu *runq_pop(struct pcpu *cpu)
 {
 	struct vcpu **link, *best = NULL, **best_link = NULL;
 
+	if (debug_stop_under_way())
+		return NULL;
 	for (link = &cpu->runq_head; *link; link = &(*link)->next_queued) {
 		struct vcpu *v = *link;
-		if (!may_run(v))
+		if (v->dbg.held)
 			continue;
 		if (!best || (v->dbg.stepping && !best->dbg.stepping)) {
 			best = v;
@@ -130,9 +130,9 @@ void sched_timer_program(struct pcpu *cpu)
 {
 	u64 t = cpu->slice_end < cpu->poll_at ? cpu->slice_end : cpu->poll_at;
 
-	for (unsigned i = 0; i < vcpu_count; i++) {
-		struct vcpu *v = vcpu_by_id(i);
-		if (v->pcpu == cpu && v->state == VCPU_IDLE) {
+	for (unsigned i = 0; i < cpu->placed; i++) {
+		struct vcpu *v = cpu->placed_vcpus[i];
+		if (v->state == VCPU_IDLE) {
 			u64 d = timer_deadline(v);
 			t = d < t ? d : t;
 		}
@@ -163,9 +163,9 @@ void sched_timer_fired(struct pcpu *cpu)
 		cpu->slice_end = NEVER;
 		resched(cpu);
 	}
-	for (unsigned i = 0; i < vcpu_count; i++) {
-		struct vcpu *v = vcpu_by_id(i);
-		if (v->pcpu == cpu && v->state == VCPU_IDLE && timer_deadline(v) <= t)
+	for (unsigned i = 0; i < cpu->placed; i++) {
+		struct vcpu *v = cpu->placed_vcpus[i];
+		if (v->state == VCPU_IDLE && timer_deadline(v) <= t)
 			sched_wake(v);
 	}
 	if (cpu->poll_at <= t) {

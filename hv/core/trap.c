@@ -123,9 +123,11 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 }
 
 /*
- * First FP/SIMD use while the fp class is on: recorded, then the trap is
- * lifted on this pCPU so the guest runs on; switching the class on again
- * (or any trap-class change) re-arms it.
+ * First FP/SIMD use since the vCPU was loaded, while the fp class is on or
+ * while its pCPU's registers hold another vCPU's (context.c switches them
+ * lazily): recorded, the vCPU's own registers loaded if need be, and the
+ * trap lifted so the guest runs on. The next load (or trap-class change)
+ * re-arms it.
  */
 static void trap_fp(struct trap_frame *f, struct trap_event *ev)
 {
@@ -134,8 +136,7 @@ static void trap_fp(struct trap_frame *f, struct trap_event *ev)
 		ev->outcome = OUT_UNDEF_INJECTED;
 		return;
 	}
-	sysreg_write(cptr_el2, sysreg_read(cptr_el2) & ~CPTR_TFP);
-	isb();
+	context_fp_claim(vcpu_of_frame(f));
 }
 
 static void trap_iabt(struct trap_frame *f, struct trap_event *ev)

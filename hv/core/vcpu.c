@@ -118,7 +118,9 @@ void trap_apply(struct vcpu *v)
 	 * it, and trap.c completes it at once (WFI may always complete early). */
 	sysreg_write(hcr_el2, cpu->trap_cached.hcr | (v->dbg.stepping ? HCR_TWI : 0));
 	sysreg_write(mdcr_el2, cpu->trap_cached.mdcr);
-	sysreg_write(cptr_el2, cpu->trap_cached.cptr);
+	/* FP/SIMD is switched lazily (context.c): it traps while this pCPU's
+	 * registers hold another vCPU's. */
+	sysreg_write(cptr_el2, cpu->trap_cached.cptr | (cpu->fp_owner != v ? CPTR_TFP : 0));
 	isb();
 }
 

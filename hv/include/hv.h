@@ -108,7 +108,6 @@ struct vcpu {
 	struct vcpu_context ctx;
 	struct sched_context sched_ctx;
 	struct vcpu *next_queued; /* its pCPU's run queue */
-	u64 timer_deadline;	  /* CNTPCT at which its virtual timer fires while not loaded, or ~0 */
 	struct vcpu_sched_stats {
 		u64 run_ticks, wait_ticks, switches;
 		u64 since; /* CNTPCT of the last change between running and waiting */
@@ -148,12 +147,14 @@ struct pcpu {
 	unsigned id;
 	struct vcpu *curr; /* the vCPU it runs; NULL in its idle loop */
 	struct vcpu *last_loaded; /* whose translations its TLB may hold */
+	struct vcpu *fp_owner;	  /* whose FP/SIMD state its registers hold (context.c) */
 	u64 mpidr;
 	u64 kick_sgir; /* ICC_SGI0R_EL1 for GIC_SGI_KICK to this pCPU, computed once */
 	u64 mdcr_base; /* MDCR_EL2 with only HPMN set: all counters the guest's */
 	spinlock_t sched_lock;	 /* its run queue and its vCPUs' state changes */
 	struct vcpu *runq_head, *runq_tail;
-	unsigned placed;	 /* vCPUs placed on it */
+	unsigned placed;	 /* vCPUs placed on it: */
+	struct vcpu *placed_vcpus[MAX_VCPUS];
 	volatile bool resched;	 /* a vCPU woke here: switch at the next exit */
 	volatile u32 parked_for; /* the debugger's stop it parked for (debug.c's stop_seq) */
 	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */

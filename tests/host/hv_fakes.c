@@ -287,6 +287,17 @@ void context_reset(struct vcpu *v, u64 entry, u64 x0)
 	log_call(FAKE_CONTEXT_RESET, v, entry, x0);
 }
 
+/* As the real one ends: the vCPU's FP/SIMD is in, the trap lifted. */
+void context_fp_claim(struct vcpu *v)
+{
+	v->pcpu->fp_owner = v;
+	fake_sysreg_set("cptr_el2", fake_sysreg_get("cptr_el2") & ~(u64)BIT(10));
+}
+
+void context_fp_flush(struct pcpu *cpu)
+{
+}
+
 /* ---- sched.c ---- */
 bool sched_shared;
 bool fake_sched_block_returns;
@@ -298,6 +309,9 @@ void sched_place(struct vcpu *v, struct pcpu *cpu)
 	v->regs = &v->frame;
 	v->event_cursor.ring = &v->events;
 	v->event_cursor.meta = META_CPU(cpu->id, v->id);
+	if (!cpu->fp_owner)
+		cpu->fp_owner = v;
+	cpu->placed_vcpus[cpu->placed] = v;
 	if (++cpu->placed > 1)
 		sched_shared = true;
 }

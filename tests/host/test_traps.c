@@ -235,7 +235,8 @@ static void shared_pcpus_trap_what_is_not_switched(void)
 		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
 		CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
 		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
-		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM);
+		/* vCPU 2 shares pCPU 0's FP/SIMD registers, which hold vCPU 0's. */
+		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | (i == 2 ? TFP : 0));
 	}
 	/* On top of the classes; the fp class's TFP still its own. */
 	apply_to(V(0), BIT(TRAP_FP) | BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
@@ -247,6 +248,29 @@ static void shared_pcpus_trap_what_is_not_switched(void)
 	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
 	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
 	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+}
+
+/*
+ * FP/SIMD is switched lazily: a vCPU runs with TFP set while its pCPU's
+ * registers hold another's, and its first use there (the fp trap) makes it
+ * the owner, after which the other is the one that traps.
+ */
+static void lazy_fp_traps_while_another_owns(void)
+{
+	u64 hcr, mdcr, cptr;
+
+	setup_vcpus(3); /* vCPUs 0 and 2 on pCPU 0 */
+	CHECK(V(0)->pcpu->fp_owner == V(0));
+	apply_to(V(2), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(cptr & TFP, TFP);
+	context_fp_claim(V(2));
+	apply_to(V(2), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(cptr & TFP, 0);
+	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(cptr & TFP, TFP);
+	/* The fp class traps the owner too. */
+	apply_to(V(2), BIT(TRAP_FP), &hcr, &mdcr, &cptr);
+	CHECK_EQ(cptr & TFP, TFP);
 }
 
 /* One vCPU per pCPU: none of that; the guest has its registers to itself. */
@@ -301,6 +325,7 @@ int main(void)
 	RUN(apply_clears_only_its_own_flag);
 	RUN(mdcr_base_is_its_pcpus);
 	RUN(shared_pcpus_trap_what_is_not_switched);
+	RUN(lazy_fp_traps_while_another_owns);
 	RUN(alone_on_pcpus_traps_nothing_more);
 	RUN(stepping_traps_wfi);
 	return CHECK_DONE();

@@ -87,43 +87,122 @@ static void fp_load(const struct vcpu_context *c)
 
 /*
  * The hypervisor is built with -mgeneral-regs-only, and CPTR_EL2.TFP may be
- * set for the guest's fp trap class: FP/SIMD is reachable at EL2 only while
- * it is lifted here.
+ * set (the guest's fp trap class, or the lazy switch below): FP/SIMD is
+ * reachable at EL2 only while it is lifted here. Returns CPTR_EL2 as it was.
  */
-static void fp_access(bool on)
+static u64 fp_access_on(void)
 {
 	u64 cptr = sysreg_read(cptr_el2);
 
-	sysreg_write(cptr_el2, on ? cptr & ~CPTR_TFP : cptr);
+	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
+	isb();
+	return cptr;
+}
+
+/*
+ * FP/SIMD is switched lazily. A pCPU's FP/SIMD registers hold the state of
+ * its fp_owner, which is the vCPU that last used them there, and a vCPU
+ * loaded on a pCPU that holds another's runs with CPTR_EL2.TFP set
+ * (trap_apply). Its first FP/SIMD instruction traps here: the owner's state
+ * is saved, its own is loaded and the trap lifted. A vCPU in a WFI idle loop
+ * never pays for it, and a vCPU alone on its pCPU stays the owner, so its SVE
+ * registers' upper bits are never cut by a reload. Where ctx.fp_dirty says
+ * the context is newer than the registers (GDB wrote them, or CPU_ON reset
+ * them), the registers are not saved over it.
+ */
+void context_fp_claim(struct vcpu *v)
+{
+	struct pcpu *cpu = vcpu_pcpu(v);
+	struct vcpu *owner = cpu->fp_owner;
+	u64 cptr = fp_access_on();
+
+	if (owner != v) {
+		if (owner && !owner->ctx.fp_dirty)
+			fp_save(&owner->ctx);
+		fp_load(&v->ctx);
+		v->ctx.fp_dirty = false;
+		cpu->fp_owner = v;
+	}
+	/* The trap stays lifted for this load: trap_apply re-arms it at the next. */
+	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
 	isb();
 }
+
+void context_fp_flush(struct pcpu *cpu)
+{
+	struct vcpu *owner = cpu->fp_owner;
+	u64 cptr;
+
+	if (!owner || owner->ctx.fp_dirty)
+		return;
+	cptr = fp_access_on();
+	fp_save(&owner->ctx);
+	sysreg_write(cptr_el2, cptr);
+	isb();
+}
+
+/*
+ * The registers move two at a time: two mrs and one stp at a put, one ldp and
+ * two msr at a load, down a list in its slots' order (a CONTEXT_REGS group,
+ * or CONTEXT_EL2_REGS). These assembler macros do the pairing; an odd list
+ * ends with one str at a put, and at a load reads the slot after its last,
+ * unused.
+ */
+asm(".macro ctx_save reg, p, a, b\n"
+    " .if ctx_odd\n mrs \\b, \\reg\n stp \\a, \\b, [\\p], #16\n .set ctx_odd, 0\n"
+    " .else\n mrs \\a, \\reg\n .set ctx_odd, 1\n .endif\n"
+    ".endm\n"
+    ".macro ctx_save_end p, a\n .if ctx_odd\n str \\a, [\\p], #8\n .endif\n.endm\n"
+    ".macro ctx_load reg, p, a, b\n"
+    " .if ctx_odd\n msr \\reg, \\b\n .set ctx_odd, 0\n"
+    " .else\n ldp \\a, \\b, [\\p], #16\n msr \\reg, \\a\n .set ctx_odd, 1\n .endif\n"
+    ".endm\n");
+
+#define CTX_SAVE_ONE(name, reg, ...) "ctx_save " #reg ", %0, %1, %2\n"
+#define CTX_LOAD_ONE(name, reg, ...) "ctx_load " #reg ", %0, %1, %2\n"
+#define CTX_SAVE(list, first)                                                                        \
+	do {                                                                                         \
+		u64 *p_ = (first), a_, b_;                                                           \
+		asm volatile(".set ctx_odd, 0\n" list(CTX_SAVE_ONE) "ctx_save_end %0, %1\n"          \
+			     : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory");                             \
+	} while (0)
+#define CTX_LOAD(list, first)                                                                        \
+	do {                                                                                         \
+		u64 *p_ = (first), a_, b_;                                                           \
+		asm volatile(".set ctx_odd, 0\n" list(CTX_LOAD_ONE) : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory"); \
+	} while (0)
+
+/* The trap the vCPU's hypervisor code is handling when it is put, so it finds it again. */
+#define CONTEXT_EL2_REGS(X) X(pc, elr_el2) X(pstate, spsr_el2) X(esr, esr_el2) X(far, far_el2) X(hpfar, hpfar_el2)
+_Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offsetof(struct vcpu_context, pc) + 32,
+	       "CONTEXT_EL2_REGS in a row");
+
+/* Each group of CONTEXT_REGS, where this CPU has its registers. */
+#define CTX_EACH_GROUP(move, c, features)                                                   \
+	do {                                                                                \
+		move(CONTEXT_REGS_ALWAYS, &(c)->el1[0]);                                    \
+		if ((features) & BIT(CTX_RAS))                                              \
+			move(CONTEXT_REGS_RAS, &(c)->el1[CTX_DISR_EL1]);                    \
+		if ((features) & BIT(CTX_CSV2_2))                                           \
+			move(CONTEXT_REGS_CSV2_2, &(c)->el1[CTX_SCXTNUM_EL0]);              \
+		if ((features) & BIT(CTX_PAUTH))                                            \
+			move(CONTEXT_REGS_PAUTH, &(c)->el1[CTX_APIAKEYLO_EL1]);             \
+	} while (0)
+
+#define el1_write(reg, val) asm volatile("msr " #reg ", %0" ::"r"((u64)(val)))
 
 void context_put(struct vcpu *v)
 {
 	struct vcpu_context *c = &v->ctx;
-	u64 cptr = sysreg_read(cptr_el2);
 
-	c->pc = sysreg_read(elr_el2);
-	c->pstate = sysreg_read(spsr_el2);
-	c->esr = sysreg_read(esr_el2);
-	c->far = sysreg_read(far_el2);
-	c->hpfar = sysreg_read(hpfar_el2);
-#define CTX_SAVE(name, reg, op0, op1, crn, crm, op2, feat) \
-	if (feat == CTX_ALWAYS || (context.features & BIT(feat)))  \
-		c->el1[CTX_##name] = sysreg_read(reg);
-	CONTEXT_REGS(CTX_SAVE)
-#undef CTX_SAVE
+	CTX_SAVE(CONTEXT_EL2_REGS, &c->pc);
+	CTX_EACH_GROUP(CTX_SAVE, c, context.features);
 	/* Its list registers are read back while its timers still drive their
 	 * lines (a pending one is not taken for a line gone quiet); then the
 	 * timers stop asserting them: the next vCPU's are its own. */
 	vgic_cpu_put(v);
-	sysreg_write(cntv_ctl_el0, 0);
-	sysreg_write(S3_3_C14_C2_1, 0);
-	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
-	isb();
-	fp_save(c);
-	sysreg_write(cptr_el2, cptr);
-	c->fp_dirty = false;
+	el1_write(cntv_ctl_el0, 0);
+	el1_write(S3_3_C14_C2_1, 0);
 }
 
 void context_load(struct vcpu *v)
@@ -140,25 +219,17 @@ void context_load(struct vcpu *v)
 		asm volatile("tlbi vmalle1\n dsb nsh\n ic iallu\n dsb nsh" ::: "memory");
 		cpu->last_loaded = v;
 	}
-#define CTX_LOAD(name, reg, op0, op1, crn, crm, op2, feat) \
-	if (feat == CTX_ALWAYS || (context.features & BIT(feat)))  \
-		sysreg_write(reg, c->el1[CTX_##name]);
-	CONTEXT_REGS(CTX_LOAD)
-#undef CTX_LOAD
-	sysreg_write(elr_el2, c->pc);
-	sysreg_write(spsr_el2, c->pstate);
-	sysreg_write(esr_el2, c->esr);
-	sysreg_write(far_el2, c->far);
-	sysreg_write(hpfar_el2, c->hpfar);
-	sysreg_write(vpidr_el2, v->vpidr);
-	sysreg_write(vmpidr_el2, v->vmpidr);
-	/* A vCPU alone on its pCPU finds its FP/SIMD (and SVE) registers as it
-	 * left them, unless GDB wrote them: reloading only the low 128 bits of
-	 * each would clear the upper bits of its SVE registers. */
-	if (cpu->placed > 1 || c->fp_dirty) {
-		fp_access(true);
+	CTX_EACH_GROUP(CTX_LOAD, c, context.features);
+	CTX_LOAD(CONTEXT_EL2_REGS, &c->pc);
+	el1_write(vpidr_el2, v->vpidr);
+	el1_write(vmpidr_el2, v->vmpidr);
+	/* Its own registers, which GDB wrote: loaded now (the lazy trap is for
+	 * registers another vCPU holds). */
+	if (cpu->fp_owner == v && c->fp_dirty) {
+		u64 cptr = fp_access_on();
 		fp_load(c);
 		c->fp_dirty = false;
+		sysreg_write(cptr_el2, cptr);
 	}
 	vgic_cpu_load(v); /* v->loaded from here on */
 	trap_apply(v);

@@ -157,6 +157,23 @@ static void apr_write(unsigned n, u32 ap0, u32 ap1)
 	}
 }
 
+/* All of them, the first pair (which every CPU interface has) without the switch. */
+static void aprs_read(u32 *ap0, u32 *ap1)
+{
+	ap0[0] = sysreg_read(S3_4_C12_C8_0);
+	ap1[0] = sysreg_read(S3_4_C12_C9_0);
+	for (unsigned n = 1; n < vgic.apr_count; n++)
+		apr_read(n, &ap0[n], &ap1[n]);
+}
+
+static void aprs_write(const u32 *ap0, const u32 *ap1)
+{
+	sysreg_write(S3_4_C12_C8_0, ap0[0]);
+	sysreg_write(S3_4_C12_C9_0, ap1[0]);
+	for (unsigned n = 1; n < vgic.apr_count; n++)
+		apr_write(n, ap0[n], ap1[n]);
+}
+
 /* ---- interrupts, by INTID ------------------------------------------------------ */
 
 static struct virq *virq_of(struct vcpu *v, unsigned intid)
@@ -865,10 +882,9 @@ static unsigned priority_running(const u32 *ap0, const u32 *ap1)
 /* ... of the loaded vCPU: its ICH_AP0R/AP1R as they are now. */
 static unsigned running_priority(void)
 {
-	u32 ap0[4] = { 0 }, ap1[4] = { 0 };
+	u32 ap0[4], ap1[4];
 
-	for (unsigned n = 0; n < vgic.apr_count; n++)
-		apr_read(n, &ap0[n], &ap1[n]);
+	aprs_read(ap0, ap1);
 	return priority_running(ap0, ap1);
 }
 
@@ -929,8 +945,7 @@ void vgic_cpu_put(struct vcpu *v)
 	lr_sync(v);
 	c->vmcr = sysreg_read(ICH_VMCR_EL2);
 	c->hcr = sysreg_read(ICH_HCR_EL2);
-	for (unsigned n = 0; n < vgic.apr_count; n++)
-		apr_read(n, &c->ap0r[n], &c->ap1r[n]);
+	aprs_read(c->ap0r, c->ap1r);
 	gic_ppis_put(cpu, BACKED_PPIS, &v->ctx.ppi_enabled, &v->ctx.ppi_active);
 	sysreg_write(ICH_HCR_EL2, 0);
 	/* What the registers still hold valid: at most these (lr_sync released the rest). */
@@ -950,8 +965,7 @@ void vgic_cpu_load(struct vcpu *v)
 		unsigned n = __builtin_ctz(w);
 		lr_write(n, c->lr_used & BIT(n) ? c->lr[n] : 0);
 	}
-	for (unsigned n = 0; n < vgic.apr_count; n++)
-		apr_write(n, c->ap0r[n], c->ap1r[n]);
+	aprs_write(c->ap0r, c->ap1r);
 	sysreg_write(ICH_VMCR_EL2, c->vmcr);
 	sysreg_write(ICH_HCR_EL2, c->hcr);
 	gic_ppis_load(cpu, BACKED_PPIS, v->ctx.ppi_enabled, v->ctx.ppi_active);
