@@ -100,7 +100,8 @@ void trap_apply(struct vcpu *v)
 
 	/* This applies the newest classes: a change still flagged for this vCPU's
 	 * exit is done too (and would otherwise re-arm the fp trap just lifted). */
-	__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
+	if (v->exit_work & EXIT_WORK_TRAPS)
+		__atomic_and_fetch(&v->exit_work, ~EXIT_WORK_TRAPS, __ATOMIC_ACQ_REL);
 	on = __atomic_load_n(&trap_config.enabled, __ATOMIC_ACQUIRE);
 	/* Every load applies them: worked out again only when they changed. */
 	key = on | (u64)attached << 32 | BIT(33);

@@ -306,14 +306,16 @@ void gic_ppis_put(unsigned cpu, u32 mask, u32 *enabled, u32 *active)
 {
 	*enabled = *reg32(sgi_frame(cpu) + GICR_ISENABLER0) & mask;
 	*active = *reg32(sgi_frame(cpu) + GICR_ISACTIVER0) & mask;
-	*reg32(sgi_frame(cpu) + GICR_ICACTIVER0) = *active;
+	if (*active)
+		*reg32(sgi_frame(cpu) + GICR_ICACTIVER0) = *active;
 }
 
 void gic_ppis_load(unsigned cpu, u32 mask, u32 enabled, u32 active)
 {
 	*reg32(sgi_frame(cpu) + GICR_ICENABLER0) = ~enabled & mask;
 	*reg32(sgi_frame(cpu) + GICR_ISENABLER0) = enabled & mask;
-	*reg32(sgi_frame(cpu) + GICR_ISACTIVER0) = active & mask;
+	if (active & mask)
+		*reg32(sgi_frame(cpu) + GICR_ISACTIVER0) = active & mask;
 }
 
 /* An SPI's trigger (a PPI's is the device's, fixed). */

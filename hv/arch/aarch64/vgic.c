@@ -897,14 +897,21 @@ static unsigned running_priority(void)
 bool vgic_wfi_should_wake(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
-	u64 vmcr = sysreg_read(ICH_VMCR_EL2);
-	unsigned limit = ICH_VMCR_VPMR(vmcr), rp = running_priority();
+	u64 vmcr;
+	unsigned limit, rp;
 	bool wake = false;
 
-	if (rp < limit)
-		limit = rp;
 	spin_lock(&vgic.lock);
 	lr_sync(v);
+	if (!c->lr_used && !c->queued_words) {
+		spin_unlock(&vgic.lock); /* nothing pending at all: the common idle WFI */
+		return false;
+	}
+	vmcr = sysreg_read(ICH_VMCR_EL2);
+	limit = ICH_VMCR_VPMR(vmcr);
+	rp = running_priority();
+	if (rp < limit)
+		limit = rp;
 	for (u32 used = c->lr_used; used && !wake; used &= used - 1) {
 		u64 lr = c->lr[__builtin_ctz(used)];
 		bool on = vmcr & (lr & LR_GROUP1 ? ICH_VMCR_VENG1 : ICH_VMCR_VENG0);
