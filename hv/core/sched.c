@@ -80,7 +80,7 @@ static struct vcpu *runq_pop(struct pcpu *cpu)
 	struct vcpu **link, *best = NULL, **best_link = NULL;
 
 	if (debug_stop_under_way())
-		return NULL;
+		return NULL; /* none runs until the debugger lets the guest go */
 	for (link = &cpu->runq_head; *link; link = &(*link)->next_queued) {
 		struct vcpu *v = *link;
 		if (v->dbg.held)

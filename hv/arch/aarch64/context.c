@@ -114,7 +114,7 @@ void context_fp_claim(struct vcpu *v)
 {
 	struct pcpu *cpu = vcpu_pcpu(v);
 	struct vcpu *owner = cpu->fp_owner;
-	u64 cptr = fp_access_on();
+	u64 was = fp_access_on();
 
 	if (owner != v) {
 		if (owner && !owner->ctx.fp_dirty)
@@ -123,8 +123,8 @@ void context_fp_claim(struct vcpu *v)
 		v->ctx.fp_dirty = false;
 		cpu->fp_owner = v;
 	}
-	/* The trap stays lifted for this load: trap_apply re-arms it at the next. */
-	sysreg_write(cptr_el2, cptr & ~CPTR_TFP);
+	/* Lifted for the guest too, until trap_apply re-arms it at the next load. */
+	sysreg_write(cptr_el2, was & ~CPTR_TFP);
 	isb();
 }
 
@@ -149,13 +149,29 @@ void context_fp_flush(struct pcpu *cpu)
  * unused.
  */
 asm(".macro ctx_save reg, p, a, b\n"
-    " .if ctx_odd\n mrs \\b, \\reg\n stp \\a, \\b, [\\p], #16\n .set ctx_odd, 0\n"
-    " .else\n mrs \\a, \\reg\n .set ctx_odd, 1\n .endif\n"
+    " .if ctx_odd\n"
+    "  mrs \\b, \\reg\n"
+    "  stp \\a, \\b, [\\p], #16\n"
+    "  .set ctx_odd, 0\n"
+    " .else\n"
+    "  mrs \\a, \\reg\n"
+    "  .set ctx_odd, 1\n"
+    " .endif\n"
     ".endm\n"
-    ".macro ctx_save_end p, a\n .if ctx_odd\n str \\a, [\\p], #8\n .endif\n.endm\n"
+    ".macro ctx_save_end p, a\n"
+    " .if ctx_odd\n"
+    "  str \\a, [\\p], #8\n"
+    " .endif\n"
+    ".endm\n"
     ".macro ctx_load reg, p, a, b\n"
-    " .if ctx_odd\n msr \\reg, \\b\n .set ctx_odd, 0\n"
-    " .else\n ldp \\a, \\b, [\\p], #16\n msr \\reg, \\a\n .set ctx_odd, 1\n .endif\n"
+    " .if ctx_odd\n"
+    "  msr \\reg, \\b\n"
+    "  .set ctx_odd, 0\n"
+    " .else\n"
+    "  ldp \\a, \\b, [\\p], #16\n"
+    "  msr \\reg, \\a\n"
+    "  .set ctx_odd, 1\n"
+    " .endif\n"
     ".endm\n");
 
 #define CTX_SAVE_ONE(name, reg, ...) "ctx_save " #reg ", %0, %1, %2\n"
