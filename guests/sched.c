@@ -17,6 +17,10 @@
  *   7 CPU_OFF/ON   of one vCPU, while the others run, a few times
  *   8 stale TLB    each vCPU maps one VA to a page of its own (data and code)
  *                  and must always see its own
+ *   9 long handler each vCPU in turn takes its virtual timer interrupt and
+ *                  stays in the handler (IRQs masked, not yet EOI'd) until the
+ *                  vCPUs sharing its pCPU have run: one interrupt per expiry,
+ *                  none again after the EOI
  *
  * One worker round (worker_round) is the unit of every check: it writes a
  * pattern derived from the vCPU and the round's number into every register it
@@ -100,7 +104,7 @@ struct err {
 	u64 got, want, round;
 };
 
-enum tmode { TM_OFF, TM_PERIODIC, TM_WATCHDOG };
+enum tmode { TM_OFF, TM_PERIODIC, TM_WATCHDOG, TM_LONG };
 
 struct vc {
 	unsigned id;
@@ -127,6 +131,10 @@ struct vc {
 	volatile u64 reentries;
 	volatile u64 idle_wfis;
 	volatile u64 took;	    /* ticks a timed activity took */
+	/* check 9, over this vCPU's turns */
+	volatile unsigned long_stage; /* 0: waiting for the first expiry, 1: for the second */
+	volatile u64 long_first, long_second, long_early, long_unasserted;
+	u64 long_held_min, long_peer_min;
 	u64 fp_want[64] __attribute__((aligned(16)));
 	u64 fp_got[64] __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -284,6 +292,8 @@ static u64 vector_table(unsigned table)
 
 /* ---- interrupts ------------------------------------------------------------------------ */
 
+static void long_irq(struct vc *c, u64 t, u64 ctl); /* check 9's handler */
+
 static void timer_irq(struct vc *c)
 {
 	u64 t = now(), ctl = read_sysreg(cntv_ctl_el0);
@@ -305,6 +315,9 @@ static void timer_irq(struct vc *c)
 			c->cval += c->period; /* absolute: a late tick does not move the next one */
 			write_sysreg(cntv_cval_el0, c->cval);
 		}
+		break;
+	case TM_LONG:
+		long_irq(c, t, ctl);
 		break;
 	case TM_WATCHDOG:
 		if (ctl & CNTV_CTL_ISTATUS) /* not one watchdog_restart moved on */
@@ -1419,6 +1432,184 @@ static void off_check(void)
 	err_verdict(ERR_SYS, true, "CPU_OFF/ON: every vCPU's system registers survive meanwhile");
 }
 
+/* ---- check 9: a timer interrupt handled across a switch ----------------------------------------- */
+
+/*
+ * The virtual timer's interrupt is level: its line stays high from the expiry
+ * until the handler disables or re-arms the timer, just before its EOI. Under a
+ * hypervisor that owns the GIC, the physical twin is active (acknowledged at
+ * EL2) from the expiry to the guest's EOI, and that active state is what keeps
+ * the still-high line from interrupting again; while vCPUs share a pCPU it
+ * belongs to the vCPU loaded there, so a switch in the middle of a handler
+ * must take it along and give it back (docs/architecture.md, load and put).
+ *
+ * Each vCPU in turn, the others spinning in worker rounds (never waiting, so
+ * always runnable): it arms its timer LONG_ARM_US ahead and spins with IRQs
+ * unmasked; the handler stays in (IRQs masked, the interrupt acknowledged and
+ * not EOI'd) at least LONG_HOLD_MS and, told it shares its pCPU, until every
+ * vCPU sharing it has finished a worker round meanwhile. One pCPU runs one
+ * vCPU at a time, so a sharer's round finished then proves this vCPU was
+ * switched out inside its handler. Then the handler disables the timer and
+ * EOIs. The vCPU arms the timer for a second expiry LONG_NEXT_US later and
+ * waits for it in WFI, as an idle loop would (a trapped WFI is where the
+ * hypervisor looks at what is pending for it), then watches LONG_AFTER_US
+ * more, IRQs unmasked. Want, in every turn: the first expiry taken once,
+ * asserted and not early, and exactly one interrupt after the EOI, the second
+ * expiry's, asserted and not early. A hypervisor that gave the vCPU back
+ * without the active state takes the still-high line at EL2 again before the
+ * EOI, and makes the interrupt pending once more: the guest gets it after its
+ * EOI, in the WFI, with the timer not due (early, not asserted). So it went
+ * under tests/mutations/sched.mut's vgic-put-ppi-active-lost, in every turn
+ * of every vCPU, on 2 pCPUs and on 1; the checks above, whose handlers are
+ * short, see it only when a switch happens to fall inside one.
+ */
+#define LONG_TURNS 2	   /* per vCPU */
+#define LONG_ARM_US 500	   /* the first expiry, from the arming */
+#define LONG_HOLD_MS 15	   /* the handler's least time: over 7 slices of 2 ms */
+#define LONG_LIMIT_MS 1000 /* its most, waiting for the sharers (not scaled) */
+#define LONG_NEXT_US 5000  /* the second expiry, from the EOI */
+#define LONG_AFTER_US 2000 /* watched after the second one */
+
+static unsigned long_order[MAX_CPUS * LONG_TURNS], long_turns;
+static volatile unsigned long_next; /* the turn under way */
+
+/* vCPUs i and j run on one pCPU: told sched.pcpus=N, vCPU n is on pCPU n % N
+ * (docs/architecture.md, scheduling); told nothing, each has its own. */
+static bool same_pcpu(unsigned i, unsigned j)
+{
+	return pcpus && pcpus < ncpus && i != j && i % pcpus == j % pcpus;
+}
+
+static bool has_sharers(unsigned i)
+{
+	for (unsigned j = 0; j < ncpus; j++)
+		if (same_pcpu(i, j) && alive(j))
+			return true;
+	return false;
+}
+
+/* The timer's interrupt in TM_LONG, acknowledged (sched_exception EOIs it after). */
+static void long_irq(struct vc *c, u64 t, u64 ctl)
+{
+	bool asserted = ctl & CNTV_CTL_ISTATUS;
+
+	if (!asserted)
+		c->long_unasserted++;
+	if (t < c->cval)
+		c->long_early++;
+	if (c->long_stage) {
+		c->long_second++;
+		if (asserted) /* else its expiry is still to come */
+			write_sysreg(cntv_ctl_el0, 0);
+		isb();
+		return;
+	}
+	c->long_first++;
+	if (!asserted)
+		return;
+	u64 before[MAX_CPUS], t0 = now(), n;
+	u64 least = t0 + scaled_ms(LONG_HOLD_MS), most = t0 + us_ticks(LONG_LIMIT_MS * 1000);
+	for (unsigned j = 0; j < ncpus; j++)
+		before[j] = vcs[j].rounds;
+	for (;;) {
+		n = now();
+		if (n >= most)
+			break;
+		if (n < least)
+			continue;
+		bool all_ran = true;
+		for (unsigned j = 0; j < ncpus; j++)
+			if (same_pcpu(c->id, j) && alive(j) && vcs[j].rounds == before[j])
+				all_ran = false;
+		if (all_ran)
+			break;
+	}
+	if (n - t0 < c->long_held_min)
+		c->long_held_min = n - t0;
+	for (unsigned j = 0; j < ncpus; j++)
+		if (same_pcpu(c->id, j) && alive(j) && vcs[j].rounds - before[j] < c->long_peer_min)
+			c->long_peer_min = vcs[j].rounds - before[j];
+	write_sysreg(cntv_ctl_el0, 0);
+	isb();
+	c->long_stage = 1;
+}
+
+static void long_arm(struct vc *c, u64 ticks)
+{
+	c->cval = now() + ticks;
+	write_sysreg(cntv_cval_el0, c->cval);
+	write_sysreg(cntv_ctl_el0, CNTV_CTL_ENABLE);
+	isb();
+}
+
+static void long_turn(struct vc *c)
+{
+	irqs_off();
+	c->long_stage = 0;
+	c->tmode = TM_LONG;
+	long_arm(c, us_ticks(LONG_ARM_US));
+	irqs_on();
+	u64 deadline = now() + us_ticks(2 * LONG_LIMIT_MS * 1000);
+	while (c->long_stage == 0 && now() < deadline)
+		; /* the interrupt is taken here */
+	irqs_off();
+	c->long_stage = 1; /* already, unless the first never came */
+	long_arm(c, us_ticks(LONG_NEXT_US));
+	irqs_on();
+	/* The handler disables the timer at the second expiry. */
+	WAIT_IN_WFI(c, !(read_sysreg(cntv_ctl_el0) & CNTV_CTL_ENABLE), now() + us_ticks(LONG_LIMIT_MS * 1000));
+	u64 after = now() + us_ticks(LONG_AFTER_US);
+	while (now() < after)
+		;
+	timer_stop(c);
+}
+
+static void long_phase(struct vc *c)
+{
+	while (now() < phase_end) {
+		unsigned k = __atomic_load_n(&long_next, __ATOMIC_ACQUIRE);
+		if (k >= long_turns)
+			break;
+		if (long_order[k] != c->id) {
+			worker_round(c, HOLD_SPIN, us_ticks(ROUND_US / 2));
+			continue;
+		}
+		long_turn(c);
+		__atomic_store_n(&long_next, k + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void long_check(void)
+{
+	long_turns = 0;
+	for (unsigned k = 0; k < LONG_TURNS; k++)
+		for (unsigned i = 0; i < ncpus; i++)
+			if (alive(i))
+				long_order[long_turns++] = i;
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct vc *c = &vcs[i];
+		c->long_first = c->long_second = c->long_early = c->long_unasserted = 0;
+		c->long_held_min = c->long_peer_min = ~0ul;
+	}
+	long_next = 0;
+	phase_end = now() + us_ticks(5000000);
+	phase_run("long handler", long_phase, us_ticks(5000000));
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct vc *c = &vcs[i];
+		bool shared = has_sharers(i);
+		u64 held = c->long_held_min == ~0ul ? 0 : c->long_held_min;
+		u64 ran = c->long_peer_min == ~0ul ? 0 : c->long_peer_min;
+		char sharers[48] = "";
+		if (shared)
+			snprintf(sharers, sizeof(sharers), " while its pCPU's others ran >= %lu rounds", ran);
+		check(alive(i) && c->long_first == LONG_TURNS && c->long_second == LONG_TURNS && c->long_early == 0 &&
+			      c->long_unasserted == 0 && held >= scaled_ms(LONG_HOLD_MS) && (!shared || ran >= 1),
+		      "long handler: vCPU %u: %lu IRQs for %u expiries, each held >= %lu ms before the EOI%s; then %lu for the next %u, in WFI; early %lu, not asserted %lu",
+		      i, c->long_first, LONG_TURNS, ticks_ms(held), sharers, c->long_second, LONG_TURNS, c->long_early,
+		      c->long_unasserted);
+	}
+}
+
 /* ---- setup and main ------------------------------------------------------------------------------- */
 
 static void pauth_detect(void)
@@ -1511,6 +1702,7 @@ int main(u64 x0)
 	slice_check();
 	sgi_check();
 	timer_check();
+	long_check();
 	off_check();
 
 	/* What every vCPU checked in every round of the whole run. */

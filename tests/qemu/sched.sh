@@ -4,7 +4,8 @@
 # PSCI, registers, FP/SIMD, system registers and PAuth keys across thousands of
 # spins and WFIs, idle vCPUs ticking, masked spinners not starving the others,
 # SGIs and virtual timers reaching vCPUs that wait, CPU_OFF/CPU_ON, no stale
-# translation between vCPUs. What each check asserts is at the top of the guest.
+# translation between vCPUs, a timer interrupt whose handler spans switches
+# taken once. What each check asserts is at the top of the guest.
 #
 #   bash tests/qemu/sched.sh [RUN ...]   the runs named (all by default):
 #     bare      sched-bare: no hypervisor, QEMU -smp 4 (its own PSCI): the
