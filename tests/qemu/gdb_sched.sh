@@ -3,8 +3,10 @@
 # (guests/sched_target.c) with 4 vCPUs on 2 pCPUs, then 2 on 1, and a real
 # gdb-multiarch, checking what the user sees. Every vCPU of that guest holds
 # values of its own (x19, TPIDR_EL0, TPIDR_EL1, its stack, its private page at
-# one VA), so a register or a byte read from the wrong vCPU shows; vCPU 0 spins
-# and never waits, so its round counter moves whenever it runs at all.
+# one VA, FP/SIMD registers and FPCR/FPSR), so a register or a byte read from the
+# wrong vCPU shows; vCPU 0 spins and never waits, so its round counter moves
+# whenever it runs at all. Every vCPU uses FP/SIMD every round, so the lazily
+# switched FP/SIMD registers change hands between the vCPUs of a pCPU all the time.
 #
 #   bash tests/qemu/gdb_sched.sh                        both machines (make test)
 #   bash tests/qemu/gdb_sched.sh --smp 4 --pcpus 2      one machine (SMP > PCPUS)
@@ -43,6 +45,13 @@ x19_of() { printf '0x%x' $((0x5c4ed19000000000 + $1)); }     # SCHED_X19(n)
 tpidr_of() { printf '0x%x' $((0x5c4ed0e100000000 + $1)); }   # SCHED_TPIDR(n)
 private_of() { printf '0x%x' $((0x5c4edfa9e0000000 + $1)); } # SCHED_PRIVATE(n)
 mpidr_of() { printf '0x%x' $((0x80000000 | $1)); }
+# FP/SIMD: word w of struct sched_fp (v0.d[0], v0.d[1] = the vCPU's FP rounds, v1.d[0],
+# v1.d[1], v2.d[0], v2.d[1], v8.d[0], v8.d[1], fpcr, fpsr) is SCHED_FP(n, w), FPCR and
+# FPSR SCHED_FPCR(n) and SCHED_FPSR(n).
+fp_names=('v0.d[0]' 'v0.d[1]' 'v1.d[0]' 'v1.d[1]' 'v2.d[0]' 'v2.d[1]' 'v8.d[0]' 'v8.d[1]' fpcr fpsr)
+fp_word() { printf '0x%x' $((0x5c4ed0f000000000 + ($2 << 12) + $1)); }
+fp_fpcr() { printf '0x%x' $((1 << 26 | ($1 & 1) << 25 | ($1 >> 2 & 1) << 24 | ($1 & 3) << 22)); }
+fp_fpsr() { printf '0x%x' $((1 << 27 | ($1 + 1))); }
 sym() { ${CROSS:-aarch64-linux-gnu-}nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
 hex() { printf '0x%x' "$1"; }
 rand64() { printf '0x%04x%04x%04x%04x' $((RANDOM | 0x1000)) $RANDOM $RANDOM $RANDOM; }
@@ -125,6 +134,194 @@ threads_ok() {
 # regs TEXT: the general registers of an `info registers x0 ... cpsr`, one a line.
 regs_list="x0 x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 x12 x13 x14 x15 x16 x17 x18 x19 x20 x21 x22 x23 x24 x25 x26 x27 x28 x29 x30 sp pc cpsr"
 regs() { grep -E '^(x[0-9]+|sp|pc|cpsr) +0x' <<<"$1" | awk '{ print $1, $2 }'; }
+
+# ---- FP/SIMD as GDB sees it while vCPUs share pCPUs ---------------------------------
+# fpx[n,w]: the value word w of vCPU n's FP/SIMD must have now (the guest's, or what GDB
+# wrote), for every word but its round (1), which only the guest knows.
+declare -A fpx
+# fp_reads STOP: the commands that show every vCPU's FP/SIMD at a stop, a part each.
+fp_reads() {
+	local n
+	for ((n = 0; n < smp; n++)); do
+		printf '%s\n' "$(mark "$1-v$n")" "thread $((n + 1))" 'p/x $pc' 'p/x $v0.d.u' 'p/x $q1.u' 'p/x $v2.d.u' \
+			'p/x $d8.u' 'p/x $v8.d.u[1]' 'info registers fpcr fpsr' "p sched_fp_want[$n].w[1]"
+	done
+}
+# fp_seen STOP N: what gdb showed of vCPU N's FP/SIMD there, on one line.
+fp_seen() {
+	local p r
+	p=$(pvals "$1-v$2") r=$(part "$1-v$2")
+	echo "v0 $(sed -n 2p <<<"$p") q1 $(sed -n 3p <<<"$p") v2 $(sed -n 4p <<<"$p") d8 $(sed -n 5p <<<"$p")" \
+		"v8.d[1] $(sed -n 6p <<<"$p") fpcr $(awk '$1 == "fpcr" { print $2 }' <<<"$r")" \
+		"fpsr $(awk '$1 == "fpsr" { print $2 }' <<<"$r")"
+}
+# fp_want STOP N: what it must be. The round is the one the vCPU last stored, or one
+# more if it was stopped between bumping the register and storing it (sched_fp_bumped).
+fp_want() {
+	local p pc round n=$2
+	p=$(pvals "$1-v$n")
+	pc=$(sed -n 1p <<<"$p") round=$(sed -n 7p <<<"$p")
+	if ! [[ $round =~ ^[0-9]+$ ]] || [ "$round" = 0 ]; then
+		round="(a round of FP use: none stored, ${round:-unread})"
+	else
+		[ "$pc" = "$fp_bumped" ] && round=$((round + 1))
+		round=$(hex "$round")
+	fi
+	echo "v0 {${fpx[$n,0]}, $round} q1 $(printf '0x%x%016x' "${fpx[$n,3]}" "${fpx[$n,2]}")" \
+		"v2 {${fpx[$n,4]}, ${fpx[$n,5]}} d8 ${fpx[$n,6]} v8.d[1] ${fpx[$n,7]} fpcr ${fpx[$n,8]} fpsr ${fpx[$n,9]}"
+}
+# fp_verdict STOP STOPPED WHAT: every vCPU's FP/SIMD at STOP as fpx says (STOPPED: the
+# stop happened as the session meant it to, 0 or 1).
+fp_verdict() {
+	local n bad= show=
+	for ((n = 0; n < smp; n++)); do
+		if [ "$(fp_seen "$1" $n)" != "$(fp_want "$1" $n)" ]; then
+			bad+=" $n"
+			show+="vCPU $n (pc $(pvals "$1-v$n" | sed -n 1p)): gdb shows  $(fp_seen "$1" $n)"$'\n'
+			show+="$(printf '%*s' $((${#n} + 7)) '')the guest's: $(fp_want "$1" $n)"$'\n'
+		fi
+	done
+	if [ "$2" != 0 ]; then
+		fail "$3" "that stop did not happen" "$(part "$1")"
+		return
+	fi
+	[ -z "$bad" ]
+	verdict $? "$3: every vCPU's v0 (d[1] its rounds), q1, v2, d8, v8.d[1], FPCR and FPSR are its own" \
+		"wrong on vCPU$bad" "$show"
+}
+
+# Every vCPU uses FP/SIMD all the time, so at each stop some vCPUs are their pCPU's
+# FP owner (the registers are theirs; GDB sees them through the flush at the stop)
+# and the others are not (their registers are in their saved context since the owner
+# took the pCPU's). Who is the owner is made certain where it matters: `alone T`
+# runs thread T by itself (scheduler-locking) to its FP use (break *sched_fp_bumped,
+# after the registers' store and the bump), so it holds its pCPU's registers and the
+# other vCPUs there, held, do not. The stops, and the writes GDB makes (a word each):
+#   A   break sched_last_round, every vCPU running.
+#   A2  alone last: last is running and the owner, its peer neither. Writes: last
+#       (loaded back at its context_load), peer (loaded at its claim).
+#   B   Ctrl-C a second later.
+#   C   break sched_vcpu0_round, every vCPU running.
+#   C1  alone vCPU 0: running and the owner of pCPU 0. Write: vCPU 0.
+#   C2  alone vCPU 0 again: its context_load, as the owner, had to take the write.
+#   D   monitor hv catch sched vcpu=sv: sv has just been switched in on pCPU 0, after
+#       vCPU 0, which still owns the registers. Writes: vCPU 0 (not running, the
+#       owner), sv (running, not the owner).
+#   D2  alone sv: its claim must not save the registers over vCPU 0's write.
+#   E   Ctrl-C a second later: every vCPU has seen what GDB wrote to it, and nothing else.
+# At every stop every vCPU's registers are checked against what it set and GDB wrote.
+fp_session() {
+	local sv=$pcpus last=$((smp - 1)) peer=$((smp - 1 - pcpus)) n w i
+	fp_bumped=$(hex "$(sym sched_fp_bumped)")
+	for ((n = 0; n < smp; n++)); do
+		for w in 0 2 3 4 5 6 7; do fpx[$n,$w]=$(fp_word $n $w); done
+		fpx[$n,8]=$(fp_fpcr $n) fpx[$n,9]=$(fp_fpsr $n)
+	done
+	# The writes: stop, vCPU, word, value, how GDB writes it, what the vCPU is then.
+	local wr_stop=(A2 A2 C1 D D) wr_vcpu=($last $peer 0 0 $sv) wr_word=(4 3 5 8 9) wr_val wr_cmd wr_what
+	wr_val=($(rand64) $(rand64) $(rand64) "$(hex $(($(fp_fpcr 0) ^ 0x00c80000)))" "$(hex $(($(fp_fpsr $sv) ^ 0x9f)))")
+	wr_cmd=("set var \$v2.d.u[0] = ${wr_val[0]}" "set var \$v1.d.u[1] = ${wr_val[1]}" "set var \$v2.d.u[1] = ${wr_val[2]}"
+	        "set var \$fpcr = ${wr_val[3]}" "set var \$fpsr = ${wr_val[4]}")
+	wr_what=("running and its pCPU's FP owner (A2)"
+	         "not running and not the owner (A2: vCPU $last is)"
+	         "running and the owner of pCPU 0 (C1)"
+	         "not running but the owner of pCPU 0 (D: vCPU $sv has just been switched in)"
+	         "running and not the owner (D: just switched in)")
+	writes() {
+		for ((i = 0; i < ${#wr_stop[@]}; i++)); do
+			[ "${wr_stop[$i]}" = "$1" ] && printf '%s\n' "thread $((${wr_vcpu[$i]} + 1))" "${wr_cmd[$i]}"
+		done
+	}
+	written() { # STOP: from here on, fpx has what GDB wrote at STOP
+		for ((i = 0; i < ${#wr_stop[@]}; i++)); do
+			[ "${wr_stop[$i]}" = "$1" ] && fpx[${wr_vcpu[$i]},${wr_word[$i]}]=${wr_val[$i]}
+		done
+	}
+	stop_at() { printf '%s\n' "break $1" "$(guard_on 10)" 'continue' "$(guard_off)" 'delete' 'p $_thread'; }
+	alone() { printf '%s\n' "thread $1" 'set scheduler-locking on'; stop_at '*sched_fp_bumped'; echo 'set scheduler-locking off'; }
+	ctrl_c() { printf '%s\n' "shell (sleep 1; kill -INT \$PPID) &" 'continue'; }
+	local cmds=()
+	mapfile -t cmds < <(
+		echo "$(mark A)"; stop_at sched_last_round; fp_reads A
+		echo "$(mark A2)"; alone $((last + 1)); fp_reads A2; writes A2
+		echo "$(mark B)"; ctrl_c; fp_reads B
+		echo "$(mark C)"; stop_at sched_vcpu0_round; fp_reads C
+		echo "$(mark C1)"; alone 1; fp_reads C1; writes C1
+		echo "$(mark C2)"; alone 1; fp_reads C2
+		echo "$(mark D)"; printf '%s\n' "monitor hv catch sched vcpu=$sv" "$(guard_on 10)" 'continue' "$(guard_off)" 'p $_thread' \
+			'monitor hv catch delete all'
+		fp_reads D; writes D
+		echo "$(mark D2)"; alone $((sv + 1)); fp_reads D2
+		echo "$(mark E)"; ctrl_c; fp_reads E
+		echo "$(mark report)"
+		for ((n = 0; n < smp; n++)); do printf '%s\n' "p/x sched_fp_changed[$n]" "p/x sched_fp_seen[$n].w"; done
+		echo "$(mark detach)"; echo 'detach'
+	)
+	session fp "${cmds[@]}"
+
+	# Each stop as it was meant to happen, and every vCPU's registers there.
+	local old=()
+	for ((i = 0; i < ${#wr_stop[@]}; i++)); do old+=("${fpx[${wr_vcpu[$i]},${wr_word[$i]}]}"); done
+	broke() { grep -qE "^Thread $(($2 + 1)) hit Breakpoint [0-9]+, (0x[0-9a-f]+ in )?$3 " <<<"$(part $1)" && [ "$(pval $1)" = $(($2 + 1)) ]; }
+	alone_ok() { broke $1 $2 sched_fp_round && [ "$(pvals "$1-v$2" | sed -n 1p)" = "$fp_bumped" ]; }
+	broke A $last sched_last_round
+	fp_verdict A $? "A, break sched_last_round (vCPU $last), every vCPU running"
+	alone_ok A2 $last
+	fp_verdict A2 $? "A2, vCPU $last run alone to its FP use: the FP owner of pCPU $((last % pcpus)), vCPU $peer there is not"
+	written A2
+	grep -qE '^Thread [0-9]+ received signal SIGINT' <<<"$(part B)"
+	fp_verdict B $? "B, Ctrl-C a second after GDB wrote vCPU $last's v2.d[0] and vCPU $peer's v1.d[1] at A2"
+	broke C 0 sched_vcpu0_round
+	fp_verdict C $? "C, break sched_vcpu0_round, every vCPU running"
+	alone_ok C1 0
+	fp_verdict C1 $? "C1, vCPU 0 run alone to its FP use: the FP owner of pCPU 0"
+	written C1
+	alone_ok C2 0
+	fp_verdict C2 $? "C2, vCPU 0 run alone to its next FP use after GDB wrote its v2.d[1] at C1, as the owner"
+	grep -qE "^catchpoint [0-9]+: vCPU $sv was switched in on pCPU 0 after vCPU 0 " <<<"$(part D)" && [ "$(pval D)" = $((sv + 1)) ]
+	fp_verdict D $? "D, vCPU $sv switched in on pCPU 0 after vCPU 0 (caught), which still owns the registers"
+	written D
+	alone_ok D2 $sv
+	fp_verdict D2 $? "D2, vCPU $sv run alone to its FP use after GDB wrote vCPU 0's FPCR and vCPU $sv's FPSR at D"
+	grep -qE '^Thread [0-9]+ received signal SIGINT' <<<"$(part E)"
+	fp_verdict E $? "E, Ctrl-C a second later"
+
+	# What each vCPU saw, as it says: sched_fp_changed[n] (a bit a word), the registers
+	# it found then (sched_fp_seen[n], the last time), its console lines.
+	local rep changed=() seen=() lines
+	rep=$(pvals report)
+	lines=$(console_text | grep 'FP/SIMD differs from what it set:')
+	for ((n = 0; n < smp; n++)); do
+		changed+=("$(sed -n $((2 * n + 1))p <<<"$rep")")
+		seen+=("$(sed -n $((2 * n + 2))p <<<"$rep" | tr -d '{} ')")
+	done
+	for ((i = 0; i < ${#wr_stop[@]}; i++)); do
+		n=${wr_vcpu[$i]} w=${wr_word[$i]}
+		local name=${fp_names[$w]} v=${wr_val[$i]}
+		[[ ${changed[$n]} =~ ^0x[0-9a-f]+$ ]] && (((${changed[$n]} >> w) & 1)) &&
+			[ "$(cut -d, -f$((w + 1)) <<<"${seen[$n]}")" = "$v" ] &&
+			grep -qF "sched_target: vCPU $n FP/SIMD differs from what it set:" <<<"$(grep -F " $name ${old[$i]} -> $v" <<<"$lines")"
+		verdict $? "${wr_stop[$i]}: GDB writes $name of vCPU $n, ${wr_what[$i]}: after continue the vCPU finds $v there" \
+			"sched_fp_changed[$n] ${changed[$n]:-?}, its $name as it found it $(cut -d, -f$((w + 1)) <<<"${seen[$n]}")" \
+			"$(grep "vCPU $n FP" <<<"$lines")"
+	done
+	# Nothing else: every vCPU saw exactly the words GDB wrote to it change, each once.
+	local bad= mask want_words
+	for ((n = 0; n < smp; n++)); do
+		mask=0 want_words=
+		for ((i = 0; i < ${#wr_stop[@]}; i++)); do
+			[ "${wr_vcpu[$i]}" = $n ] || continue
+			mask=$((mask | 1 << ${wr_word[$i]}))
+			want_words+=" ${fp_names[${wr_word[$i]}]} ${old[$i]} -> "$'\n'
+		done
+		[ "${changed[$n]}" = "$(hex $mask)" ] &&
+			[ "$(grep -F "vCPU $n FP/SIMD differs" <<<"$lines" | grep -oE ' [a-z0-9.]+(\[[01]\])? 0x[0-9a-f]+ -> ' | sort)" = \
+			  "$(sort <<<"${want_words%$'\n'}")" ] || bad+=" $n"
+	done
+	[ -z "$bad" ]
+	verdict $? "nothing else of any vCPU's FP/SIMD changed: each saw exactly the words GDB wrote to it change, once, and no other vCPU's" \
+		"wrong on vCPU$bad" "$(for ((n = 0; n < smp; n++)); do echo "sched_fp_changed[$n] = ${changed[$n]}"; done; echo "$lines")"
+}
 
 machine() {
 	smp=$1 pcpus=$2
@@ -296,7 +493,10 @@ machine() {
 	verdict $? "Ctrl-C: every vCPU stopped, none running, and their rounds unchanged a second later (${r1:-?})" \
 		"" "$(head -n 5 <<<"$out")"$'\n'"$(part threads)"$'\n'"$r1"$'\n'"$r2"
 
-	# ---- 4. after the detach the guest runs on: two heartbeats later every vCPU has
+	# ---- 4. FP/SIMD of every vCPU at five stops, and GDB's writes to it (fp_session).
+	fp_session
+
+	# ---- 5. after the detach the guest runs on: two heartbeats later every vCPU has
 	# gone more rounds (vCPU 0 prints them; the others' counters only move if they run).
 	local beats=$(heartbeats | wc -l)
 	local until=$((SECONDS + 10))
