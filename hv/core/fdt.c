@@ -8,6 +8,7 @@
 #include "platform.h"
 #include "console.h"
 #include "lib.h"
+#include "sched.h"
 #include "arch/sysreg.h"
 
 #define GUEST_DTB_MAX 0x200000 /* the arm64 boot protocol's limit */
@@ -223,6 +224,42 @@ static int remove_its(void *fdt)
 	while (!err && (node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic")) >= 0 &&
 	       fdt_getprop(fdt, node, "msi-map", NULL))
 		err = fdt_delprop(fdt, node, "msi-map");
+	return err;
+}
+
+/* Whether one of node's compatible strings names an Arm PMU: "arm,armv8-pmuv3", "arm,cortex-a53-pmu", ... */
+static bool is_arm_pmu(const void *fdt, int node)
+{
+	int len;
+	const char *c = fdt_getprop(fdt, node, "compatible", &len), *end = c ? c + len : NULL;
+
+	for (; c && c < end; c += strlen(c) + 1) {
+		size_t n = strlen(c);
+		if (!strncmp(c, "arm,", 4) && ((n >= 4 && !strcmp(c + n - 4, "-pmu")) || !strcmp(c, "arm,armv8-pmuv3")))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * While vCPUs share pCPUs the PMU is not the guest's (sysreg.c hides it from
+ * the ID registers and makes its registers UNDEFINED): its node goes, so the
+ * guest does not probe a PMU that is not there and complain.
+ */
+static int remove_pmu(void *fdt)
+{
+	int node, err = 0;
+
+	if (!sched_shared)
+		return 0;
+	for (node = fdt_next_node(fdt, -1, NULL); !err && node >= 0;) {
+		if (is_arm_pmu(fdt, node)) {
+			err = fdt_del_node(fdt, node);
+			node = fdt_next_node(fdt, -1, NULL); /* offsets moved: from the top again */
+		} else {
+			node = fdt_next_node(fdt, node, NULL);
+		}
+	}
 	return err;
 }
 
@@ -451,6 +488,8 @@ bool fdt_build_guest(void)
 		err = hide_debug_line_window(fdt);
 	if (!err)
 		err = remove_its(fdt);
+	if (!err)
+		err = remove_pmu(fdt);
 	if (!err)
 		err = set_guest_cpus(fdt);
 	if (!err)

@@ -195,7 +195,8 @@ static const struct sysreg_desc *sysreg_sys_op(const struct sysreg_desc *d)
 /*
  * What the hypervisor does not switch between vCPUs sharing a pCPU the guest
  * does not have: SVE and SME (their Z, P and ZA state would leak from one
- * vCPU to the next), gone from the ID registers that announce them.
+ * vCPU to the next) and the PMU (one vCPU's counters would count and show
+ * another's), gone from the ID registers that announce them.
  */
 static u64 hide_unswitched(u32 enc, u64 value)
 {
@@ -207,6 +208,10 @@ static u64 hide_unswitched(u32 enc, u64 value)
 		return value & ~(0xfull << 24);
 	if (enc == SYSREG_ENC(3, 0, 0, 4, 4) || enc == SYSREG_ENC(3, 0, 0, 4, 5)) /* ID_AA64ZFR0/SMFR0_EL1 */
 		return 0;
+	if (enc == SYSREG_ENC(3, 0, 0, 5, 0)) /* ID_AA64DFR0_EL1.PMUVer [11:8]: no PMU */
+		return value & ~(0xfull << 8);
+	if (enc == SYSREG_ENC(3, 0, 0, 1, 2)) /* ID_DFR0_EL1.PerfMon [27:24], AArch32's view */
+		return value & ~(0xfull << 24);
 	return value;
 }
 
@@ -239,6 +244,8 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 	}
 	if (!numbered_register_exists(d))
 		return OUT_UNDEF_INJECTED;
+	if (d->cls == TRAP_PMU && sched_shared)
+		return OUT_UNDEF_INJECTED; /* the PMU is not switched: not the guest's (hide_unswitched) */
 	if (d->cls == TRAP_DEBUG && (debug_owns_debug_registers() || sched_shared) &&
 	    debug_guest_debug_register(v, d, acc)) {
 		if (!acc->write)

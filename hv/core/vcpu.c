@@ -79,12 +79,13 @@ static void trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_
 		mdcr |= MDCR_TDE;
 	/*
 	 * vCPUs sharing a pCPU: what is not switched is not the guest's. Its
-	 * debug registers are kept apart (debug.c), SVE and SME are neither
-	 * shown (sysreg.c hides them from the ID registers, which therefore
-	 * trap) nor usable (UNDEFINED, trap.c).
+	 * debug registers are kept apart (debug.c); SVE, SME and the PMU are
+	 * neither shown (sysreg.c hides them from the ID registers, which
+	 * therefore trap, and fdt.c the PMU's node) nor usable (UNDEFINED:
+	 * trap.c, and sysreg.c for the PMU's registers, which trap).
 	 */
 	if (sched_shared) {
-		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA | MDCR_TPM | MDCR_TPMCR;
 		hcr |= HCR_TID3 | HCR_TWI; /* and a WFI gives the pCPU away (sched.c) */
 		cptr |= CPTR_TZ | CPTR_TSM;
 	}

@@ -220,9 +220,9 @@ static void mdcr_base_is_its_pcpus(void)
 }
 
 /*
- * vCPUs sharing pCPUs: the debug registers (TDA, TDOSA, TDRA), the ID
- * registers that show SVE and SME (TID3), and SVE and SME themselves (TZ,
- * TSM) trap, with no class on, and for every vCPU, the one alone on its pCPU
+ * vCPUs sharing pCPUs: the debug registers (TDA, TDOSA, TDRA), the PMU's
+ * (TPM, TPMCR), the ID registers that show SVE, SME and the PMU (TID3), and
+ * SVE and SME themselves (TZ, TSM) trap, with no class on, and for every vCPU, the one alone on its pCPU
  * too (sched_shared is the machine's).
  */
 static void shared_pcpus_trap_what_is_not_switched(void)
@@ -234,20 +234,20 @@ static void shared_pcpus_trap_what_is_not_switched(void)
 	for (unsigned i = 0; i < 3; i++) {
 		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
 		CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
-		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
 		/* vCPU 2 shares pCPU 0's FP/SIMD registers, which hold vCPU 0's. */
 		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | (i == 2 ? TFP : 0));
 	}
 	/* On top of the classes; the fp class's TFP still its own. */
 	apply_to(V(0), BIT(TRAP_FP) | BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
 	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI | TWE);
-	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
 	CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | TFP);
-	/* Switching the id or debug class off does not lift them. */
-	apply_to(V(0), BIT(TRAP_ID) | BIT(TRAP_DEBUG), &hcr, &mdcr, &cptr);
+	/* Switching the id, debug or pmu class off does not lift them. */
+	apply_to(V(0), BIT(TRAP_ID) | BIT(TRAP_DEBUG) | BIT(TRAP_PMU), &hcr, &mdcr, &cptr);
 	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
 	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
-	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA);
+	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
 }
 
 /*
