@@ -11,6 +11,8 @@
  *    exact under icount, and the only one that can measure a trapped WFI:
  *    the time a WFI sleeps is not instructions.
  * Booted with trapvisor.trap=wfi,id and -smp 1 (the instruction count is shared).
+ * While vCPUs share a pCPU the hypervisor hides the PMU (it does not switch
+ * it), so the sched boot counts with CNTVCT alone.
  *
  * Two interrupt paths as well (docs/performance.md says what each includes):
  *  - the virtual timer interrupt: from the instant CNTVCT reaches CNTV_CVAL
@@ -39,12 +41,19 @@ struct counts {
 	u64 ticks, insns;
 };
 
+static bool pmu_on; /* the PMU counts: not in the sched boot */
+
+static u64 pmu_count(void)
+{
+	return pmu_on ? read_sysreg(pmevcntr0_el0) : 0;
+}
+
 #define LOOP(name, insn, setup, after)                                         \
 	static struct counts name(void)                                        \
 	{                                                                      \
 		u64 t0, t1, i0, i1;                                            \
 		t0 = read_sysreg(cntvct_el0);                                  \
-		i0 = read_sysreg(pmevcntr0_el0);                               \
+		i0 = pmu_count();                                              \
 		for (unsigned i = 0; i < N; i++) {                             \
 			setup;                                                 \
 			asm volatile("mov x0, %0\n" insn                       \
@@ -52,7 +61,7 @@ struct counts {
 				     : "x0", "x1", "x2", "x3", "memory");      \
 			after;                                                 \
 		}                                                              \
-		i1 = read_sysreg(pmevcntr0_el0);                               \
+		i1 = pmu_count();                                              \
 		t1 = read_sysreg(cntvct_el0);                                  \
 		return (struct counts){ t1 - t0, i1 - i0 };                    \
 	}
@@ -362,51 +371,47 @@ static void sgi_bench(u64 dtb)
 /* ---- a WFI that switches to another vCPU ------------------------------------------ */
 
 /*
- * 2 vCPUs on 1 pCPU (--smp 2 --pcpus 1): one instruction count for both, and
- * one PMU, which the hypervisor does not switch, so the INST_RETIRED count
- * vCPU 1 reads goes on from the one vCPU 0 read. The two play ping-pong:
+ * 2 vCPUs on 1 pCPU (--smp 2 --pcpus 1): one instruction count for both,
+ * and CNTVCT is the guest's on both, so the count vCPU 1 reads goes on from
+ * the one vCPU 0 read. (The PMU would be exact, but while vCPUs share a pCPU
+ * the hypervisor hides it: it does not switch it.) The two play ping-pong:
  *
- *   vCPU 0, round r: turn = r; read the count; WFI with nothing pending: it
+ *   vCPU 0, round r: turn = r; read CNTVCT; WFI with nothing pending: it
  *     blocks and the pCPU goes to vCPU 1 (the switch measured); woken, read
- *     the count, acknowledge the SGI that woke it.
+ *     CNTVCT, acknowledge the SGI that woke it.
  *   vCPU 1, turn t: wait for turn t (vCPU 0 is blocked in its round t);
- *     read the count; write ICC_SGI1R_EL1 for vCPU 0: the trap wakes vCPU 0,
+ *     read CNTVCT; write ICC_SGI1R_EL1 for vCPU 0: the trap wakes vCPU 0,
  *     and its exit gives the pCPU to it, vCPU 1 staying runnable (the wake);
- *     back, read the count.
+ *     back, read CNTVCT.
  *
  * So vCPU 1 is always preempted right after its SGI write and resumes there:
  * the first instruction it runs after vCPU 0's WFI is its read. resume - wfi
  * is the WFI's trap, sched_block, the switch (put, load, the stacks) and vCPU
- * 1's way out of its own trap to the eret into it, plus the window's own two
- * instructions, which the same window with a NOP for the WFI gives (vCPU 0
- * alone). Likewise woken - sgi for the wake, the SGI write to the eret into
- * the vCPU it woke. Every round runs the same instructions: the figure is the
- * median, and min and max show whether any round differed.
+ * 1's way out of its own trap to the eret into it, and one instruction more:
+ * from one read to the other, WINDOW_OWN counts the trapping instruction
+ * itself and the second read. Likewise woken - sgi for the wake, the SGI
+ * write to the eret into the vCPU it woke. Every round runs the same
+ * instructions, but CNTVCT ticks every 16: a round's figure is a multiple of
+ * 16 off by less than 16 (its min and max show it), and the mean over the
+ * rounds, the figure, is within a few instructions of the exact count (the
+ * instruction trace in docs/performance.md gives that).
  *
  * How it starts: vCPU 1 comes up and blocks in WFI (the null HVC is measured
  * meanwhile, with the vCPUs sharing the pCPU); vCPU 0's SGI wakes it, and
- * vCPU 1 spins until its time slice (10 ms) ends and vCPU 0 runs again. Round
- * 1 then resumes vCPU 1 in that spin, not after its write: rounds from 2 on
- * are counted, up to the last but one (vCPU 1 stores what it read before its
- * SGI only after it resumes). CNTVCT is read around each switch too, and must
- * agree with INST_RETIRED to within its 16-instruction tick.
+ * vCPU 1 spins until its time slice ends and vCPU 0 runs again. Round 1 then
+ * resumes vCPU 1 in that spin, not after its write: rounds from 2 on are
+ * counted, up to the last but one (vCPU 1 stores what it read before its SGI
+ * only after it resumes).
  */
-#define SWITCH_ROUNDS 64
+#define SWITCH_ROUNDS 256
+#define WINDOW_OWN 2
 
 static volatile bool sched_mode, switch_go;
 static volatile u64 switch_turn, vcpu0_sgir;
-/* By vCPU 0's round: its reads around its WFI, vCPU 1's after it resumed and
- * before the SGI that ends the round. */
-static volatile u64 sw_wfi[SWITCH_ROUNDS + 2], sw_wfi_ticks[SWITCH_ROUNDS + 2], sw_woken[SWITCH_ROUNDS + 2];
-static volatile u64 sw_resume[SWITCH_ROUNDS + 2], sw_resume_ticks[SWITCH_ROUNDS + 2], sw_sgi[SWITCH_ROUNDS + 2];
-
-/* vCPU 0's window: CNTVCT, the count, insn, the count, CNTVCT. */
-#define SWITCH_WINDOW(insn, t0, p0, p1, t1)                                            \
-	asm volatile("mrs %0, cntvct_el0\n"                                            \
-		     "mrs %1, pmevcntr0_el0\n" insn "\n"                               \
-		     "mrs %2, pmevcntr0_el0\n"                                         \
-		     "mrs %3, cntvct_el0\n"                                            \
-		     : "=&r"(t0), "=&r"(p0), "=&r"(p1), "=r"(t1)::"memory")
+/* By vCPU 0's round, CNTVCT: its reads around its WFI, vCPU 1's after it
+ * resumed and before the SGI that ends the round. */
+static volatile u64 sw_wfi[SWITCH_ROUNDS + 2], sw_woken[SWITCH_ROUNDS + 2];
+static volatile u64 sw_resume[SWITCH_ROUNDS + 2], sw_sgi[SWITCH_ROUNDS + 2];
 
 /* The INTID acknowledged (ended too), or 1023 with nothing pending. */
 static unsigned sgi_ack(void)
@@ -418,20 +423,6 @@ static unsigned sgi_ack(void)
 		isb();
 	}
 	return iar & 0xffffff;
-}
-
-/* Sorts x (insertion: n is small); its median, min and max. */
-static u64 median_of(u64 *x, unsigned n, u64 *min, u64 *max)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && x[j - 1] > x[j]; j--) {
-			u64 t = x[j];
-			x[j] = x[j - 1];
-			x[j - 1] = t;
-		}
-	*min = x[0];
-	*max = x[n - 1];
-	return x[n / 2];
 }
 
 /* vCPU 1 of the sched boot. */
@@ -447,30 +438,33 @@ static void switch_partner(unsigned index)
 		sgi_ack();
 	}
 	for (unsigned t = 1; t <= SWITCH_ROUNDS; t++) {
-		u64 p0, p1, t1;
+		u64 t0, t1;
 		while (__atomic_load_n(&switch_turn, __ATOMIC_ACQUIRE) != t)
 			;
-		asm volatile("mrs %0, pmevcntr0_el0\n"
-			     "msr S3_0_C12_C11_5, %3\n" /* ICC_SGI1R_EL1: vCPU 0 runs */
-			     "mrs %1, pmevcntr0_el0\n"	/* vCPU 0's next WFI: here */
-			     "mrs %2, cntvct_el0\n"
-			     : "=&r"(p0), "=&r"(p1), "=r"(t1)
+		asm volatile("mrs %0, cntvct_el0\n"
+			     "msr S3_0_C12_C11_5, %2\n" /* ICC_SGI1R_EL1: vCPU 0 runs */
+			     "mrs %1, cntvct_el0\n"	/* vCPU 0's next WFI: here */
+			     : "=&r"(t0), "=r"(t1)
 			     : "r"(to_vcpu0)
 			     : "memory");
-		sw_sgi[t] = p0;
-		sw_resume[t + 1] = p1;
-		sw_resume_ticks[t + 1] = t1;
+		sw_sgi[t] = t0;
+		sw_resume[t + 1] = t1;
 	}
+}
+
+/* One round's figure, instructions: ticks of CNTVCT less the window's own. */
+static u64 round_insns(u64 ticks, u64 ns_per_tick)
+{
+	return ticks * ns_per_tick - WINDOW_OWN;
 }
 
 static void sched_bench(u64 dtb)
 {
 	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = other_cpu(dtb);
 	u64 second = read_sysreg(cntfrq_el0), ns_per_tick = 1000000000ul / second;
-	u64 sw[SWITCH_ROUNDS], wake[SWITCH_ROUNDS], t0, p0, p1, t1, base = 0, ticks = 0, lo, hi, med;
-	unsigned base_bad = 0, acks_bad = 0, order_bad = 0, ticks_bad = 0;
-	unsigned count = 0;
-	struct counts hvc_base;
+	u64 sw_ticks = 0, wake_ticks = 0, sw_lo = ~0ul, sw_hi = 0, wake_lo = ~0ul, wake_hi = 0;
+	unsigned acks_bad = 0, order_bad = 0, count = 0;
+	struct counts hvc_base, hvc;
 
 	if (other == ~0ul)
 		return;
@@ -482,49 +476,48 @@ static void sched_bench(u64 dtb)
 
 	/* The null HVC with vCPU 1 blocked in WFI on this pCPU. */
 	hvc_base = loop_nop();
-	check(hvc_base.insns > 0, "the PMU counts retired instructions (needs -icount)");
-	report("null-hvc-shared", loop_hvc(), hvc_base, true);
-
-	/* The window's own instructions: every time the same. */
-	for (unsigned i = 0; i < 16; i++) {
-		SWITCH_WINDOW("nop", t0, p0, p1, t1);
-		base_bad += i > 0 && p1 - p0 != base;
-		base = p1 - p0;
-	}
-	check(!base_bad, "the window with a NOP counts %lu instructions each time (%u times not)", base, base_bad);
+	hvc = loop_hvc();
+	gprintf("BENCH: null-hvc-shared %lu instructions (CNTVCT alone)\n",
+		((hvc.ticks - hvc_base.ticks) * ns_per_tick + N / 2) / N);
 
 	switch_go = true;
 	asm volatile("msr S3_0_C12_C11_5, %0" ::"r"(sgir_for(other, SGI_INTID)) : "memory");
 	for (unsigned r = 1; r <= SWITCH_ROUNDS; r++) {
+		u64 t0, t1;
 		__atomic_store_n(&switch_turn, r, __ATOMIC_RELEASE);
-		SWITCH_WINDOW("wfi", t0, p0, p1, t1);
-		sw_wfi_ticks[r] = t0;
-		sw_wfi[r] = p0;
-		sw_woken[r] = p1;
-		(void)t1;
+		asm volatile("mrs %0, cntvct_el0\n"
+			     "wfi\n"
+			     "mrs %1, cntvct_el0\n"
+			     : "=&r"(t0), "=r"(t1)::"memory");
+		sw_wfi[r] = t0;
+		sw_woken[r] = t1;
 		acks_bad += sgi_ack() != SGI_INTID;
 	}
 
 	/* vCPU 1 stores its read before the last SGI only once it runs again. */
 	for (unsigned r = 2; r < SWITCH_ROUNDS; r++, count++) {
-		u64 d = sw_resume[r] - sw_wfi[r], dt = sw_resume_ticks[r] - sw_wfi_ticks[r];
-		/* Instructions from one CNTVCT read to the other: the window and the two reads of the count. */
-		u64 between = d + 2;
+		u64 sw = round_insns(sw_resume[r] - sw_wfi[r], ns_per_tick);
+		u64 wake = round_insns(sw_woken[r] - sw_sgi[r], ns_per_tick);
 
-		order_bad += !(sw_wfi[r] < sw_resume[r] && sw_resume[r] < sw_sgi[r] && sw_sgi[r] < sw_woken[r]);
-		ticks_bad += dt * ns_per_tick + 16 <= between || between + 16 <= dt * ns_per_tick;
-		sw[count] = d - base;
-		wake[count] = sw_woken[r] - sw_sgi[r] - base;
-		ticks += dt;
+		order_bad += !(sw_wfi[r] < sw_resume[r] && sw_resume[r] <= sw_sgi[r] && sw_sgi[r] < sw_woken[r]);
+		sw_ticks += sw_resume[r] - sw_wfi[r];
+		wake_ticks += sw_woken[r] - sw_sgi[r];
+		sw_lo = sw < sw_lo ? sw : sw_lo;
+		sw_hi = sw > sw_hi ? sw : sw_hi;
+		wake_lo = wake < wake_lo ? wake : wake_lo;
+		wake_hi = wake > wake_hi ? wake : wake_hi;
 	}
 	check(!acks_bad, "each WFI woken by vCPU 1's SGI %u (%u rounds not)", SGI_INTID, acks_bad);
 	check(!order_bad, "each WFI ran vCPU 1 until its SGI woke vCPU 0 (%u rounds not)", order_bad);
-	check(!ticks_bad, "CNTVCT agrees with INST_RETIRED around each switch (%u rounds not)", ticks_bad);
-	med = median_of(sw, count, &lo, &hi);
-	gprintf("BENCH: wfi-switch %lu instructions (CNTVCT: %lu on average; %u switches, min %lu, max %lu)\n", med,
-		ticks * ns_per_tick / count - 2 - base, count, lo, hi);
-	med = median_of(wake, count, &lo, &hi);
-	gprintf("BENCH: sgi-switch %lu instructions (%u wake-ups, min %lu, max %lu)\n", med, count, lo, hi);
+	/* A round's CNTVCT figure is the count rounded to a tick: its min and max
+	 * differ by one tick at most if every round ran the same instructions. */
+	check(sw_hi - sw_lo <= ns_per_tick && wake_hi - wake_lo <= ns_per_tick,
+	      "every round the same switch: within one tick (switch %lu-%lu, wake %lu-%lu)", sw_lo, sw_hi, wake_lo,
+	      wake_hi);
+	gprintf("BENCH: wfi-switch %lu instructions (CNTVCT, mean of %u switches; min %lu, max %lu)\n",
+		(sw_ticks * ns_per_tick + count / 2) / count - WINDOW_OWN, count, sw_lo, sw_hi);
+	gprintf("BENCH: sgi-switch %lu instructions (CNTVCT, mean of %u wake-ups; min %lu, max %lu)\n",
+		(wake_ticks * ns_per_tick + count / 2) / count - WINDOW_OWN, count, wake_lo, wake_hi);
 }
 
 /* ---- boot --------------------------------------------------------------------------- */
@@ -554,16 +547,17 @@ int main(u64 x0)
 		timer_bench(); /* no EL2 here: nothing else to measure */
 		return 0;
 	}
+	if (has_word(args, len, "bench.sched")) {
+		sched_bench(dtb); /* the PMU is not the guest's there */
+		return 0;
+	}
 	write_sysreg(pmevtyper0_el0, INST_RETIRED | PMEVTYPER_NSH);
 	write_sysreg(pmcntenset_el0, 1);
 	write_sysreg(pmcr_el0, read_sysreg(pmcr_el0) | 1); /* PMCR_EL0.E */
 	isb();
+	pmu_on = true;
 	if (has_word(args, len, "bench.sgi")) {
 		sgi_bench(dtb);
-		return 0;
-	}
-	if (has_word(args, len, "bench.sched")) {
-		sched_bench(dtb);
 		return 0;
 	}
 	base = loop_nop();
