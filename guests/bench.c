@@ -373,8 +373,8 @@ static void sgi_bench(u64 dtb)
 /*
  * 2 vCPUs on 1 pCPU (--smp 2 --pcpus 1): one instruction count for both,
  * and CNTVCT is the guest's on both, so the count vCPU 1 reads goes on from
- * the one vCPU 0 read. (The PMU would be exact, but while vCPUs share a pCPU
- * the hypervisor hides it: it does not switch it.) The two play ping-pong:
+ * the one vCPU 0 read. (The PMU, exact, is not the guest's while vCPUs share
+ * a pCPU: the hypervisor hides it.) The two play ping-pong:
  *
  *   vCPU 0, round r: turn = r; read CNTVCT; WFI with nothing pending: it
  *     blocks and the pCPU goes to vCPU 1 (the switch measured); woken, read
@@ -387,14 +387,17 @@ static void sgi_bench(u64 dtb)
  * So vCPU 1 is always preempted right after its SGI write and resumes there:
  * the first instruction it runs after vCPU 0's WFI is its read. resume - wfi
  * is the WFI's trap, sched_block, the switch (put, load, the stacks) and vCPU
- * 1's way out of its own trap to the eret into it, and one instruction more:
- * from one read to the other, WINDOW_OWN counts the trapping instruction
- * itself and the second read. Likewise woken - sgi for the wake, the SGI
- * write to the eret into the vCPU it woke. Every round runs the same
- * instructions, but CNTVCT ticks every 16: a round's figure is a multiple of
- * 16 off by less than 16 (its min and max show it), and the mean over the
- * rounds, the figure, is within a few instructions of the exact count (the
- * instruction trace in docs/performance.md gives that).
+ * 1's way out of its own trap to the eret into it, and the window's own
+ * instructions, which the same window with a NOP in place of the trapping
+ * instruction gives. Likewise woken - sgi for the wake, the SGI write to the
+ * eret into the vCPU it woke.
+ *
+ * Exact although CNTVCT ticks every 16 instructions: each read is a vernier,
+ * 17 reads in a row (VERNIER), and where the count steps among them says how
+ * far into its tick the first one was. Two verniers b - a instructions apart,
+ * whose counts step at their k_a-th and k_b-th reads, have
+ * b - a = 16 (count_b - count_a) + k_a - k_b. Every round then gives the
+ * same figure, and the bench checks that it does.
  *
  * How it starts: vCPU 1 comes up and blocks in WFI (the null HVC is measured
  * meanwhile, with the vCPUs sharing the pCPU); vCPU 0's SGI wakes it, and
@@ -403,15 +406,53 @@ static void sgi_bench(u64 dtb)
  * counted, up to the last but one (vCPU 1 stores what it read before its SGI
  * only after it resumes).
  */
-#define SWITCH_ROUNDS 256
-#define WINDOW_OWN 2
+#define SWITCH_ROUNDS 64
+#define VERNIER_READS 17
+
+/* 17 reads of CNTVCT into x1-x17, then (VERNIER_STORE) into 17 u64s at a register. */
+#define VERNIER                                                                                   \
+	"mrs x1, cntvct_el0\n mrs x2, cntvct_el0\n mrs x3, cntvct_el0\n mrs x4, cntvct_el0\n"     \
+	"mrs x5, cntvct_el0\n mrs x6, cntvct_el0\n mrs x7, cntvct_el0\n mrs x8, cntvct_el0\n"     \
+	"mrs x9, cntvct_el0\n mrs x10, cntvct_el0\n mrs x11, cntvct_el0\n mrs x12, cntvct_el0\n" \
+	"mrs x13, cntvct_el0\n mrs x14, cntvct_el0\n mrs x15, cntvct_el0\n mrs x16, cntvct_el0\n" \
+	"mrs x17, cntvct_el0\n"
+#define VERNIER_STORE(p)                                                                          \
+	"stp x1, x2, [" p "]\n stp x3, x4, [" p ", #16]\n stp x5, x6, [" p ", #32]\n"          \
+	"stp x7, x8, [" p ", #48]\n stp x9, x10, [" p ", #64]\n stp x11, x12, [" p ", #80]\n"  \
+	"stp x13, x14, [" p ", #96]\n stp x15, x16, [" p ", #112]\n str x17, [" p ", #128]\n"
+#define VERNIER_STORE_LEN 9
+#define VERNIER_CLOBBERS "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", \
+			 "x14", "x15", "x16", "x17", "memory"
+
+struct vernier {
+	u64 count[VERNIER_READS];
+};
 
 static volatile bool sched_mode, switch_go;
 static volatile u64 switch_turn, vcpu0_sgir;
-/* By vCPU 0's round, CNTVCT: its reads around its WFI, vCPU 1's after it
- * resumed and before the SGI that ends the round. */
-static volatile u64 sw_wfi[SWITCH_ROUNDS + 2], sw_woken[SWITCH_ROUNDS + 2];
-static volatile u64 sw_resume[SWITCH_ROUNDS + 2], sw_sgi[SWITCH_ROUNDS + 2];
+/* By vCPU 0's round: its verniers around its WFI, vCPU 1's after it resumed
+ * and before the SGI that ends the round. */
+static struct vernier sw_wfi[SWITCH_ROUNDS + 2], sw_woken[SWITCH_ROUNDS + 2];
+static struct vernier sw_resume[SWITCH_ROUNDS + 2], sw_sgi[SWITCH_ROUNDS + 2];
+
+/* The read (1..16) at which the count stepped, 0 if it did not step once. */
+static unsigned vernier_step(const struct vernier *v)
+{
+	for (unsigned k = 1; k < VERNIER_READS; k++)
+		if (v->count[k] != v->count[0])
+			return v->count[k] == v->count[0] + 1 ? k : 0;
+	return 0;
+}
+
+/* Instructions from vernier a's first read to vernier b's, or 0 if either is not one. */
+static u64 vernier_distance(const struct vernier *a, const struct vernier *b, u64 ns_per_tick)
+{
+	unsigned ka = vernier_step(a), kb = vernier_step(b);
+
+	if (!ka || !kb || ns_per_tick != 16)
+		return 0;
+	return (b->count[0] - a->count[0]) * 16 + ka - kb;
+}
 
 /* The INTID acknowledged (ended too), or 1023 with nothing pending. */
 static unsigned sgi_ack(void)
@@ -438,33 +479,31 @@ static void switch_partner(unsigned index)
 		sgi_ack();
 	}
 	for (unsigned t = 1; t <= SWITCH_ROUNDS; t++) {
-		u64 t0, t1;
 		while (__atomic_load_n(&switch_turn, __ATOMIC_ACQUIRE) != t)
 			;
-		asm volatile("mrs %0, cntvct_el0\n"
+		asm volatile(VERNIER VERNIER_STORE("%0")
 			     "msr S3_0_C12_C11_5, %2\n" /* ICC_SGI1R_EL1: vCPU 0 runs */
-			     "mrs %1, cntvct_el0\n"	/* vCPU 0's next WFI: here */
-			     : "=&r"(t0), "=r"(t1)
-			     : "r"(to_vcpu0)
-			     : "memory");
-		sw_sgi[t] = t0;
-		sw_resume[t + 1] = t1;
+			     VERNIER			/* vCPU 0's next WFI: here */
+			     VERNIER_STORE("%1")
+			     :: "r"(&sw_sgi[t]), "r"(&sw_resume[t + 1]), "r"(to_vcpu0)
+			     : VERNIER_CLOBBERS);
 	}
 }
 
-/* One round's figure, instructions: ticks of CNTVCT less the window's own. */
-static u64 round_insns(u64 ticks, u64 ns_per_tick)
-{
-	return ticks * ns_per_tick - WINDOW_OWN;
-}
+/* vCPU 0's window: a vernier, insn, its store, a vernier, its store. */
+#define SWITCH_WINDOW(insn, before, after)                                                          \
+	asm volatile(VERNIER insn "\n" VERNIER_STORE("%0") VERNIER VERNIER_STORE("%1")::"r"(before), \
+		     "r"(after)                                                                       \
+		     : VERNIER_CLOBBERS)
 
 static void sched_bench(u64 dtb)
 {
 	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK, other = other_cpu(dtb);
 	u64 second = read_sysreg(cntfrq_el0), ns_per_tick = 1000000000ul / second;
-	u64 sw_ticks = 0, wake_ticks = 0, sw_lo = ~0ul, sw_hi = 0, wake_lo = ~0ul, wake_hi = 0;
-	unsigned acks_bad = 0, order_bad = 0, count = 0;
+	u64 sw = 0, wake = 0, window;
+	unsigned acks_bad = 0, sw_bad = 0, wake_bad = 0, count = 0;
 	struct counts hvc_base, hvc;
+	struct vernier before, after;
 
 	if (other == ~0ul)
 		return;
@@ -477,47 +516,43 @@ static void sched_bench(u64 dtb)
 	/* The null HVC with vCPU 1 blocked in WFI on this pCPU. */
 	hvc_base = loop_nop();
 	hvc = loop_hvc();
-	gprintf("BENCH: null-hvc-shared %lu instructions (CNTVCT alone)\n",
+	gprintf("BENCH: null-hvc-shared %lu instructions (CNTVCT)\n",
 		((hvc.ticks - hvc_base.ticks) * ns_per_tick + N / 2) / N);
+
+	/* The window with a NOP: the vernier's 17 reads, the NOP and the store. */
+	SWITCH_WINDOW("nop", &before, &after);
+	window = vernier_distance(&before, &after, ns_per_tick);
+	check(window == VERNIER_READS + 1 + VERNIER_STORE_LEN,
+	      "CNTVCT read 17 times in a row measures the window with a NOP exactly: %lu instructions, want %u",
+	      window, VERNIER_READS + 1 + VERNIER_STORE_LEN);
 
 	switch_go = true;
 	asm volatile("msr S3_0_C12_C11_5, %0" ::"r"(sgir_for(other, SGI_INTID)) : "memory");
 	for (unsigned r = 1; r <= SWITCH_ROUNDS; r++) {
-		u64 t0, t1;
 		__atomic_store_n(&switch_turn, r, __ATOMIC_RELEASE);
-		asm volatile("mrs %0, cntvct_el0\n"
-			     "wfi\n"
-			     "mrs %1, cntvct_el0\n"
-			     : "=&r"(t0), "=r"(t1)::"memory");
-		sw_wfi[r] = t0;
-		sw_woken[r] = t1;
+		SWITCH_WINDOW("wfi", &sw_wfi[r], &sw_woken[r]);
 		acks_bad += sgi_ack() != SGI_INTID;
 	}
 
-	/* vCPU 1 stores its read before the last SGI only once it runs again. */
+	/* vCPU 1 stores its read before the last SGI only once it runs again.
+	 * From vCPU 0's vernier to vCPU 1's: its reads and the WFI, with a NOP
+	 * VERNIER_READS + 1; from vCPU 1's to vCPU 0's: its reads, its store,
+	 * the write, vCPU 0's store of the first vernier. */
 	for (unsigned r = 2; r < SWITCH_ROUNDS; r++, count++) {
-		u64 sw = round_insns(sw_resume[r] - sw_wfi[r], ns_per_tick);
-		u64 wake = round_insns(sw_woken[r] - sw_sgi[r], ns_per_tick);
-
-		order_bad += !(sw_wfi[r] < sw_resume[r] && sw_resume[r] <= sw_sgi[r] && sw_sgi[r] < sw_woken[r]);
-		sw_ticks += sw_resume[r] - sw_wfi[r];
-		wake_ticks += sw_woken[r] - sw_sgi[r];
-		sw_lo = sw < sw_lo ? sw : sw_lo;
-		sw_hi = sw > sw_hi ? sw : sw_hi;
-		wake_lo = wake < wake_lo ? wake : wake_lo;
-		wake_hi = wake > wake_hi ? wake : wake_hi;
+		u64 s = vernier_distance(&sw_wfi[r], &sw_resume[r], ns_per_tick) - (VERNIER_READS + 1);
+		u64 w = vernier_distance(&sw_sgi[r], &sw_woken[r], ns_per_tick) -
+			(VERNIER_READS + 2 * VERNIER_STORE_LEN + 1);
+		sw_bad += r > 2 && s != sw;
+		wake_bad += r > 2 && w != wake;
+		sw = s;
+		wake = w;
 	}
 	check(!acks_bad, "each WFI woken by vCPU 1's SGI %u (%u rounds not)", SGI_INTID, acks_bad);
-	check(!order_bad, "each WFI ran vCPU 1 until its SGI woke vCPU 0 (%u rounds not)", order_bad);
-	/* A round's CNTVCT figure is the count rounded to a tick: its min and max
-	 * differ by one tick at most if every round ran the same instructions. */
-	check(sw_hi - sw_lo <= ns_per_tick && wake_hi - wake_lo <= ns_per_tick,
-	      "every round the same switch: within one tick (switch %lu-%lu, wake %lu-%lu)", sw_lo, sw_hi, wake_lo,
-	      wake_hi);
-	gprintf("BENCH: wfi-switch %lu instructions (CNTVCT, mean of %u switches; min %lu, max %lu)\n",
-		(sw_ticks * ns_per_tick + count / 2) / count - WINDOW_OWN, count, sw_lo, sw_hi);
-	gprintf("BENCH: sgi-switch %lu instructions (CNTVCT, mean of %u wake-ups; min %lu, max %lu)\n",
-		(wake_ticks * ns_per_tick + count / 2) / count - WINDOW_OWN, count, wake_lo, wake_hi);
+	check(!sw_bad && !wake_bad && sw < 100000 && wake < 100000,
+	      "every round the same switch and the same wake-up (%u and %u rounds not; last %lu, %lu)", sw_bad,
+	      wake_bad, sw, wake);
+	gprintf("BENCH: wfi-switch %lu instructions (CNTVCT verniers, %u switches, all the same)\n", sw, count);
+	gprintf("BENCH: sgi-switch %lu instructions (CNTVCT verniers, %u wake-ups, all the same)\n", wake, count);
 }
 
 /* ---- boot --------------------------------------------------------------------------- */

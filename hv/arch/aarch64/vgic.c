@@ -325,16 +325,31 @@ static void lr_release(struct vcpu *v, unsigned n, struct virq *q)
 }
 
 /*
- * What the guest did to its list registers since they were written: an
- * acknowledge turns pending into active, an EOI ends active. Lock held, on
- * v's pCPU.
+ * The list registers the guest has ended since the last look, found from
+ * ICH_ELRSR_EL2 alone: what lr_sync() does for them, without reading the
+ * others. Lock held, on v's pCPU.
  */
-static void lr_sync(struct vcpu *v)
+static void lr_retire_empty(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
 
-	if (!v->loaded)
-		return; /* put: its list registers are c->lr, as read at the put */
+	for (u32 empty = sysreg_read(ICH_ELRSR_EL2) & c->lr_used; empty; empty &= empty - 1) {
+		unsigned n = __builtin_ctz(empty), intid = (u32)c->lr[n];
+		struct virq *q = virq_of(v, intid);
+		if ((c->lr[n] & LR_PENDING) && q->pend_gen == c->lr_gen[n])
+			q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED); /* acknowledged, then ended */
+		q->flags &= ~(VIRQ_ACTIVE | (c->lr[n] & LR_HW ? VIRQ_HW_HELD : 0));
+		lr_release(v, n, q);
+		if (q->flags & VIRQ_PENDING) /* pended again meanwhile */
+			requeue(v, intid, q);
+	}
+}
+
+/* The list registers lr_retire_empty() left: each read back and compared. */
+static void __attribute__((noinline)) lr_sync_held(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->vgic;
+
 	for (u32 used = c->lr_used; used; used &= used - 1) {
 		unsigned n = __builtin_ctz(used);
 		u64 was = c->lr[n], now = lr_read(n);
@@ -371,6 +386,21 @@ static void lr_sync(struct vcpu *v)
 			requeue(v, (u32)was, q);
 		}
 	}
+}
+
+/*
+ * What the guest did to its list registers since they were written: an
+ * acknowledge turns pending into active, an EOI ends active. Those it ended
+ * (the common case: an idle vCPU's WFI after its interrupt) ICH_ELRSR_EL2
+ * names without a read of each. Lock held, on v's pCPU.
+ */
+static void lr_sync(struct vcpu *v)
+{
+	if (!v->loaded)
+		return; /* put: its list registers are c->lr, as read at the put */
+	lr_retire_empty(v);
+	if (v->vgic.lr_used)
+		lr_sync_held(v);
 }
 
 /* A delivery to record once the lock is dropped: catchpoints may stop there. */
@@ -680,27 +710,6 @@ static u32 take_for_guest(struct vcpu *here, unsigned intid)
 	if (q->lr < 0)
 		queue(owner, intid);
 	return owner == here ? 0 : (u32)BIT(owner->id);
-}
-
-/*
- * The list registers the guest has ended since the last look, found from
- * ICH_ELRSR_EL2 alone: what lr_sync() does for them, without reading the
- * others. Lock held, on v's pCPU.
- */
-static void lr_retire_empty(struct vcpu *v)
-{
-	struct vgic_cpu *c = &v->vgic;
-
-	for (u32 empty = sysreg_read(ICH_ELRSR_EL2) & c->lr_used; empty; empty &= empty - 1) {
-		unsigned n = __builtin_ctz(empty), intid = (u32)c->lr[n];
-		struct virq *q = virq_of(v, intid);
-		if ((c->lr[n] & LR_PENDING) && q->pend_gen == c->lr_gen[n])
-			q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED); /* acknowledged, then ended */
-		q->flags &= ~(VIRQ_ACTIVE | (c->lr[n] & LR_HW ? VIRQ_HW_HELD : 0));
-		lr_release(v, n, q);
-		if (q->flags & VIRQ_PENDING) /* pended again meanwhile */
-			requeue(v, intid, q);
-	}
 }
 
 /*
