@@ -326,8 +326,8 @@ static void lr_release(struct vcpu *v, unsigned n, struct virq *q)
 
 /*
  * The list registers the guest has ended since the last look, found from
- * ICH_ELRSR_EL2 alone: what lr_sync() does for them, without reading the
- * others. Lock held, on v's pCPU.
+ * ICH_ELRSR_EL2 alone, without a read of each: retired, their interrupts
+ * queued again if pended meanwhile. Lock held, on v's pCPU.
  */
 static void lr_retire_empty(struct vcpu *v)
 {
