@@ -21,6 +21,13 @@
  *                  stays in the handler (IRQs masked, not yet EOI'd) until the
  *                  vCPUs sharing its pCPU have run: one interrupt per expiry,
  *                  none again after the EOI
+ *  10 PMU          the PMU is not switched, so while vCPUs share pCPUs
+ *                  (sched.pcpus=N says so) every vCPU finds none:
+ *                  ID_AA64DFR0_EL1.PMUVer and ID_DFR0_EL1.PerfMon read 0,
+ *                  PMCR_EL0 and PMCCNTR_EL0, read and written, and
+ *                  PMUSERENR_EL0 are UNDEFINED, EL0 cannot read PMCCNTR_EL0,
+ *                  the device tree has no PMU node; with a pCPU per vCPU (and
+ *                  on bare QEMU) each finds QEMU's PMU and can use it
  *
  * One worker round (worker_round) is the unit of every check: it writes a
  * pattern derived from the vCPU and the round's number into every register it
@@ -81,6 +88,14 @@
 #define CNTV_CTL_ENABLE 1u
 #define CNTV_CTL_ISTATUS 4u
 
+/* Check 10: exception syndromes (ESR_ELx.EC, D17.2.37), and the PSTATE the way
+ * back from an excursion to EL0 returns to (SPSR_EL1: EL1h, DAIF masked). */
+#define ESR_EC_UNKNOWN 0x00 /* UNDEFINED */
+#define ESR_EC_SVC64 0x15
+#define ESR_EC_SYS64 0x18 /* a trapped MSR/MRS: at EL0, PMUSERENR_EL0 says no */
+#define ESR_IL (1ul << 25)
+#define SPSR_EL1H_MASKED 0x3c5ul
+
 /* Pointer authentication is there if any of ID_AA64ISAR1_EL1.APA [7:4], .API [11:8],
  * ID_AA64ISAR2_EL1.APA3 [15:12] (address keys) or ISAR1.GPA [27:24], .GPI [31:28],
  * ISAR2.GPA3 [11:8] (the generic key) is not 0. */
@@ -129,6 +144,7 @@ struct vc {
 	volatile u64 hello_seen;    /* check 5: counted this round's SGI */
 	volatile u64 ctx_seen;	    /* check 7: x0 at the entry CPU_ON named */
 	volatile u64 reentries;
+	volatile bool el0_out;	    /* check 10: at EL0 until its SVC (el0_call) */
 	volatile u64 idle_wfis;
 	volatile u64 took;	    /* ticks a timed activity took */
 	/* check 9, over this vCPU's turns */
@@ -336,6 +352,14 @@ void sched_exception(unsigned kind, unsigned table, u64 *regs)
 {
 	struct vc *c = me();
 
+	/* Vector 8, a synchronous exception from EL0: the SVC that ends an el0_call
+	 * goes back to its caller at EL1 (x30 unchanged at EL0: its return address). */
+	if (kind == 8 && c->el0_out && ESR_EC_OF(read_sysreg(esr_el1)) == ESR_EC_SVC64) {
+		c->el0_out = false;
+		write_sysreg(elr_el1, regs[19]);
+		write_sysreg(spsr_el1, SPSR_EL1H_MASKED);
+		return;
+	}
 	if ((kind & 3) != 1) { /* not an IRQ: nothing here expects one */
 		guest_exception(kind, regs);
 		return;
@@ -1610,6 +1634,287 @@ static void long_check(void)
 	}
 }
 
+/* ---- check 10: the PMU ----------------------------------------------------------------------------- */
+
+/*
+ * The PMU's counters are their pCPU's: the hypervisor does not switch them, so
+ * while vCPUs share pCPUs one vCPU's would count and show another's, and the
+ * guest must find no PMU at all, as on a CPU that has none (issue 11). Such a
+ * CPU (no FEAT_PMUv3) has ID_AA64DFR0_EL1.PMUVer [11:8] and ID_DFR0_EL1.PerfMon
+ * [27:24] 0 and no PMU registers: an MRS or MSR of one is UNDEFINED (EC 0),
+ * at EL1 and at EL0 alike; and the device tree names no PMU, so Linux probes
+ * none. With a pCPU per vCPU (and on bare QEMU) the PMU is QEMU's: PMUVer is
+ * not 0, its registers are the guest's (PMCCNTR_EL0 keeps what was written,
+ * the counters stopped by PMCR_EL0.E = 0), EL0 reads the cycle counter while
+ * PMUSERENR_EL0.EN lets it and traps to EL1 when not (EC 0x18, the MRS's own
+ * syndrome), and the tree has QEMU's /pmu.
+ *
+ * Each vCPU probes its own in one phase, everything masked, its stage 1 still
+ * off (the code at EL0 is the image itself); the vector (lib/guest.c, armed by
+ * fault_expect) records an exception and skips the instruction, so a read
+ * that did not happen leaves PMU_UNTOUCHED.
+ */
+#define PMU_UNTOUCHED 0x5a5a5a5a5a5a5a5aul
+#define PMU_CCNTR_VALUE 0x1234567ab0ul /* + the vCPU's id, into PMCCNTR_EL0 */
+#define PMCR_E BIT(0)
+#define PMUSERENR_EN BIT(0)
+/* ESR_EL1 of an UNDEFINED instruction (EC 0, IL: 32 bits), and of a trapped MRS
+ * (EC 0x18; ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], Rt [9:5],
+ * CRm [4:1], direction [0], 1 for a read). */
+#define ESR_UNDEF ((u64)ESR_EC_UNKNOWN << 26 | ESR_IL)
+#define ESR_MRS(op0, op1, crn, crm, op2, rt)                                                             \
+	((u64)ESR_EC_SYS64 << 26 | ESR_IL | (u64)(op0) << 20 | (u64)(op2) << 17 | (u64)(op1) << 14 |    \
+	 (u64)(crn) << 10 | (u64)(rt) << 5 | (u64)(crm) << 1 | 1)
+#define ESR_MRS_PMCCNTR_X0 ESR_MRS(3, 3, 9, 13, 0, 0)
+
+struct pmu_probe {
+	bool taken;   /* an exception was taken at it */
+	u64 esr, elr; /* its syndrome and return address, as the vector saw them */
+	u64 pc;	      /* the access's own address */
+	u64 value;    /* what a read gave (PMU_UNTOUCHED: nothing) */
+};
+
+enum { PMU_PMCR_RD, PMU_PMCR_WR, PMU_CCNTR_WR, PMU_CCNTR_RD, PMU_USERENR_WR, PMU_EL1_PROBES };
+static const char *const pmu_el1_names[PMU_EL1_PROBES] = {
+	"MRS PMCR_EL0", "MSR PMCR_EL0", "MSR PMCCNTR_EL0", "MRS PMCCNTR_EL0", "MSR PMUSERENR_EL0",
+};
+
+static struct pmu_seen {
+	u64 aa64dfr0, dfr0;
+	struct pmu_probe el1[PMU_EL1_PROBES];
+	struct pmu_probe el0_on, el0_off; /* MRS PMCCNTR_EL0 at EL0 after PMUSERENR_EL0 = EN, then = 0 */
+	volatile bool done;
+} pmu_seen[MAX_CPUS];
+static bool pmu_shared; /* sched.pcpus= says the 4 vCPUs share fewer pCPUs */
+
+static void pmu_note(struct pmu_probe *p, u64 value, u64 pc)
+{
+	const struct fault_record *f = &faults[cpu_index()];
+
+	p->taken = fault_taken();
+	p->esr = p->taken ? f->esr : 0;
+	p->elr = p->taken ? f->elr : 0;
+	p->pc = pc;
+	p->value = value;
+}
+
+/* One MRS or MSR at EL1 that may be UNDEFINED, its address taken with ADR. */
+#define PMU_READ(p, reg)                                                                           \
+	({                                                                                         \
+		u64 v_ = PMU_UNTOUCHED, pc_;                                                       \
+		fault_expect();                                                                    \
+		asm volatile("1: mrs %0, " #reg "\n\tadr %1, 1b" : "+r"(v_), "=r"(pc_)::"memory"); \
+		pmu_note(p, v_, pc_);                                                              \
+		v_;                                                                                \
+	})
+#define PMU_WRITE(p, reg, val)                                                                     \
+	do {                                                                                       \
+		u64 pc_;                                                                           \
+		fault_expect();                                                                    \
+		asm volatile("1: msr " #reg ", %1\n\tadr %0, 1b\n\tisb"                            \
+			     : "=&r"(pc_)                                                          \
+			     : "r"((u64)(val))                                                     \
+			     : "memory");                                                          \
+		pmu_note(p, PMU_UNTOUCHED, pc_);                                                   \
+	} while (0)
+
+/*
+ * el0_call(code): code runs at EL0, DAIF masked, until its SVC #0, which
+ * sched_exception makes a return from el0_call with the x0 code left (code
+ * touches x0 only; x30 still holds el0_call's return address). el0_pmccntr:
+ * x0 = PMU_UNTOUCHED, then MRS x0, PMCCNTR_EL0 at el0_pmccntr_mrs.
+ */
+u64 el0_call(u64 code);
+extern const u32 el0_pmccntr[], el0_pmccntr_mrs[];
+asm("	.pushsection .text\n"
+    "	.balign 4\n"
+    "	.global el0_call\n"
+    "	.type el0_call, %function\n"
+    "el0_call:\n"
+    "	msr	elr_el1, x0\n"
+    "	mov	x0, #0x3c0\n" /* SPSR_EL1: EL0t, DAIF masked */
+    "	msr	spsr_el1, x0\n"
+    "	eret\n"
+    "	.global el0_pmccntr, el0_pmccntr_mrs\n"
+    "el0_pmccntr:\n"
+    "	mov	x0, #0x5a5a\n"
+    "	movk	x0, #0x5a5a, lsl #16\n"
+    "	movk	x0, #0x5a5a, lsl #32\n"
+    "	movk	x0, #0x5a5a, lsl #48\n"
+    "el0_pmccntr_mrs:\n"
+    "	mrs	x0, pmccntr_el0\n"
+    "	svc	#0\n"
+    "	.popsection\n");
+
+static void pmu_el0_read(struct vc *c, struct pmu_probe *p)
+{
+	u64 v;
+
+	fault_expect();
+	c->el0_out = true;
+	v = el0_call((u64)el0_pmccntr);
+	pmu_note(p, v, (u64)el0_pmccntr_mrs);
+}
+
+static void pmu_phase(struct vc *c)
+{
+	struct pmu_seen *s = &pmu_seen[c->id];
+	struct pmu_probe restore;
+	u64 daif = read_sysreg(daif), pmcr;
+
+	irqs_off();
+	s->aa64dfr0 = read_sysreg(id_aa64dfr0_el1);
+	s->dfr0 = read_sysreg(id_dfr0_el1);
+	pmcr = PMU_READ(&s->el1[PMU_PMCR_RD], pmcr_el0);
+	/* Every counter stopped (E = 0): the cycle counter keeps what is written. */
+	PMU_WRITE(&s->el1[PMU_PMCR_WR], pmcr_el0, pmcr == PMU_UNTOUCHED ? 0 : pmcr & ~PMCR_E);
+	PMU_WRITE(&s->el1[PMU_CCNTR_WR], pmccntr_el0, PMU_CCNTR_VALUE + c->id);
+	PMU_READ(&s->el1[PMU_CCNTR_RD], pmccntr_el0);
+	PMU_WRITE(&s->el1[PMU_USERENR_WR], pmuserenr_el0, PMUSERENR_EN);
+	pmu_el0_read(c, &s->el0_on);
+	PMU_WRITE(&restore, pmuserenr_el0, 0);
+	pmu_el0_read(c, &s->el0_off);
+	write_sysreg(daif, daif);
+	s->done = true;
+}
+
+/* An UNDEFINED instruction at the access itself, and a read that wrote nothing. */
+static bool pmu_undefined(const struct pmu_probe *p)
+{
+	return p->taken && p->esr == ESR_UNDEF && p->elr == p->pc && p->value == PMU_UNTOUCHED;
+}
+
+static void pmu_describe(char *buf, size_t n, const char *what, const struct pmu_probe *p)
+{
+	if (p->taken)
+		snprintf(buf, n, "%s: ESR_EL1 %#lx at %#lx (it is at %#lx)", what, p->esr, p->elr, p->pc);
+	else
+		snprintf(buf, n, "%s: no exception, read %#lx", what, p->value);
+}
+
+/* PMU_EL1_PROBES at EL1 as they must be; else why not. */
+static bool pmu_el1_ok(const struct pmu_seen *s, unsigned id, char *why, size_t n)
+{
+	for (unsigned k = 0; k < PMU_EL1_PROBES; k++)
+		if (pmu_shared ? !pmu_undefined(&s->el1[k]) : s->el1[k].taken) {
+			pmu_describe(why, n, pmu_el1_names[k], &s->el1[k]);
+			return false;
+		}
+	if (!pmu_shared && s->el1[PMU_CCNTR_RD].value != PMU_CCNTR_VALUE + id) {
+		snprintf(why, n, "PMCCNTR_EL0 read %#lx after %#lx was written", s->el1[PMU_CCNTR_RD].value,
+			 PMU_CCNTR_VALUE + id);
+		return false;
+	}
+	if (pmu_shared)
+		snprintf(why, n, "each UNDEFINED (ESR_EL1 %#lx, at the instruction)", ESR_UNDEF);
+	else
+		snprintf(why, n, "none trapped, PMCCNTR_EL0 kept %#lx", s->el1[PMU_CCNTR_RD].value);
+	return true;
+}
+
+/*
+ * The MRS at EL0 trapped to EL1 by PMUSERENR_EL0.EN = 0, as with a PMU: what
+ * the hypervisor gives today while vCPUs share pCPUs, where a CPU without a
+ * PMU would say UNDEFINED. The pCPU's own PMUSERENR_EL0 (0 from reset, and
+ * the guest cannot write it: UNDEFINED) decides at EL0 before MDCR_EL2.TPM
+ * can; with it set to EN the access reaches EL2 and is UNDEFINED like the
+ * others (docs/testing.md, bugs). The counter stays out of reach either way.
+ */
+static bool pmu_el0_denied(const struct pmu_probe *p)
+{
+	return p->taken && p->esr == ESR_MRS_PMCCNTR_X0 && p->elr == p->pc && p->value == PMU_UNTOUCHED;
+}
+
+static bool pmu_el0_ok(const struct pmu_seen *s, unsigned id, char *why, size_t n)
+{
+	const struct pmu_probe *on = &s->el0_on, *off = &s->el0_off;
+
+	if (pmu_shared) {
+		if (pmu_undefined(on) && pmu_undefined(off)) {
+			snprintf(why, n, "UNDEFINED (ESR_EL1 %#lx), EN set or not", ESR_UNDEF);
+			return true;
+		}
+		if (pmu_el0_denied(on) && pmu_el0_denied(off)) {
+			snprintf(why, n, "trapped to EL1, EN set or not (ESR_EL1 %#lx), not UNDEFINED", on->esr);
+			return true;
+		}
+		pmu_describe(why, n, pmu_undefined(on) || pmu_el0_denied(on) ? "EN clear" : "EN set",
+			     pmu_undefined(on) || pmu_el0_denied(on) ? off : on);
+		return false;
+	}
+	if (on->taken || on->value != PMU_CCNTR_VALUE + id) {
+		pmu_describe(why, n, "EN set", on);
+		return false;
+	}
+	if (!off->taken || off->esr != ESR_MRS_PMCCNTR_X0 || off->elr != off->pc || off->value != PMU_UNTOUCHED) {
+		pmu_describe(why, n, "EN clear", off);
+		return false;
+	}
+	snprintf(why, n, "EN set: read %#lx; EN clear: trapped to EL1, ESR_EL1 %#lx", on->value, off->esr);
+	return true;
+}
+
+/* The device tree's PMU nodes: compatible "arm,armv8-pmuv3", or "arm,<cpu>-pmu" as
+ * the binding (Documentation/devicetree/bindings/arm/pmu.yaml) names them. */
+struct pmu_nodes {
+	unsigned count;
+	char path[40], compat[40]; /* the first one's */
+};
+
+static bool pmu_node(const char *path, const char *name, const u8 *val, u32 len, void *ctx)
+{
+	struct pmu_nodes *q = ctx;
+	const char *s = (const char *)val, *end = s + len;
+
+	if (strcmp(name, "compatible"))
+		return false;
+	for (size_t n; s < end; s += n + 1) {
+		n = strnlen(s, end - s);
+		bool generic = n == 15 && !strncmp(s, "arm,armv8-pmuv3", n);
+		if (generic || (n > 8 && !strncmp(s, "arm,", 4) && !strncmp(s + n - 4, "-pmu", 4))) {
+			if (!q->count++) {
+				snprintf(q->path, sizeof(q->path), "%s", path);
+				snprintf(q->compat, sizeof(q->compat), "%.*s", (int)n, s);
+			}
+			break;
+		}
+	}
+	return false;
+}
+
+static void pmu_check(u64 dtb)
+{
+	const char *mode = pmu_shared ? "shared: none" : "a pCPU each: QEMU's";
+	struct pmu_nodes nodes = { 0 };
+	char why[120];
+
+	for (unsigned i = 0; i < NCPUS_WANTED; i++) {
+		const struct pmu_seen *s = &pmu_seen[i];
+		u64 pmuver = FIELD(s->aa64dfr0, 11, 8), perfmon = FIELD(s->dfr0, 27, 24);
+		bool there = alive(i) && s->done;
+
+		check(there && (pmu_shared ? pmuver == 0 && perfmon == 0 : pmuver != 0 && pmuver != 0xf),
+		      "PMU (%s): vCPU %u reads ID_AA64DFR0_EL1 %#lx: PMUVer %lu, ID_DFR0_EL1 %#lx: PerfMon %lu%s", mode, i,
+		      s->aa64dfr0, pmuver, s->dfr0, perfmon, there ? "" : " (it took no part)");
+		check(there && pmu_el1_ok(s, i, why, sizeof(why)),
+		      "PMU (%s): vCPU %u at EL1, PMCR_EL0 and PMCCNTR_EL0 read and written, PMUSERENR_EL0 set: %s", mode,
+		      i, there ? why : "it took no part");
+		check(there && pmu_el0_ok(s, i, why, sizeof(why)),
+		      "PMU (%s): vCPU %u at EL0, MRS PMCCNTR_EL0 with PMUSERENR_EL0.EN set, then clear: %s", mode, i,
+		      there ? why : "it took no part");
+	}
+	fdt_walk(dtb, pmu_node, &nodes);
+	if (nodes.count)
+		snprintf(why, sizeof(why), "%u found, the first %s: %s", nodes.count, nodes.path, nodes.compat);
+	else
+		snprintf(why, sizeof(why), "none found");
+	if (pmu_shared)
+		check(nodes.count == 0, "PMU (%s): the device tree has no PMU node (%s)", mode, why);
+	else
+		check(nodes.count == 1 && !strcmp(nodes.path, "/pmu") && !strcmp(nodes.compat, "arm,armv8-pmuv3"),
+		      "PMU (%s): the device tree has QEMU's PMU node, /pmu: arm,armv8-pmuv3 (%s)", mode, why);
+}
+
 /* ---- setup and main ------------------------------------------------------------------------------- */
 
 static void pauth_detect(void)
@@ -1693,6 +1998,10 @@ int main(u64 x0)
 		tlb_build(i);
 
 	bring_up(dtb);
+	/* Check 10 first: its EL0 code runs with stage 1 off, before check 8 turns it on. */
+	pmu_shared = pcpus && pcpus < NCPUS_WANTED;
+	phase_run("PMU", pmu_phase, us_ticks(2000000));
+	pmu_check(dtb);
 	tlb_mmu_on(c0);
 	if (ncpus > 1)
 		tlb_selftest();

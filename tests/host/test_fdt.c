@@ -3,9 +3,11 @@
  * vCPUs than the machine has CPUs: /cpus lists one node per vCPU, in vCPU
  * order, each with QEMU's CPU properties and its own MPIDR affinity as reg;
  * what would name a CPU that is gone (cpu-map) goes; what cannot follow
- * (too few redistributors, an interrupt-affinity) stops the boot. The
- * machine's tree is built here as QEMU 7.2's virt machine writes it (-smp N,
- * gic-version=3: `dumpdtb=`), and read by fdt_read_platform() as at boot.
+ * (too few redistributors, an interrupt-affinity) stops the boot. While
+ * vCPUs share pCPUs the PMU is not the guest's: every Arm PMU node goes, and
+ * nothing else. The machine's tree is built here as QEMU 7.2's virt machine
+ * writes it (-smp N, gic-version=3: `dumpdtb=`), and read by
+ * fdt_read_platform() as at boot.
  */
 #include <libfdt.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "check.h"
 #include "hv_fakes.h"
 #include "platform.h"
+#include "sched.h"
 
 #define QEMU_GICR_SIZE 0xf60000 /* QEMU virt's first redistributor region: 123 frames */
 
@@ -277,12 +280,163 @@ static void test_too_few_redistributors_is_refused(void)
 	CHECK(!boot(4));
 }
 
+/* Unplaced vCPUs (sched_shared false): set_guest_cpus' own refusal. Placed, more
+ * vCPUs than CPUs share them and the PMU's node is gone first (below). */
 static void test_interrupt_affinity_is_refused_only_when_cpus_change(void)
 {
 	make_machine(2, QEMU_GICR_SIZE, true);
 	CHECK(boot(2));
 	CHECK(!boot(3));
 	CHECK(!boot(1));
+}
+
+/* ---- the PMU while vCPUs share pCPUs (remove_pmu) ---- */
+
+/* Boot as main.c does, the vCPUs placed first (vCPU n on pCPU n % pCPUs), so that
+ * sched_shared is what it is at boot when the guest's tree is built. */
+static bool boot_placed(unsigned n)
+{
+	fake_reset();
+	memset(&guest, 0, sizeof(guest));
+	memset(&plat, 0, sizeof(plat));
+	plat.dtb = (u64)(uintptr_t)machine;
+	CHECK(fdt_read_platform());
+	pcpu_count = plat.cpu_count;
+	vcpu_count = n;
+	for (unsigned i = 0; i < n; i++)
+		sched_place(&vcpus[i], &pcpus[i % pcpu_count]);
+	guest.dtb = (u64)(uintptr_t)guest_tree;
+	guest.ram_base = 0x42000000;
+	guest.ram_end = 0x80000000;
+	guest.cmdline = "console=ttyAMA0";
+	return fdt_build_guest();
+}
+
+/* Every node of the guest's tree by path, in the tree's order, separated by spaces. */
+static const char *all_nodes(void)
+{
+	static char list[2048];
+	char path[256];
+	int node;
+
+	list[0] = '\0';
+	for (node = fdt_next_node(guest_tree, -1, NULL); node >= 0; node = fdt_next_node(guest_tree, node, NULL)) {
+		CHECK_EQ(fdt_get_path(guest_tree, node, path, sizeof(path)), 0);
+		if (list[0])
+			strcat(list, " ");
+		strcat(list, path);
+	}
+	return list;
+}
+
+/* The nodes a compatible string names. */
+static unsigned count_compatible(const char *compat)
+{
+	unsigned n = 0;
+
+	for (int node = fdt_node_offset_by_compatible(guest_tree, -1, compat); node >= 0;
+	     node = fdt_node_offset_by_compatible(guest_tree, node, compat))
+		n++;
+	return n;
+}
+
+/* More PMU nodes than QEMU writes, named as the binding (arm/pmu.yaml) names
+ * them, one with the generic string second; and a node that is not a PMU. */
+static void add_more_pmus(void)
+{
+	static const char a53[] = "arm,cortex-a53-pmu\0arm,armv8-pmuv3", uart[] = "arm,pl011\0arm,primecell";
+	int node;
+
+	node = fdt_add_subnode(machine, 0, "pmu-a53");
+	CHECK_EQ(fdt_setprop(machine, node, "compatible", a53, sizeof(a53)), 0);
+	node = fdt_add_subnode(machine, 0, "pmu-a72");
+	CHECK_EQ(fdt_setprop_string(machine, node, "compatible", "arm,cortex-a72-pmu"), 0);
+	node = fdt_add_subnode(machine, 0, "pl011@9000000");
+	CHECK_EQ(fdt_setprop(machine, node, "compatible", uart, sizeof(uart)), 0);
+}
+
+/* 4 vCPUs on QEMU's 2 CPUs: the PMU is not the guest's, and its node is gone, only it. */
+static void test_pmu_node_removed_while_shared(void)
+{
+	make_machine(2, QEMU_GICR_SIZE, false);
+	CHECK(boot(4)); /* not placed: sched_shared false, the tree as it was before the PMU went */
+	CHECK(!sched_shared);
+	CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 1);
+	char before[2048];
+	snprintf(before, sizeof(before), "%s", all_nodes());
+	CHECK(strstr(before, " /pmu ") != NULL);
+
+	make_machine(2, QEMU_GICR_SIZE, false);
+	CHECK(boot_placed(4));
+	CHECK(sched_shared);
+	CHECK_EQ(fdt_check_full(guest_tree, sizeof(guest_tree)), 0);
+	CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 0);
+	CHECK(fdt_path_offset(guest_tree, "/pmu") < 0);
+	/* Everything else as it was: the same nodes, less /pmu. */
+	char *pmu = strstr(before, " /pmu ");
+	if (pmu)
+		memmove(pmu, pmu + 5, strlen(pmu + 5) + 1);
+	CHECK_STR(all_nodes(), before);
+	CHECK_STR(cpus_children(), "cpu@0 cpu@1 cpu@2 cpu@3");
+	CHECK_STR(fdt_getprop(guest_tree, fdt_path_offset(guest_tree, "/intc@8000000"), "compatible", NULL), "arm,gic-v3");
+
+	/* 2 vCPUs on 1 CPU: shared as well. */
+	make_machine(1, QEMU_GICR_SIZE, false);
+	CHECK(boot_placed(2));
+	CHECK(sched_shared);
+	CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 0);
+}
+
+/* Every Arm PMU node goes, whatever CPU it names; a node that is not one stays. */
+static void test_every_pmu_node_removed_while_shared(void)
+{
+	make_machine(2, QEMU_GICR_SIZE, false);
+	add_more_pmus();
+	CHECK(boot_placed(3));
+	CHECK(sched_shared);
+	CHECK_EQ(fdt_check_full(guest_tree, sizeof(guest_tree)), 0);
+	CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 0);
+	CHECK_EQ(count_compatible("arm,cortex-a53-pmu"), 0);
+	CHECK_EQ(count_compatible("arm,cortex-a72-pmu"), 0);
+	CHECK_EQ(count_compatible("arm,pl011"), 1);
+	CHECK(fdt_path_offset(guest_tree, "/pl011@9000000") >= 0);
+}
+
+/* One vCPU per CPU, as many or fewer: the PMU is the guest's, its node as QEMU wrote it. */
+static void test_pmu_node_kept_when_not_shared(void)
+{
+	int len;
+	const fdt32_t *irq;
+
+	for (unsigned vcpus = 1; vcpus <= 2; vcpus++) {
+		make_machine(2, QEMU_GICR_SIZE, false);
+		add_more_pmus();
+		CHECK(boot_placed(vcpus));
+		CHECK(!sched_shared);
+		CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 2);
+		CHECK_EQ(count_compatible("arm,cortex-a72-pmu"), 1);
+		CHECK_STR(fdt_getprop(guest_tree, fdt_path_offset(guest_tree, "/pmu"), "compatible", NULL), "arm,armv8-pmuv3");
+		irq = fdt_getprop(guest_tree, fdt_path_offset(guest_tree, "/pmu"), "interrupts", &len);
+		CHECK(irq && len == 12 && fdt32_to_cpu(irq[0]) == 1 && fdt32_to_cpu(irq[1]) == 7 && fdt32_to_cpu(irq[2]) == 4);
+	}
+}
+
+/*
+ * A PMU with interrupt-affinity (an SPI PMU: its node names the machine's CPUs)
+ * stopped a boot that changes the CPUs. With more vCPUs than CPUs they share
+ * pCPUs, so the node is removed before the CPUs change and the boot goes on;
+ * with fewer, each has its own pCPU, the node stays and the boot still stops.
+ */
+static void test_pmu_interrupt_affinity_gone_while_shared(void)
+{
+	make_machine(2, QEMU_GICR_SIZE, true);
+	CHECK(boot_placed(3));
+	CHECK(sched_shared);
+	CHECK_EQ(count_compatible("arm,armv8-pmuv3"), 0);
+	CHECK_STR(cpus_children(), "cpu@0 cpu@1 cpu@2");
+	make_machine(2, QEMU_GICR_SIZE, true);
+	CHECK(!boot_placed(1));
+	CHECK(!sched_shared);
 }
 
 int main(void)
@@ -299,5 +453,9 @@ int main(void)
 	RUN(test_two_cell_reg);
 	RUN(test_too_few_redistributors_is_refused);
 	RUN(test_interrupt_affinity_is_refused_only_when_cpus_change);
+	RUN(test_pmu_node_removed_while_shared);
+	RUN(test_every_pmu_node_removed_while_shared);
+	RUN(test_pmu_node_kept_when_not_shared);
+	RUN(test_pmu_interrupt_affinity_gone_while_shared);
 	return CHECK_DONE();
 }

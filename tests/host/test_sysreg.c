@@ -484,6 +484,123 @@ static void pmu_counters_beyond_pmcr_n(void)
 	CHECK_EQ(emulate(ENC(3, 3, 9, 13, 0), 1, true), OUT_FORWARDED);  /* PMCCNTR_EL0 */
 }
 
+/* ---- what vCPUs sharing a pCPU do not have (hide_unswitched, sysreg.c) ---- */
+
+/* vCPUs 0 and 1 on pCPU 0: sched_shared, as sched.c's placement sets it. */
+static void setup_shared(void)
+{
+	setup();
+	vcpu_count = 2;
+	sched_place(vcpu_by_id(1), &pcpus[0]);
+	CHECK(sched_shared);
+}
+
+/* The fields that announce what the hypervisor does not switch: SVE and SME (their
+ * Z, P, ZA state) and the PMU (its counters are the pCPU's). */
+static const struct {
+	u32 enc;
+	u64 hidden;
+} unswitched[] = {
+	{ E_ID_AA64PFR0_EL1, 0xfull << 32 }, /* SVE [35:32] */
+	{ ENC(3, 0, 0, 4, 1), 0xfull << 24 }, /* ID_AA64PFR1_EL1.SME [27:24] */
+	{ ENC(3, 0, 0, 4, 4), ~0ull },	      /* ID_AA64ZFR0_EL1: all of it */
+	{ ENC(3, 0, 0, 4, 5), ~0ull },	      /* ID_AA64SMFR0_EL1 */
+	{ E_ID_AA64DFR0_EL1, 0xfull << 8 },   /* PMUVer [11:8] */
+	{ ENC(3, 0, 0, 1, 2), 0xfull << 24 }, /* ID_DFR0_EL1.PerfMon [27:24] */
+};
+
+static u64 hidden_of(u32 enc)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(unswitched); i++)
+		if (unswitched[i].enc == enc)
+			return unswitched[i].hidden;
+	return 0;
+}
+
+/* Every ID register read as the guest reads it, the hardware's value with no field 0. */
+static void read_every_id_register(bool shared)
+{
+	for (unsigned i = 0; i < sysreg_count; i++) {
+		const struct sysreg_desc *d = &sysreg_table[i];
+		u64 hw = 0x1234567891abcdefull ^ i, want = shared ? hw & ~hidden_of(d->enc) : hw;
+
+		if (d->kind != SR_ID)
+			continue;
+		fake_enc_set(d->enc, hw);
+		frame.x[12] = 0;
+		CHECK_EQ(emulate(d->enc, 12, true), OUT_EMULATED);
+		if (frame.x[12] != want)
+			printf("%s: %#llx, want %#llx\n", d->name, (unsigned long long)frame.x[12], (unsigned long long)want);
+		CHECK_EQ(frame.x[12], want);
+	}
+}
+
+static void shared_pcpus_hide_unswitched_fields(void)
+{
+	setup_shared();
+	for (unsigned i = 0; i < ARRAY_SIZE(unswitched); i++)
+		CHECK(sysreg_find(unswitched[i].enc) && sysreg_find(unswitched[i].enc)->kind == SR_ID);
+	/* Those fields read 0 and nothing else changes, in those registers or any other. */
+	read_every_id_register(true);
+	/* PMUVer 0 is "no PMU" whatever the version was; the same for a PMU that is IMPDEF (0xf). */
+	fake_enc_set(E_ID_AA64DFR0_EL1, 0xf00 | 0x6);
+	CHECK_EQ(emulate(E_ID_AA64DFR0_EL1, 3, true), OUT_EMULATED);
+	CHECK_EQ(frame.x[3], 0x6);
+}
+
+/* One vCPU per pCPU: the ID registers are the hardware's, every field of them. */
+static void alone_on_pcpus_hide_nothing(void)
+{
+	setup();
+	CHECK(!sched_shared);
+	read_every_id_register(false);
+}
+
+/*
+ * While vCPUs share pCPUs every PMU register is UNDEFINED, read or written, the
+ * numbered counters that exist included, and the hardware's is never touched:
+ * the guest has no PMU (its ID registers say so). With a pCPU per vCPU the same
+ * accesses are forwarded.
+ */
+static void shared_pcpus_pmu_registers_undefined(void)
+{
+	unsigned pmu = 0;
+
+	setup_shared();
+	fake_sysreg_set("pmcr_el0", 31ull << 11); /* N = 31: every PMEV* register there */
+	for (unsigned i = 0; i < sysreg_count; i++) {
+		const struct sysreg_desc *d = &sysreg_table[i];
+		if (d->cls != TRAP_PMU)
+			continue;
+		pmu++;
+		fake_enc_set(d->enc, 0x600d);
+		frame.x[6] = 0x66;
+		if (emulate(d->enc, 6, true) != OUT_UNDEF_INJECTED)
+			printf("%s read: not UNDEFINED\n", d->name);
+		CHECK_EQ(emulate(d->enc, 6, true), OUT_UNDEF_INJECTED);
+		CHECK_EQ(frame.x[6], 0x66);
+		CHECK_EQ(emulate(d->enc, 6, false), OUT_UNDEF_INJECTED);
+		CHECK_EQ(fake_enc_reads(d->enc), 0);
+		CHECK_EQ(fake_enc_writes(d->enc), 0);
+		CHECK_EQ(fake_enc_get(d->enc), 0x600d);
+	}
+	CHECK(pmu >= 70); /* PMCR_EL0 .. PMCCFILTR_EL0, PMEVCNTR/PMEVTYPER0-30 */
+	CHECK_EQ(sysreg_class_of(find("PMCR_EL0"), ENC(3, 3, 9, 12, 0)), TRAP_PMU);
+	CHECK_EQ(sysreg_class_of(find("PMCCNTR_EL0"), ENC(3, 3, 9, 13, 0)), TRAP_PMU);
+	CHECK_EQ(sysreg_class_of(find("PMUSERENR_EL0"), ENC(3, 3, 9, 14, 0)), TRAP_PMU);
+
+	/* Not shared: PMCR_EL0 and PMCCNTR_EL0 are the guest's. */
+	setup();
+	fake_enc_set(ENC(3, 3, 9, 12, 0), 0x41013000);
+	CHECK_EQ(emulate(ENC(3, 3, 9, 12, 0), 6, true), OUT_FORWARDED); /* PMCR_EL0 */
+	CHECK_EQ(frame.x[6], 0x41013000);
+	frame.x[7] = 0x1234567ab0;
+	CHECK_EQ(emulate(ENC(3, 3, 9, 13, 0), 7, false), OUT_FORWARDED); /* PMCCNTR_EL0 */
+	CHECK_EQ(fake_enc_get(ENC(3, 3, 9, 13, 0)), 0x1234567ab0);
+	CHECK_EQ(emulate(ENC(3, 3, 9, 13, 0), 8, true), OUT_FORWARDED);
+	CHECK_EQ(frame.x[8], 0x1234567ab0);
+}
+
 static void rw_forwarded(void)
 {
 	setup();
@@ -685,6 +802,9 @@ int main(void)
 	RUN(unknown_encoding_is_undef);
 	RUN(debug_registers_beyond_brps_wrps);
 	RUN(pmu_counters_beyond_pmcr_n);
+	RUN(shared_pcpus_hide_unswitched_fields);
+	RUN(alone_on_pcpus_hide_nothing);
+	RUN(shared_pcpus_pmu_registers_undefined);
 	RUN(rw_forwarded);
 	RUN(xzr_reads_zero_writes_discarded);
 	RUN(ro_wo_registers);

@@ -132,6 +132,44 @@ sharing_checks() {
 	verdict $? "the scheduler's statistics show every vCPU run and switched in on its shared physical CPU" "$why" "$sched"
 }
 
+# pmu_checks N M TEXT CMDLINE: the PMU Linux finds on N vCPUs that have M physical CPUs.
+# The hypervisor does not switch the PMU, so the guest has it only with a physical CPU
+# per vCPU (M = N; bare QEMU too): then Linux's armv8 driver probes QEMU's from the
+# device tree and says so ("hw perfevents: enabled with armv8_pmuv3 PMU driver, 7
+# counters available"), registers its perf event source (armv8_pmuv3, in
+# /sys/bus/event_source/devices, which the /init lists) and requests its interrupt
+# (the arm-pmu row of /proc/interrupts, PPI 23). While vCPUs share physical CPUs
+# (M < N) there is none of that: no PMU node, PMUVer 0 in ID_AA64DFR0_EL1. Either way
+# no other kernel line speaks of a PMU or of perf events (a probe that failed, a PMU
+# without interrupts, counters that do not count, ...).
+pmu_checks() {
+	local n=$1 m=$2 text=$3 cmdline=$4 enabled sources rows lines what
+	enabled=$(grep -E '^\[ *[0-9.]+\] hw perfevents: enabled with armv8_pmuv3 PMU driver, [0-9]+ counters available$' <<<"$text")
+	sources=$(sed -n 's/^linux-guest: event sources //p' <<<"$text")
+	rows=$(grep -E '^linux-guest: irqs (before|after) .* arm-pmu$' <<<"$text")
+	lines=$(grep -iE '^\[ *[0-9.]+\] .*(pmu|perf)' <<<"$text")
+	if [ "$m" -lt "$n" ]; then
+		[ -z "$enabled" ] && [[ " $sources " == *" software "* ]] && [[ " $sources " != *" armv8_pmuv3 "* ]] && [ -z "$rows" ]
+		verdict $? "Linux finds no PMU on $n CPUs sharing $m (no driver, no armv8_pmuv3 event source, no arm-pmu interrupt)" \
+			"it found one" "$enabled
+event sources: ${sources:-(no line)}
+$rows"
+		[ -z "$lines" ]
+		verdict $? "the kernel says nothing about a PMU or perf events" "it says" "$lines"
+	else
+		what="armv8_pmuv3 event source"
+		has_word tv.irqs "$cmdline" && what="$what, its arm-pmu interrupt"
+		[ "$(count_lines . "$enabled")" = 1 ] && [[ " $sources " == *" armv8_pmuv3 "* ]] &&
+			{ ! has_word tv.irqs "$cmdline" || [ "$(count_lines . "$rows")" = 2 ]; }
+		verdict $? "Linux finds QEMU's PMU on $n CPUs, one each (the armv8_pmuv3 driver, its $what)" \
+			"it did not" "${enabled:-(no hw perfevents line)}
+event sources: ${sources:-(no line)}
+$rows"
+		[ "$lines" = "$enabled" ]
+		verdict $? "the kernel says nothing else about a PMU or perf events" "it says" "$(grep -vxF -- "$enabled" <<<"$lines")"
+	fi
+}
+
 # has_word WORD CMDLINE: the command line has WORD, as a word (the /init's test).
 has_word() { [[ " $2 " == *" $1 "* ]]; }
 
@@ -174,6 +212,7 @@ check_console() {
 		{ [ -n "$bare" ] || ! grep -qE '\<ITS\>|LPI' <<<"$text"; }
 	verdict $? "Linux finds a GICv3 with 224 SPIs, a redistributor for each of the $n CPUs$lpis" \
 		"Linux's GIC lines (redistributor missing for CPU:${missing:- none})" "$gic"
+	pmu_checks "$n" "$m" "$text" "$cmdline"
 	if has_word tv.input "$cmdline"; then
 		has_line "linux-guest: read [$typed]" "$text"
 		verdict $? "a line typed at the console reaches /init (PL011 input)" "it read something else" \
@@ -192,12 +231,14 @@ check_console() {
 # console of boot NAME (N vCPUs on M physical CPUs, default N) where the last CPU took
 # no timer tick and no reschedule IPI during the work and never a function-call IPI,
 # the PL011 took no interrupt and the last redistributor was not found, exactly those
-# checks fail; where vCPUs share physical CPUs, and the last CPU's user time did not
-# grow either and the scheduler's line of the last vCPU is gone, those two as well.
+# five checks fail, and a sixth: with a physical CPU per vCPU the PMU driver's line is
+# gone. Where vCPUs share physical CPUs the kernel complains of a PMU instead, and the
+# last CPU's user time did not grow and the scheduler's line of the last vCPU is gone
+# as well: eight.
 check_doctored() {
-	local name=$1 n=$2 m=${3:-$2} doctored seen expected verdict want=5 what="/proc/interrupts and of the GIC"
-	local checks='Linux finds a GICv3|the timer|reschedule IPIs|function-call IPIs|the PL011.s receive'
-	doctored=$(awk -v n="$n" '
+	local name=$1 n=$2 m=${3:-$2} doctored seen expected verdict want=6 what="/proc/interrupts, of the GIC and of the PMU"
+	local checks='Linux finds a GICv3|the timer|reschedule IPIs|function-call IPIs|the PL011.s receive|Linux finds QEMU.s PMU'
+	doctored=$(awk -v n="$n" -v m="$m" '
 		$1 == "linux-guest:" && $2 == "irqs" {
 			row = /arch_timer$/ ? "timer" : /uart-pl011$/ ? "uart" : $4
 			if ($3 == "before") last[row] = $(4 + n)
@@ -210,13 +251,17 @@ check_doctored() {
 			if ($3 == "after") $5 = user
 		}
 		$0 ~ "^stats: vcpu" (n - 1) " on pCPU " { next }
+		m == n && /^\[ *[0-9.]+\] hw perfevents: enabled with / { next }
+		m < n && /^\[ *[0-9.]+\] smp: Brought up / {
+			print; print "[    3.000000] armv8-pmu pmu: hw perfevents: failed to probe PMU!"; next
+		}
 		$0 !~ "GICv3: CPU" (n - 1) ": found redistributor"' "$log_dir/linux-$name.out.txt")
 	printf '%s\n' "$doctored" >"$log_dir/linux-$name-doctored.txt"
 	seen=$(pcpus=$m check_console "$name-doctored" "$n" "$doctored" "console=ttyAMA0 panic=-1 tv.input tv.irqs" 0 |
 		grep '^FAIL: ')
 	if [ "$m" -lt "$n" ]; then
-		checks="$checks|every CPU ran its busy loop|the scheduler.s statistics"
-		want=7 what="$what, of the work and of the scheduler"
+		checks="${checks%|*}|every CPU ran its busy loop|the scheduler.s statistics|the kernel says nothing about a PMU"
+		want=8 what="/proc/interrupts, of the GIC, of the work, of the scheduler and of a PMU"
 	fi
 	expected="^FAIL: linux \\($name-doctored\\): ($checks)"
 	[ "$(count_lines "$expected" "$seen")" = "$want" ] && [ "$(count_lines . "$seen")" = "$want" ]

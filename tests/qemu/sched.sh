@@ -5,7 +5,10 @@
 # spins and WFIs, idle vCPUs ticking, masked spinners not starving the others,
 # SGIs and virtual timers reaching vCPUs that wait, CPU_OFF/CPU_ON, no stale
 # translation between vCPUs, a timer interrupt whose handler spans switches
-# taken once. What each check asserts is at the top of the guest.
+# taken once; and the PMU, which is not switched: while the vCPUs share pCPUs
+# (the pcpus runs, which tell the guest so: sched.pcpus=N) none in the ID
+# registers or the device tree and its registers UNDEFINED, in the other runs
+# QEMU's. What each check asserts is at the top of the guest.
 #
 #   bash tests/qemu/sched.sh [RUN ...]   the runs named (all by default):
 #     bare      sched-bare: no hypervisor, QEMU -smp 4 (its own PSCI): the
