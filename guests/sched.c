@@ -1812,19 +1812,6 @@ static bool pmu_el1_ok(const struct pmu_seen *s, unsigned id, char *why, size_t 
 	return true;
 }
 
-/*
- * The MRS at EL0 trapped to EL1 by PMUSERENR_EL0.EN = 0, as with a PMU: what
- * the hypervisor gives today while vCPUs share pCPUs, where a CPU without a
- * PMU would say UNDEFINED. The pCPU's own PMUSERENR_EL0 (0 from reset, and
- * the guest cannot write it: UNDEFINED) decides at EL0 before MDCR_EL2.TPM
- * can; with it set to EN the access reaches EL2 and is UNDEFINED like the
- * others (docs/testing.md, bugs). The counter stays out of reach either way.
- */
-static bool pmu_el0_denied(const struct pmu_probe *p)
-{
-	return p->taken && p->esr == ESR_MRS_PMCCNTR_X0 && p->elr == p->pc && p->value == PMU_UNTOUCHED;
-}
-
 static bool pmu_el0_ok(const struct pmu_seen *s, unsigned id, char *why, size_t n)
 {
 	const struct pmu_probe *on = &s->el0_on, *off = &s->el0_off;
@@ -1834,12 +1821,7 @@ static bool pmu_el0_ok(const struct pmu_seen *s, unsigned id, char *why, size_t 
 			snprintf(why, n, "UNDEFINED (ESR_EL1 %#lx), EN set or not", ESR_UNDEF);
 			return true;
 		}
-		if (pmu_el0_denied(on) && pmu_el0_denied(off)) {
-			snprintf(why, n, "trapped to EL1, EN set or not (ESR_EL1 %#lx), not UNDEFINED", on->esr);
-			return true;
-		}
-		pmu_describe(why, n, pmu_undefined(on) || pmu_el0_denied(on) ? "EN clear" : "EN set",
-			     pmu_undefined(on) || pmu_el0_denied(on) ? off : on);
+		pmu_describe(why, n, pmu_undefined(on) ? "EN clear" : "EN set", pmu_undefined(on) ? off : on);
 		return false;
 	}
 	if (on->taken || on->value != PMU_CCNTR_VALUE + id) {

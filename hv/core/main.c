@@ -63,6 +63,14 @@ static void cpu_setup_for_guest(struct pcpu *cpu)
 		sysreg_write(S3_4_C1_C2_0, ZCR_LEN_MAX); /* ZCR_EL2 */
 	if (ID_PFR1_SME(pfr1))
 		sysreg_write(S3_4_C1_C2_6, SMCR_FA64 | ZCR_LEN_MAX); /* SMCR_EL2 */
+	/* While vCPUs share pCPUs the PMU is not the guest's and its registers
+	 * trap (MDCR_EL2.TPM) to an UNDEFINED: at EL0 too, once PMUSERENR_EL0
+	 * lets EL0 reach them, since its EN clear would trap them to EL1 before
+	 * TPM is looked at. (EN alone: with all four bits set QEMU 7.2 lets an
+	 * EL0 read of PMCCNTR_EL0 through.) The guest cannot change it: its
+	 * writes trap too. */
+	if (sched_shared)
+		sysreg_write(pmuserenr_el0, 1);
 	stage2_enable_on_this_cpu();
 	gic_cpu_init(cpu->id);
 	vgic_cpu_init();
