@@ -26,10 +26,9 @@ static void trap_wfx(struct trap_frame *f, struct trap_event *ev)
 		ev->cls = TRAP_WFE;
 	} else {
 		struct vcpu *v = vcpu_of_frame(f);
-		bool may_sleep = !v->dbg.stepping; /* see debug.c: a stepped WFI does not sleep */
-		if (may_sleep && ti == WFX_TI_WFI)
-			vcpu_wait_for_interrupt(v);
-		else if (may_sleep && (ev->esr & ESR_WFX_RV))
+		if (ti == WFX_TI_WFI)
+			vcpu_wait_for_interrupt(v); /* a stepped one completes at once (vcpu.c) */
+		else if (ev->esr & ESR_WFX_RV)
 			vcpu_wait_for_interrupt_until(v, frame_get_reg(f, ESR_WFX_RT(ev->esr)));
 	}
 	vcpu_skip_instr(ev->esr);

@@ -295,11 +295,12 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
  * EL2 waits exactly as long. The CPU has FEAT_WFxT, or the guest's WFIT would
  * have been UNDEFINED at EL1 instead of trapping. With vCPUs sharing the pCPU
  * it completes at once, which a WFIT may always do: blocking it would need a
- * deadline of its own in the scheduler.
+ * deadline of its own in the scheduler. A stepped one completes at once, as
+ * a stepped WFI does.
  */
 void vcpu_wait_for_interrupt_until(struct vcpu *v, u64 cntvct_deadline)
 {
-	if (vgic_wfi_should_wake(v) || vcpu_pcpu(v)->placed > 1)
+	if (v->dbg.stepping || vgic_wfi_should_wake(v) || vcpu_pcpu(v)->placed > 1)
 		return;
 	v->in_wfi = true;
 	dsb(sy);

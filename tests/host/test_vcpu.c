@@ -162,6 +162,12 @@ static void wfit_waits_alone_only(void)
 	vcpu_wait_for_interrupt_until(V(0), 5);
 	CHECK_EQ(fake_wfit_calls, 0);
 	CHECK_EQ(fake_call_count, 0);
+
+	/* Stepped by GDB (its interrupts held off): completes at once. */
+	setup_vcpus(2);
+	V(0)->dbg.stepping = true;
+	vcpu_wait_for_interrupt_until(V(0), 5);
+	CHECK_EQ(fake_wfit_calls, 0);
 }
 
 /* ---- power-on ---- */
