@@ -329,7 +329,7 @@ static void lr_release(struct vcpu *v, unsigned n, struct virq *q)
  * ICH_ELRSR_EL2 alone, without a read of each: retired, their interrupts
  * queued again if pended meanwhile. Lock held, on v's pCPU.
  */
-static void lr_retire_empty(struct vcpu *v)
+static inline __attribute__((always_inline)) void lr_retire_empty(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
 
