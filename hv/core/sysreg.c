@@ -244,13 +244,16 @@ unsigned sysreg_emulate(struct vcpu *v, struct trap_frame *f, const struct sysre
 	}
 	if (!numbered_register_exists(d))
 		return OUT_UNDEF_INJECTED;
-	if (d->cls == TRAP_PMU && sched_shared)
-		return OUT_UNDEF_INJECTED; /* the PMU is not switched: not the guest's (hide_unswitched) */
-	if (d->cls == TRAP_DEBUG && (debug_owns_debug_registers() || sched_shared) &&
-	    debug_guest_debug_register(v, d, acc)) {
-		if (!acc->write)
-			frame_set_reg(f, acc->reg, acc->value);
-		return OUT_EMULATED;
+	/* One test on the common path (an ID register) for the two classes below. */
+	if (BIT(d->cls) & (BIT(TRAP_PMU) | BIT(TRAP_DEBUG))) {
+		if (d->cls == TRAP_PMU && sched_shared)
+			return OUT_UNDEF_INJECTED; /* the PMU is not switched: not the guest's (hide_unswitched) */
+		if (d->cls == TRAP_DEBUG && (debug_owns_debug_registers() || sched_shared) &&
+		    debug_guest_debug_register(v, d, acc)) {
+			if (!acc->write)
+				frame_set_reg(f, acc->reg, acc->value);
+			return OUT_EMULATED;
+		}
 	}
 	switch (d->kind) {
 	case SR_ID:
