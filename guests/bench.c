@@ -235,7 +235,6 @@ static void timer_bench(void)
 #define SGI_INTID 1
 #define SGI_WINDOWS 8
 #define PSCI_CPU_ON64 0xc4000003ul
-#define MPIDR_AFF_MASK 0xff00fffffful
 #define RAM_BASE 0x40000000ul /* the device tree, when QEMU boots the ELF itself */
 
 static volatile bool sgi_mode;

@@ -45,7 +45,6 @@
 #define MAX_CPUS 8
 #define NCPUS_WANTED 4
 #define RAM_BASE 0x40000000ul /* where QEMU puts the device tree for an ELF it boots itself */
-#define MPIDR_AFF_MASK 0xff00fffffful
 
 /* At sched.scale=100. */
 #define ROUND_US 200	  /* a worker round's wait */
@@ -700,9 +699,7 @@ static void tlb_build(unsigned id)
 {
 	struct tlb_tables *t = &tlb_tables[id];
 
-	t->l1[0] = 0 | DESC_BLOCK | ATTR_DEVICE | DESC_AF | DESC_PXN | DESC_UXN;
-	for (u64 i = 1; i < 4; i++)
-		t->l1[i] = i * SZ_1G | DESC_BLOCK | ATTR_NORMAL | DESC_AF | DESC_SH_INNER;
+	mmu_identity_4g(t->l1);
 	t->l1[TLB_VA / SZ_1G] = (u64)t->l2 | DESC_TABLE;
 	t->l2[0] = (u64)t->l3 | DESC_TABLE;
 	t->l3[0] = (u64)t->data | DESC_PAGE | ATTR_NORMAL | DESC_AF | DESC_SH_INNER | DESC_PXN | DESC_UXN;
@@ -726,14 +723,7 @@ static u64 tlb_run_code(void)
 /* This vCPU's stage 1 on, its TLB cleaned once: setup, before any round looks. */
 static void tlb_mmu_on(struct vc *c)
 {
-	asm volatile("dsb ish" ::: "memory");
-	write_sysreg(mair_el1, MAIR_VALUE);
-	write_sysreg(tcr_el1, TCR_VALUE);
-	write_sysreg(ttbr0_el1, (u64)tlb_tables[c->id].l1); /* ASID 0 */
-	isb();
-	asm volatile("tlbi vmalle1; dsb nsh; ic iallu; dsb nsh; isb" ::: "memory");
-	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I);
-	isb();
+	mmu_enable_tables(tlb_tables[c->id].l1);
 	c->mmu = true;
 }
 
@@ -981,18 +971,10 @@ void secondary_main(unsigned index)
 
 static void bring_up(u64 dtb)
 {
-	u64 regs[MAX_CPUS], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
-	unsigned n = fdt_cpu_regs(dtb, regs, MAX_CPUS);
-	bool found = false;
+	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+	bool found;
 
-	ncpus = 1;
-	cpu_mpidr[0] = self;
-	for (unsigned i = 0; i < n; i++) {
-		if (regs[i] == self)
-			found = true;
-		else if (ncpus < MAX_CPUS)
-			cpu_mpidr[ncpus++] = regs[i];
-	}
+	ncpus = fdt_cpus_self_first(dtb, cpu_mpidr, MAX_CPUS, &found);
 	check(found && ncpus == NCPUS_WANTED, "bring-up: the device tree names %u CPUs (want %u), this one (%#lx) among them",
 	      ncpus, NCPUS_WANTED, self);
 	for (unsigned i = 1; i < ncpus; i++) {

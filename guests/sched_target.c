@@ -88,20 +88,11 @@ static void sched_mmu_enable(unsigned me)
 {
 	struct sched_tables *t = &tables[me];
 
-	t->l1[0] = 0 | DESC_BLOCK | ATTR_DEVICE | DESC_AF | DESC_PXN | DESC_UXN;
-	for (u64 i = 1; i < 4; i++)
-		t->l1[i] = i * SZ_1G | DESC_BLOCK | ATTR_NORMAL | DESC_AF | DESC_SH_INNER;
+	mmu_identity_4g(t->l1);
 	t->l1[SCHED_PRIVATE_VA / SZ_1G] = (u64)t->l2 | DESC_TABLE;
 	t->l2[0] = (u64)t->l3 | DESC_TABLE;
 	t->l3[0] = (u64)&sched_private[me] | DESC_PAGE | ATTR_NORMAL | DESC_AF | DESC_SH_INNER | DESC_PXN | DESC_UXN;
-	asm volatile("dsb ish" ::: "memory");
-	write_sysreg(mair_el1, MAIR_VALUE);
-	write_sysreg(tcr_el1, TCR_VALUE);
-	write_sysreg(ttbr0_el1, (u64)t->l1);
-	isb();
-	asm volatile("tlbi vmalle1; dsb nsh; isb" ::: "memory");
-	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I);
-	isb();
+	mmu_enable_tables(t->l1);
 }
 
 static struct sched_private *sched_mine(void)

@@ -21,7 +21,6 @@
 #define INVALID_ADDRESS ((u64)-9)
 #define AFF_ON 0
 #define AFF_OFF 1
-#define MPIDR_AFF_MASK 0xff00fffffful /* Aff3 [39:32], Aff2..Aff0 [23:0] */
 
 /* The device tree's CPUs; the boot vCPU is cpus[0], the others follow. */
 static u64 cpus[8];
@@ -44,18 +43,9 @@ void secondary_main(unsigned index)
 /* The CPUs of the device tree, the boot vCPU first; false if it is not among them. */
 static bool find_cpus(u64 dtb)
 {
-	u64 regs[8], me = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
-	unsigned n = fdt_cpu_regs(dtb, regs, 8);
-	bool found = false;
+	bool found;
 
-	ncpus = 1;
-	cpus[0] = me;
-	for (unsigned i = 0; i < n; i++) {
-		if (regs[i] == me)
-			found = true;
-		else if (ncpus < 8)
-			cpus[ncpus++] = regs[i];
-	}
+	ncpus = fdt_cpus_self_first(dtb, cpus, 8, &found);
 	return found;
 }
 

@@ -651,22 +651,13 @@ void secondary_main(unsigned index)
 
 #define PSCI_VERSION 0x84000000ul
 #define PSCI_CPU_ON64 0xc4000003ul
-#define MPIDR_AFF_MASK 0xff00fffffful
 
 static bool bring_up(void)
 {
-	u64 regs[MAX_CPUS], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
-	unsigned n = fdt_cpu_regs(dtb, regs, MAX_CPUS);
-	bool found = false;
+	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+	bool found;
 
-	ncpus = 1;
-	cpu_mpidr[0] = self;
-	for (unsigned i = 0; i < n; i++) {
-		if (regs[i] == self)
-			found = true;
-		else if (ncpus < MAX_CPUS)
-			cpu_mpidr[ncpus++] = regs[i];
-	}
+	ncpus = fdt_cpus_self_first(dtb, cpu_mpidr, MAX_CPUS, &found);
 	check(found && ncpus == NCPUS_WANTED, "the device tree names %u CPUs, this one (%#lx) among them", ncpus, self);
 	for (unsigned i = 1; i < ncpus; i++) {
 		u64 r = psci_call(PSCI_CPU_ON64, cpu_mpidr[i], (u64)secondary_entry, i);

@@ -142,3 +142,23 @@ unsigned fdt_cpu_regs(u64 dtb, u64 *regs, unsigned max)
 	fdt_walk(dtb, cpu_reg, &q);
 	return q.count;
 }
+
+/*
+ * The device tree's CPUs with the one running this first, at most max: their
+ * MPIDRs into mpidr[], how many. *found says whether this CPU was among them.
+ */
+unsigned fdt_cpus_self_first(u64 dtb, u64 *mpidr, unsigned max, bool *found)
+{
+	u64 regs[16], self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+	unsigned n = fdt_cpu_regs(dtb, regs, 16), count = 1;
+
+	*found = false;
+	mpidr[0] = self;
+	for (unsigned i = 0; i < n; i++) {
+		if (regs[i] == self)
+			*found = true;
+		else if (count < max)
+			mpidr[count++] = regs[i];
+	}
+	return count;
+}

@@ -75,11 +75,19 @@ typedef bool (*fdt_prop_fn)(const char *path, const char *name, const u8 *val, u
 bool fdt_walk(u64 dtb, fdt_prop_fn fn, void *ctx);
 bool fdt_prop_u64(u64 dtb, const char *path, const char *name, u64 *out);
 unsigned fdt_cpu_regs(u64 dtb, u64 *regs, unsigned max);
+/* MPIDR_EL1's affinity: Aff3 [39:32], Aff2..Aff0 [23:0]. */
+#define MPIDR_AFF_MASK 0xff00fffffful
+unsigned fdt_cpus_self_first(u64 dtb, u64 *mpidr, unsigned max, bool *found);
 
 /* Stage 1 (mmu.c): the first 4 GiB identity-mapped, aliases at MMU_ALIAS_BASE. */
 #define MMU_ALIAS_BASE 0x1000000000ul
 void mmu_enable(void);
 bool mmu_alias(u64 va, u64 pa);
+/* For a guest's own tables: table's first four entries the first 4 GiB
+ * identity-mapped, as mmu.c's (device, then normal memory); and this vCPU's
+ * stage 1 on from table (TTBR0_EL1, ASID 0), its TLB and I-cache cleaned. */
+void mmu_identity_4g(u64 *table);
+void mmu_enable_tables(const u64 *table);
 /* The stage-1 format every guest with its MMU on uses (mmu.c, sched.c,
  * sched_target.c). MAIR_EL1: attribute 0 Device-nGnRE, attribute 1 Normal
  * write-back (D19.2.97). Descriptor bits (D8.3): valid + block/table/page,

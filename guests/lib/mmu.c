@@ -12,11 +12,28 @@ static u64 l1[512] __attribute__((aligned(4096)));
 static u64 l2_alias[512] __attribute__((aligned(4096)));
 static u64 l3_alias[512] __attribute__((aligned(4096)));
 
+void mmu_identity_4g(u64 *table)
+{
+	table[0] = 0 | DESC_BLOCK | ATTR_DEVICE | DESC_AF | DESC_PXN | DESC_UXN;
+	for (u64 i = 1; i < 4; i++)
+		table[i] = i * SZ_1G | DESC_BLOCK | ATTR_NORMAL | DESC_AF | DESC_SH_INNER;
+}
+
+void mmu_enable_tables(const u64 *table)
+{
+	asm volatile("dsb ish" ::: "memory");
+	write_sysreg(mair_el1, MAIR_VALUE);
+	write_sysreg(tcr_el1, TCR_VALUE);
+	write_sysreg(ttbr0_el1, (u64)table); /* ASID 0 */
+	isb();
+	asm volatile("tlbi vmalle1; dsb nsh; ic iallu; dsb nsh; isb" ::: "memory");
+	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I);
+	isb();
+}
+
 static void build_tables(void)
 {
-	l1[0] = 0 | DESC_BLOCK | ATTR_DEVICE | DESC_AF | DESC_PXN | DESC_UXN;
-	for (u64 i = 1; i < 4; i++)
-		l1[i] = i * SZ_1G | DESC_BLOCK | ATTR_NORMAL | DESC_AF | DESC_SH_INNER;
+	mmu_identity_4g(l1);
 	l1[MMU_ALIAS_BASE / SZ_1G] = (u64)l2_alias | DESC_TABLE;
 	l2_alias[0] = (u64)l3_alias | DESC_TABLE;
 }
@@ -36,12 +53,5 @@ void mmu_enable(void)
 {
 	if (!l1[0])
 		build_tables();
-	asm volatile("dsb ish" ::: "memory");
-	write_sysreg(mair_el1, MAIR_VALUE);
-	write_sysreg(tcr_el1, TCR_VALUE);
-	write_sysreg(ttbr0_el1, (u64)l1);
-	isb();
-	asm volatile("tlbi vmalle1; dsb nsh; isb" ::: "memory");
-	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I);
-	isb();
+	mmu_enable_tables(l1);
 }
