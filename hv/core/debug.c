@@ -49,7 +49,6 @@
 #define CNTHP_CVAL_EL2 S3_4_C14_C2_2
 #define CNT_CTL_ENABLE BIT(0)
 
-enum dbg_state { DBG_RUNNING, DBG_STOPPING, DBG_STOPPED };
 
 struct sw_breakpoint {
 	u64 va, pa;
@@ -78,14 +77,12 @@ struct hw_slot {
 static struct {
 	struct gdbstub stub;
 	spinlock_t stub_lock; /* one caller in the stub at a time */
-	volatile u32 state;   /* enum dbg_state */
 	volatile u32 resume_gen;
 	volatile bool interrupt_requested;
 	volatile u32 stopper; /* the pCPU stopping the guest: parking pCPUs wake it */
 	struct gdb_stop stop; /* what the stopper reports once every pCPU has parked */
 	volatile u32 stop_seq; /* stops begun: a pCPU parked for this one says so (parked_for) */
 	u64 stopped_at;	      /* CNTPCT when the last pCPU parked: the guest's time stopped */
-	bool attached;	      /* GDB has spoken: breakpoints and TDE are ours */
 	struct gdb_action actions[MAX_VCPUS]; /* by vCPU id, as GDB's threads */
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
 	struct hw_slot hw_bp[HW_SLOTS], hw_wp[HW_SLOTS];
@@ -96,22 +93,14 @@ static struct {
 	char sysreg_names[DEBUG_MAX_SYSREGS][24];
 } dbg;
 
+struct debug_now debug_now;
+
 static const char *const hv_reg_names[] = { "esr", "far", "hpfar", "ec", "seq", "cntvoff" };
 #define HV_REGS ARRAY_SIZE(hv_reg_names)
 
-bool debug_owns_debug_registers(void)
-{
-	return dbg.attached;
-}
-
 bool debug_guest_stopped(void)
 {
-	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED;
-}
-
-bool debug_stop_under_way(void)
-{
-	return __atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING;
+	return __atomic_load_n(&debug_now.state, __ATOMIC_ACQUIRE) == DBG_STOPPED;
 }
 
 /* ---- the guest's own debug registers and GDB's ------------------------------- */
@@ -228,12 +217,11 @@ static void __attribute__((noinline)) load_guests(struct vcpu *v)
 	}
 }
 
-/* Every switch loads: the common case (nobody's debug registers in use) is a few tests. */
-void debug_load(struct vcpu *v)
+void debug_load_registers(struct vcpu *v)
 {
 	struct vcpu_debug *d = &v->dbg;
 
-	if (dbg.attached)
+	if (debug_now.attached)
 		load_gdbs(v);
 	else if (d->restore_guest_dbg ||
 		 (sched_shared && (d->guest_dbg_in_use || vcpu_pcpu(v)->guest_dbg_in_hw)))
@@ -385,7 +373,7 @@ static void park(struct vcpu *v)
 
 static void park_if_stopping(struct vcpu *v)
 {
-	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
+	if (__atomic_load_n(&debug_now.state, __ATOMIC_ACQUIRE) != DBG_RUNNING)
 		park(v);
 }
 
@@ -476,7 +464,7 @@ static bool all_pcpus_parked(void)
 static void serve_line_while_stopped(struct pcpu *cpu)
 {
 	gic_phys_route(plat.dbg_line_intid, cpu->mpidr);
-	while (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
+	while (__atomic_load_n(&debug_now.state, __ATOMIC_ACQUIRE) == DBG_STOPPED) {
 		/* The lock also keeps the line's receive state to one reader. */
 		spin_lock(&dbg.stub_lock);
 		int c = dbg_line_getc();
@@ -504,7 +492,7 @@ void debug_park_pcpu(struct pcpu *cpu)
 {
 	u32 gen = __atomic_load_n(&dbg.resume_gen, __ATOMIC_ACQUIRE);
 
-	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_RUNNING)
+	if (__atomic_load_n(&debug_now.state, __ATOMIC_ACQUIRE) == DBG_RUNNING)
 		return;
 	sysreg_write(CNTHP_CTL_EL2, 0);
 	snapshot_pcpu_regs(cpu);
@@ -530,7 +518,7 @@ void debug_park_pcpu(struct pcpu *cpu)
 		}
 		sysreg_write(CNTHP_CTL_EL2, 0);
 		dbg.stopped_at = sysreg_read(cntpct_el0);
-		__atomic_store_n(&dbg.state, DBG_STOPPED, __ATOMIC_RELEASE);
+		__atomic_store_n(&debug_now.state, DBG_STOPPED, __ATOMIC_RELEASE);
 		spin_lock(&dbg.stub_lock);
 		gdbstub_report_stop(&dbg.stub, &dbg.stop);
 		spin_unlock(&dbg.stub_lock);
@@ -548,7 +536,7 @@ static bool begin_stop(struct pcpu *cpu, const struct gdb_stop *stop)
 {
 	u32 running = DBG_RUNNING;
 
-	if (!__atomic_compare_exchange_n(&dbg.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
+	if (!__atomic_compare_exchange_n(&debug_now.state, &running, DBG_STOPPING, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return false;
 	dbg.interrupt_requested = false;
@@ -596,7 +584,7 @@ static bool drain_line(void)
 
 	spin_lock(&dbg.stub_lock);
 	while ((c = dbg_line_getc()) >= 0) {
-		dbg.attached = true;
+		debug_now.attached = true;
 		gdbstub_handle_byte(&dbg.stub, (u8)c);
 	}
 	spin_unlock(&dbg.stub_lock);
@@ -687,7 +675,7 @@ void debug_trap_brk(struct trap_frame *f, struct trap_event *ev)
 {
 	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_SWBREAK };
 
-	if (!dbg.attached || !sw_find(trap_pc())) {
+	if (!debug_now.attached || !sw_find(trap_pc())) {
 		reinject(f, ev);
 		return;
 	}
@@ -705,7 +693,7 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
 	struct gdb_stop stop = { .vcpu = v->id, .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGNAL_TRAP, .text = text };
 	u64 elr = trap_pc();
 
-	if (!dbg.attached)
+	if (!debug_now.attached)
 		return;
 	trap_set_pc(pc);
 	v->dbg.event = ev;
@@ -721,7 +709,7 @@ void debug_stop_for_event(struct trap_frame *f, struct trap_event *ev, const cha
  * or for the hypervisor's console when no GDB listens. */
 void debug_log(const char *text)
 {
-	if (dbg.attached && gdbstub_is_running(&dbg.stub)) {
+	if (debug_now.attached && gdbstub_is_running(&dbg.stub)) {
 		char line[200];
 		int n = snprintf(line, sizeof(line), "%s\n", text);
 		spin_lock(&dbg.stub_lock);
@@ -757,7 +745,7 @@ void debug_trap_hw_break(struct trap_frame *f, struct trap_event *ev)
 {
 	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_HWBREAK };
 
-	if (!dbg.attached) {
+	if (!debug_now.attached) {
 		reinject(f, ev);
 		return;
 	}
@@ -769,7 +757,7 @@ void debug_trap_watch(struct trap_frame *f, struct trap_event *ev)
 	u64 far = sysreg_read(far_el2);
 	struct gdb_stop stop = { .vcpu = vcpu_of_frame(f)->id, .reason = GDB_STOP_WATCH, .addr = far };
 
-	if (!dbg.attached) {
+	if (!debug_now.attached) {
 		reinject(f, ev);
 		return;
 	}
@@ -802,7 +790,7 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 	/* The locks: OSLAR_EL1 sets the lock that OSLSR_EL1.OSLK shows. */
 	if (d->enc == ENC_OSLAR_EL1 && acc->write) {
 		v->dbg.oslk_guest = acc->value & 1;
-		if (!dbg.attached)
+		if (!debug_now.attached)
 			d->hw_write(acc->value);
 		return true;
 	}
@@ -811,7 +799,7 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 		return true;
 	}
 	if (d->enc == ENC_OSDLR_EL1) {
-		if (acc->write && !dbg.attached)
+		if (acc->write && !debug_now.attached)
 			d->hw_write(acc->value);
 		if (acc->write)
 			v->dbg.osdlk_guest = acc->value & OSDLR_DLK;
@@ -829,7 +817,7 @@ bool debug_guest_debug_register(struct vcpu *v, const struct sysreg_desc *d, str
 	}
 	/* Shadowed because vCPUs share the pCPU, not for GDB: the hardware is
 	 * this vCPU's while it runs, so its write takes effect now too. */
-	if (acc->write && !dbg.attached) {
+	if (acc->write && !debug_now.attached) {
 		d->hw_write(acc->value);
 		vcpu_pcpu(v)->guest_dbg_in_hw = true;
 	}
@@ -1009,7 +997,7 @@ static void target_resume(void *ctx, const struct gdb_action *actions, unsigned 
 {
 	u32 wake = 0;
 
-	if (__atomic_load_n(&dbg.state, __ATOMIC_ACQUIRE) == DBG_STOPPED)
+	if (__atomic_load_n(&debug_now.state, __ATOMIC_ACQUIRE) == DBG_STOPPED)
 		guest.cntvoff += sysreg_read(cntpct_el0) - dbg.stopped_at;
 	for (unsigned i = 0; i < count && i < MAX_VCPUS; i++)
 		dbg.actions[i] = actions[i];
@@ -1026,7 +1014,7 @@ static void target_resume(void *ctx, const struct gdb_action *actions, unsigned 
 		if (v->dbg.stepping && v->state == VCPU_IDLE)
 			wake |= BIT(i);
 	}
-	__atomic_store_n(&dbg.state, DBG_RUNNING, __ATOMIC_RELEASE);
+	__atomic_store_n(&debug_now.state, DBG_RUNNING, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&dbg.resume_gen, 1, __ATOMIC_RELEASE);
 	for (; wake; wake &= wake - 1)
 		sched_wake(vcpu_by_id(__builtin_ctz(wake)));
@@ -1186,7 +1174,7 @@ static void detach_all(void)
 	memset(dbg.hw_bp, 0, sizeof(dbg.hw_bp));
 	memset(dbg.hw_wp, 0, sizeof(dbg.hw_wp));
 	s2watch_remove_all();
-	dbg.attached = false; /* each vCPU gets its own debug registers back at its next load */
+	debug_now.attached = false; /* each vCPU gets its own debug registers back at its next load */
 	for (unsigned i = 0; i < vcpu_count; i++)
 		vcpu_by_id(i)->dbg.restore_guest_dbg = true;
 	for (unsigned i = 0; i < MAX_VCPUS; i++)

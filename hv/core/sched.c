@@ -38,6 +38,7 @@ const char *const sched_reason_names[SCHED_REASONS] = {
 };
 
 bool sched_shared;
+static u64 slice_ticks; /* SCHED_SLICE_MS in CNTPCT ticks */
 
 static u64 now(void)
 {
@@ -52,6 +53,7 @@ void sched_place(struct vcpu *v, struct pcpu *cpu)
 	v->event_cursor.meta = META_CPU(cpu->id, v->id);
 	if (!cpu->fp_owner)
 		cpu->fp_owner = v; /* its registers, reset at its CPU_ON (fp_dirty) */
+	slice_ticks = sysreg_read(cntfrq_el0) / 1000 * SCHED_SLICE_MS;
 	cpu->placed_vcpus[cpu->placed] = v;
 	if (++cpu->placed > 1)
 		sched_shared = true;
@@ -81,6 +83,13 @@ static struct vcpu *runq_pop(struct pcpu *cpu)
 
 	if (debug_stop_under_way())
 		return NULL; /* none runs until the debugger lets the guest go */
+	best = cpu->runq_head;
+	if (best && !best->next_queued && !best->dbg.held) {
+		/* Alone in the queue (the usual case, 2 vCPUs per pCPU). */
+		cpu->runq_head = cpu->runq_tail = NULL;
+		return best;
+	}
+	best = NULL;
 	for (link = &cpu->runq_head; *link; link = &(*link)->next_queued) {
 		struct vcpu *v = *link;
 		if (v->dbg.held)
@@ -112,7 +121,7 @@ static struct vcpu *runq_pop(struct pcpu *cpu)
  * WFI (one it disabled, or masks by priority, would wake it for nothing,
  * again and again, and each wake-up preempts its pCPU's running vCPU).
  */
-static u64 timer_deadline(const struct vcpu *v)
+static inline __attribute__((always_inline)) u64 timer_deadline(const struct vcpu *v)
 {
 	const u64 *r = v->ctx.el1;
 	u64 t = NEVER;
@@ -232,7 +241,7 @@ static void switch_to(struct pcpu *cpu, struct vcpu *prev, struct vcpu *next, un
 	if (next) {
 		next->state = VCPU_RUNNING;
 		context_load(next);
-		cpu->slice_end = cpu->runq_head ? t + sysreg_read(cntfrq_el0) / 1000 * SCHED_SLICE_MS : NEVER;
+		cpu->slice_end = cpu->runq_head ? t + slice_ticks : NEVER;
 	} else {
 		cpu->slice_end = NEVER;
 	}

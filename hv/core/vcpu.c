@@ -270,19 +270,24 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
 {
 	/* GDB's step of it (a WFI, a CPU_SUSPEND) completes at once: its
 	 * interrupts are held off for the step, none could end the wait. */
-	if (v->dbg.stepping || vgic_wfi_should_wake(v))
+	if (v->dbg.stepping)
 		return;
 	if (vcpu_pcpu(v)->placed > 1) {
-		/* Woken, it looks again: a wake-up meant for the pCPU (another
-		 * vCPU's SPI, a timer whose interrupt the vGIC has not seen yet)
-		 * ends the WFI only if an interrupt is now pending here. A
-		 * refused block (its interrupts changed, a debugger stop) ends it,
-		 * and so does GDB stepping it (a stepped WFI completes). */
-		while (sched_block(v) && !v->dbg.stepping && !vgic_wfi_should_wake(v) && !timer_fired(v) &&
+		/* The look that finds nothing pending puts its interface for the
+		 * block at once. Woken, it looks again: a wake-up meant for the
+		 * pCPU (another vCPU's SPI, a timer whose interrupt the vGIC has
+		 * not seen yet) ends the WFI only if an interrupt is now pending
+		 * here. A refused block (its interrupts changed, a debugger stop)
+		 * ends it, and so does GDB stepping it (a stepped WFI completes). */
+		while (!vgic_wfi_put_unless_woken(v) && sched_block(v) && !v->dbg.stepping && !timer_fired(v) &&
 		       !(sysreg_read(isr_el1) & ISR_I))
 			;
+		if (!v->loaded)
+			vgic_cpu_load(v); /* the block was refused */
 		return;
 	}
+	if (vgic_wfi_should_wake(v))
+		return;
 	v->in_wfi = true;
 	dsb(sy);
 	wfi();

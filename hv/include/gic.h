@@ -85,8 +85,12 @@ bool gic_phys_pending(unsigned intid, unsigned cpu);
 void gic_phys_deactivate(unsigned intid, unsigned cpu);
 void gic_phys_set_edge(unsigned intid, bool edge);
 void gic_phys_route(unsigned intid, u64 mpidr);
-/* A vCPU's private interrupts in mask at its put and load (vgic.c). */
-void gic_ppis_put(unsigned cpu, u32 mask, u32 *enabled, u32 *active);
+/*
+ * A vCPU's private interrupts in mask at its put and load (vgic.c): the
+ * active ones taken off the redistributor (returned), and given back with the
+ * enables.
+ */
+u32 gic_ppis_take_active(unsigned cpu, u32 mask);
 void gic_ppis_load(unsigned cpu, u32 mask, u32 enabled, u32 active);
 
 #endif

@@ -159,6 +159,7 @@ struct pcpu {
 	volatile u32 parked_for; /* the debugger's stop it parked for (debug.c's stop_seq) */
 	bool guest_dbg_in_hw;	 /* its debug registers hold something a vCPU set */
 	u16 lrs_held;		 /* list registers the vCPU put last may have left valid */
+	u32 ppis_enabled_hw;	 /* the guest's private interrupts its redistributor enables now */
 	u64 trap_key;		 /* the trap classes and GDB's attachment trap_cached is for */
 	struct trap_control {
 		u64 hcr, mdcr, cptr;

@@ -58,6 +58,9 @@ void trap_lower_irq(struct trap_frame *f);
 void vgic_update(struct vcpu *v, struct trap_frame *f);
 /* A trapped WFI: whether an interrupt would wake it now. */
 bool vgic_wfi_should_wake(struct vcpu *v);
+/* The same, and if none would, v's interface put (v->loaded false) for the
+ * block that follows: vgic_cpu_load() gives it back if the block is refused. */
+bool vgic_wfi_put_unless_woken(struct vcpu *v);
 /* A trapped ICC_SGI0R/SGI1R/ASGI1R_EL1 write (group1: not SGI0R). */
 void vgic_send_sgi(struct vcpu *from, u64 value, bool group1);
 /* A trapped ICC_DIR_EL1 write (ICH_HCR_EL2.TDIR). */

@@ -210,9 +210,10 @@ _Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offse
 void context_put(struct vcpu *v)
 {
 	struct vcpu_context *c = &v->ctx;
+	u32 features = context.features; /* read once: the moves clobber memory */
 
 	CTX_SAVE(CONTEXT_EL2_REGS, &c->pc);
-	CTX_EACH_GROUP(CTX_SAVE, c, context.features);
+	CTX_EACH_GROUP(CTX_SAVE, c, features);
 	/* Its list registers are read back while its timers still drive their
 	 * lines (a pending one is not taken for a line gone quiet); then the
 	 * timers stop asserting them: the next vCPU's are its own. */
@@ -225,6 +226,7 @@ void context_load(struct vcpu *v)
 {
 	struct vcpu_context *c = &v->ctx;
 	struct pcpu *cpu = vcpu_pcpu(v);
+	u32 features = context.features; /* read once: the moves clobber memory */
 
 	/*
 	 * The vCPUs of one guest share a VMID: what this pCPU's TLB and
@@ -235,7 +237,7 @@ void context_load(struct vcpu *v)
 		asm volatile("tlbi vmalle1\n dsb nsh\n ic iallu\n dsb nsh" ::: "memory");
 		cpu->last_loaded = v;
 	}
-	CTX_EACH_GROUP(CTX_LOAD, c, context.features);
+	CTX_EACH_GROUP(CTX_LOAD, c, features);
 	CTX_LOAD(CONTEXT_EL2_REGS, &c->pc);
 	el1_write(vpidr_el2, v->vpidr);
 	el1_write(vmpidr_el2, v->vmpidr);

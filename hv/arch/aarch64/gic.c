@@ -302,12 +302,13 @@ void gic_phys_deactivate(unsigned intid, unsigned cpu)
  * cpu's redistributor: a vCPU's while it is loaded there (vgic.c). A put
  * takes them and leaves them inactive; a load gives them back.
  */
-void gic_ppis_put(unsigned cpu, u32 mask, u32 *enabled, u32 *active)
+u32 gic_ppis_take_active(unsigned cpu, u32 mask)
 {
-	*enabled = *reg32(sgi_frame(cpu) + GICR_ISENABLER0) & mask;
-	*active = *reg32(sgi_frame(cpu) + GICR_ISACTIVER0) & mask;
-	if (*active)
-		*reg32(sgi_frame(cpu) + GICR_ICACTIVER0) = *active;
+	u32 active = *reg32(sgi_frame(cpu) + GICR_ISACTIVER0) & mask;
+
+	if (active)
+		*reg32(sgi_frame(cpu) + GICR_ICACTIVER0) = active;
+	return active;
 }
 
 void gic_ppis_load(unsigned cpu, u32 mask, u32 enabled, u32 active)

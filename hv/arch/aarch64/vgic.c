@@ -96,6 +96,9 @@
 
 #define NO_TARGET 0xff
 
+/* The guest's private physical interrupts (the timers'): all but the hypervisor's. */
+#define BACKED_PPIS (0xffff0000u & ~(u32)GIC_HV_PRIVATE)
+
 static struct {
 	spinlock_t lock;
 	u32 ctlr;      /* EnableGrp0/1 as the guest wrote them */
@@ -158,7 +161,7 @@ static void apr_write(unsigned n, u32 ap0, u32 ap1)
 }
 
 /* All of them, the first pair (which every CPU interface has) without the switch. */
-static void aprs_read(u32 *ap0, u32 *ap1)
+static inline void aprs_read(u32 *ap0, u32 *ap1)
 {
 	ap0[0] = sysreg_read(S3_4_C12_C8_0);
 	ap1[0] = sysreg_read(S3_4_C12_C9_0);
@@ -166,7 +169,7 @@ static void aprs_read(u32 *ap0, u32 *ap1)
 		apr_read(n, &ap0[n], &ap1[n]);
 }
 
-static void aprs_write(const u32 *ap0, const u32 *ap1)
+static inline void aprs_write(const u32 *ap0, const u32 *ap1)
 {
 	sysreg_write(S3_4_C12_C8_0, ap0[0]);
 	sysreg_write(S3_4_C12_C9_0, ap1[0]);
@@ -250,13 +253,22 @@ static bool phys_pending(struct vcpu *owner, unsigned intid)
 	return gic_phys_pending(intid, vcpu_pcpu(owner)->id);
 }
 
+/*
+ * A private one's enable is in the owner's context whether it is loaded or
+ * not, and in its redistributor only while it is: a put need not read it
+ * back, and a load whose enables the redistributor has already (the vCPU put
+ * before had the same) need not write them.
+ */
 static void phys_enable(struct vcpu *owner, unsigned intid, bool on)
 {
-	if (intid < VGIC_PRIVATE && !owner->loaded)
-		owner->ctx.ppi_enabled = on ? owner->ctx.ppi_enabled | (u32)BIT(intid)
-					    : owner->ctx.ppi_enabled & ~(u32)BIT(intid);
-	else
-		gic_phys_enable(intid, vcpu_pcpu(owner)->id, on);
+	if (intid < VGIC_PRIVATE && (BIT(intid) & BACKED_PPIS)) {
+		u32 *enabled = &owner->ctx.ppi_enabled;
+		*enabled = on ? *enabled | (u32)BIT(intid) : *enabled & ~(u32)BIT(intid);
+		if (!owner->loaded)
+			return;
+		vcpu_pcpu(owner)->ppis_enabled_hw = *enabled;
+	}
+	gic_phys_enable(intid, vcpu_pcpu(owner)->id, on);
 }
 
 /*
@@ -394,7 +406,7 @@ static void __attribute__((noinline)) lr_sync_held(struct vcpu *v)
  * (the common case: an idle vCPU's WFI after its interrupt) ICH_ELRSR_EL2
  * names without a read of each. Lock held, on v's pCPU.
  */
-static void lr_sync(struct vcpu *v)
+static inline __attribute__((always_inline)) void lr_sync(struct vcpu *v)
 {
 	if (!v->loaded)
 		return; /* put: its list registers are c->lr, as read at the put */
@@ -897,13 +909,41 @@ static unsigned running_priority(void)
 	return priority_running(ap0, ap1);
 }
 
+/* ---- the virtual CPU interface of a vCPU ------------------------------------------- */
+
+/*
+ * Put, lock held, v's list registers just read back (lr_sync): its
+ * interface's state and its private interrupts' physical twins go to memory;
+ * the interface is off until the next load, so nothing of this vCPU's is
+ * signalled to the next.
+ */
+static inline __attribute__((always_inline)) void put_synced(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->vgic;
+	struct pcpu *cpu = vcpu_pcpu(v);
+
+	c->vmcr = sysreg_read(ICH_VMCR_EL2);
+	c->hcr = sysreg_read(ICH_HCR_EL2);
+	aprs_read(c->ap0r, c->ap1r);
+	/* A private interrupt is physically active only while the guest holds
+	 * it (VIRQ_HW_HELD): in a list register, queued or evicted. Its
+	 * enables are in ctx.ppi_enabled already (phys_enable). */
+	v->ctx.ppi_active = c->lr_used || c->queued_words || c->evicted ? gic_ppis_take_active(cpu->id, BACKED_PPIS) : 0;
+	sysreg_write(ICH_HCR_EL2, 0);
+	/* What the registers still hold valid: at most these (lr_sync released the rest). */
+	cpu->lrs_held = c->lr_used;
+	v->loaded = false;
+}
+
 /*
  * A WFI completes when the CPU interface would signal an interrupt, masked by
  * PSTATE or not: one pending, of its group enabled, above the priority mask
  * and the running priority. The queued ones count too (they are in a list
- * register by the time the guest runs again).
+ * register by the time the guest runs again). With put, a WFI that does not
+ * complete leaves v's interface put, under the same lock and with the same
+ * look at its list registers as the decision.
  */
-bool vgic_wfi_should_wake(struct vcpu *v)
+static inline __attribute__((always_inline)) bool wfi_look(struct vcpu *v, bool put)
 {
 	struct vgic_cpu *c = &v->vgic;
 	u64 vmcr;
@@ -912,10 +952,8 @@ bool vgic_wfi_should_wake(struct vcpu *v)
 
 	spin_lock(&vgic.lock);
 	lr_sync(v);
-	if (!c->lr_used && !c->queued_words) {
-		spin_unlock(&vgic.lock); /* nothing pending at all: the common idle WFI */
-		return false;
-	}
+	if (!c->lr_used && !c->queued_words) /* nothing pending at all: the common idle WFI */
+		goto out;
 	vmcr = sysreg_read(ICH_VMCR_EL2);
 	limit = ICH_VMCR_VPMR(vmcr);
 	rp = running_priority();
@@ -936,37 +974,32 @@ bool vgic_wfi_should_wake(struct vcpu *v)
 			       q->priority < limit;
 		}
 	}
+out:
+	if (put && !wake)
+		put_synced(v);
 	spin_unlock(&vgic.lock);
 	if (wake)
 		__atomic_or_fetch(&v->exit_work, EXIT_WORK_VGIC, __ATOMIC_RELEASE);
 	return wake;
 }
 
-/* ---- the virtual CPU interface of a vCPU ------------------------------------------- */
+bool vgic_wfi_should_wake(struct vcpu *v)
+{
+	return wfi_look(v, false);
+}
 
-/* The guest's private physical interrupts (the timers'): all but the hypervisor's. */
-#define BACKED_PPIS (0xffff0000u & ~(u32)GIC_HV_PRIVATE)
+bool vgic_wfi_put_unless_woken(struct vcpu *v)
+{
+	return wfi_look(v, true);
+}
 
-/*
- * Put: what the guest did to its list registers, its interface's state and
- * its private interrupts' physical twins go to memory; the interface is off
- * until the next load, so nothing of this vCPU's is signalled to the next.
- */
 void vgic_cpu_put(struct vcpu *v)
 {
-	struct vgic_cpu *c = &v->vgic;
-	unsigned cpu = vcpu_pcpu(v)->id;
-
+	if (!v->loaded)
+		return; /* put by its WFI's look already (vgic_wfi_put_unless_woken) */
 	spin_lock(&vgic.lock);
 	lr_sync(v);
-	c->vmcr = sysreg_read(ICH_VMCR_EL2);
-	c->hcr = sysreg_read(ICH_HCR_EL2);
-	aprs_read(c->ap0r, c->ap1r);
-	gic_ppis_put(cpu, BACKED_PPIS, &v->ctx.ppi_enabled, &v->ctx.ppi_active);
-	sysreg_write(ICH_HCR_EL2, 0);
-	/* What the registers still hold valid: at most these (lr_sync released the rest). */
-	vcpu_pcpu(v)->lrs_held = c->lr_used;
-	v->loaded = false;
+	put_synced(v);
 	spin_unlock(&vgic.lock);
 }
 
@@ -984,10 +1017,12 @@ void vgic_cpu_load(struct vcpu *v)
 	aprs_write(c->ap0r, c->ap1r);
 	sysreg_write(ICH_VMCR_EL2, c->vmcr);
 	sysreg_write(ICH_HCR_EL2, c->hcr);
-	gic_ppis_load(cpu, BACKED_PPIS, v->ctx.ppi_enabled, v->ctx.ppi_active);
+	if (v->ctx.ppi_enabled != vcpu_pcpu(v)->ppis_enabled_hw || v->ctx.ppi_active) {
+		gic_ppis_load(cpu, BACKED_PPIS, v->ctx.ppi_enabled, v->ctx.ppi_active);
+		vcpu_pcpu(v)->ppis_enabled_hw = v->ctx.ppi_enabled;
+	}
 	v->loaded = true;
-	spin_unlock(&vgic.lock);
-	isb();
+	spin_unlock(&vgic.lock); /* context_load's isb synchronizes it all */
 }
 
 /*
