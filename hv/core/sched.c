@@ -135,7 +135,7 @@ static inline __attribute__((always_inline)) u64 timer_deadline(const struct vcp
 	return t;
 }
 
-void sched_timer_program(struct pcpu *cpu)
+static inline __attribute__((always_inline)) void timer_program(struct pcpu *cpu)
 {
 	u64 t = cpu->slice_end < cpu->poll_at ? cpu->slice_end : cpu->poll_at;
 
@@ -153,6 +153,11 @@ void sched_timer_program(struct pcpu *cpu)
 		sysreg_write(CNTHP_CTL_EL2, CNT_CTL_ENABLE);
 	}
 	isb();
+}
+
+void sched_timer_program(struct pcpu *cpu)
+{
+	timer_program(cpu);
 }
 
 static void resched(struct pcpu *cpu)
@@ -245,7 +250,7 @@ static void switch_to(struct pcpu *cpu, struct vcpu *prev, struct vcpu *next, un
 	} else {
 		cpu->slice_end = NEVER;
 	}
-	sched_timer_program(cpu);
+	timer_program(cpu);
 	cpu->switch_event = ev;
 	/* A vCPU going off is never resumed where it stops: CPU_ON gives it a
 	 * first entry, which the save must not overwrite. */

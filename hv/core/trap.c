@@ -108,6 +108,13 @@ static void trap_sysreg(struct trap_frame *f, struct trap_event *ev)
 	}
 	esr_decode_sys64(ev->esr, &acc);
 	d = sysreg_find(acc.addr);
+	if (!d && !vcpu_of_frame(f)->ctx.pauth_live && context_is_pauth_key(acc.addr)) {
+		/* HCR_EL2.APK: its keys are loaded, and the access runs again */
+		context_pauth_claim(vcpu_of_frame(f));
+		ev->cls = TRAP_OTHER;
+		ev->addr = acc.addr;
+		return;
+	}
 	ev->cls = sysreg_class_of(d, acc.addr);
 	ev->outcome = sysreg_emulate(vcpu_of_frame(f), f, d, &acc);
 	ev->op = sysreg_event_op(d, acc.write);
@@ -136,6 +143,22 @@ static void trap_fp(struct trap_frame *f, struct trap_event *ev)
 		return;
 	}
 	context_fp_claim(vcpu_of_frame(f));
+}
+
+/*
+ * A PAC instruction of a vCPU whose keys are not live (context.c): its keys
+ * loaded, and the instruction, not yet executed, runs again.
+ */
+static void trap_pauth(struct trap_frame *f, struct trap_event *ev)
+{
+	struct vcpu *v = vcpu_of_frame(f);
+
+	if (v->ctx.pauth_live) { /* its API is set: a trap that cannot be */
+		vcpu_inject_undef(f);
+		ev->outcome = OUT_UNDEF_INJECTED;
+		return;
+	}
+	context_pauth_claim(v);
 }
 
 static void trap_iabt(struct trap_frame *f, struct trap_event *ev)
@@ -171,6 +194,7 @@ static struct exc_class exc_classes[EC_MAX + 1] = {
 	[EC_SMC64] = EXC(trap_smc, TRAP_SMC, OP_CALL, OUT_NOT_SUPPORTED),
 	[EC_SYS64] = EXC(trap_sysreg, TRAP_SYSREG, OP_NONE, OUT_EMULATED),
 	[EC_SVE] = EXC(trap_fp, TRAP_FP, OP_NONE, OUT_EMULATED),
+	[EC_PAC] = EXC(trap_pauth, TRAP_OTHER, OP_NONE, OUT_EMULATED),
 	[EC_IABT_LOW] = EXC(trap_iabt, TRAP_ABORT, OP_READ, OUT_ABORT_INJECTED),
 	[EC_DABT_LOW] = EXC(mmio_trap, TRAP_MMIO, OP_NONE, OUT_EMULATED),
 	[EC_BRK64] = EXC(debug_trap_brk, TRAP_DEBUG, OP_NONE, OUT_EMULATED),

@@ -87,6 +87,7 @@ static void trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_
 	if (sched_shared) {
 		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA | MDCR_TPM | MDCR_TPMCR;
 		hcr |= HCR_TID3 | HCR_TWI; /* and a WFI gives the pCPU away (sched.c) */
+		hcr &= ~(HCR_API | HCR_APK); /* until a vCPU's keys are live (context.c) */
 		cptr |= CPTR_TZ | CPTR_TSM;
 	}
 	*out = (struct trap_control){ hcr, mdcr, cptr };
@@ -118,7 +119,8 @@ void trap_apply(struct vcpu *v)
 	}
 	/* A stepped WFI must not sleep with the guest's interrupts held off: trap
 	 * it, and trap.c completes it at once (WFI may always complete early). */
-	sysreg_write(hcr_el2, cpu->trap_cached.hcr | (v->dbg.stepping ? HCR_TWI : 0));
+	sysreg_write(hcr_el2, cpu->trap_cached.hcr | (v->dbg.stepping ? HCR_TWI : 0) |
+				      (v->ctx.pauth_live ? HCR_API | HCR_APK : 0));
 	sysreg_write(mdcr_el2, cpu->trap_cached.mdcr);
 	/* FP/SIMD is switched lazily (context.c): it traps while this pCPU's
 	 * registers hold another vCPU's. */

@@ -64,7 +64,8 @@ struct sched_context;
 void sched_switch_stack(struct sched_context *from, const struct sched_context *to);
 void sched_first_entry_thunk(void);
 
-/* vgic.c: the virtual CPU interface and private interrupts at load and put. */
+/* vgic.c: the virtual CPU interface and private interrupts at load and put
+ * (a put only of a vCPU whose interface is loaded, v->loaded). */
 void vgic_cpu_put(struct vcpu *v);
 void vgic_cpu_load(struct vcpu *v);
 /* Whether v's private interrupt intid, made pending, would end v's WFI. */

@@ -219,11 +219,15 @@ static void mdcr_base_is_its_pcpus(void)
 	CHECK_EQ(mdcr, HPMN | TPM | TPMCR);
 }
 
+/* While vCPUs share pCPUs: the pointer-authentication keys, until they are live. */
+#define HCR_SHARED (HCR_ALWAYS & ~(APK | API))
+
 /*
  * vCPUs sharing pCPUs: the debug registers (TDA, TDOSA, TDRA), the PMU's
  * (TPM, TPMCR), the ID registers that show SVE, SME and the PMU (TID3), and
  * SVE and SME themselves (TZ, TSM) trap, with no class on, and for every vCPU, the one alone on its pCPU
- * too (sched_shared is the machine's).
+ * too (sched_shared is the machine's); so does pointer authentication (APK,
+ * API clear) until the vCPU's keys are live.
  */
 static void shared_pcpus_trap_what_is_not_switched(void)
 {
@@ -233,21 +237,28 @@ static void shared_pcpus_trap_what_is_not_switched(void)
 	CHECK(sched_shared);
 	for (unsigned i = 0; i < 3; i++) {
 		apply_to(V(i), 0, &hcr, &mdcr, &cptr);
-		CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
+		CHECK_EQ(hcr, HCR_SHARED | TID3 | TWI);
 		CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
 		/* vCPU 2 shares pCPU 0's FP/SIMD registers, which hold vCPU 0's. */
 		CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | (i == 2 ? TFP : 0));
 	}
 	/* On top of the classes; the fp class's TFP still its own. */
 	apply_to(V(0), BIT(TRAP_FP) | BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
-	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI | TWE);
+	CHECK_EQ(hcr, HCR_SHARED | TID3 | TWI | TWE);
 	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
 	CHECK_EQ(cptr, CPTR_ALWAYS | TZ | TSM | TFP);
 	/* Switching the id, debug or pmu class off does not lift them. */
 	apply_to(V(0), BIT(TRAP_ID) | BIT(TRAP_DEBUG) | BIT(TRAP_PMU), &hcr, &mdcr, &cptr);
 	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
-	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
+	CHECK_EQ(hcr, HCR_SHARED | TID3 | TWI);
 	CHECK_EQ(mdcr, HPMN | TDA | TDOSA | TDRA | TPM | TPMCR);
+	/* A vCPU whose keys are live (it used them) runs with them untrapped;
+	 * the other vCPU of its pCPU still traps. */
+	V(2)->ctx.pauth_live = true;
+	apply_to(V(2), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI);
+	apply_to(V(0), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_SHARED | TID3 | TWI);
 }
 
 /*
@@ -312,7 +323,7 @@ static void stepping_traps_wfi(void)
 	setup_vcpus(3);
 	V(2)->dbg.stepping = true;
 	apply_to(V(2), BIT(TRAP_WFE), &hcr, &mdcr, &cptr);
-	CHECK_EQ(hcr, HCR_ALWAYS | TID3 | TWI | TWE);
+	CHECK_EQ(hcr, HCR_SHARED | TID3 | TWI | TWE);
 }
 
 int main(void)

@@ -58,6 +58,7 @@ void context_reset(struct vcpu *v, u64 entry, u64 x0)
 	c->pstate = SPSR_MODE_EL1H | SPSR_DAIF;
 	c->el1[CTX_SCTLR_EL1] = SCTLR_EL1_RES1; /* MMU and caches off */
 	c->fp_dirty = true;
+	c->pauth_live = !sched_shared;
 	v->dbg.mdscr_guest = 0;
 }
 
@@ -188,6 +189,32 @@ asm(".macro ctx_save reg, p, a, b\n"
 		asm volatile(".set ctx_odd, 0\n" list(CTX_LOAD_ONE) : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory"); \
 	} while (0)
 
+/*
+ * The pointer-authentication keys are switched lazily too, as KVM does. While
+ * vCPUs share pCPUs, a vCPU runs with HCR_EL2.API and APK clear (trap_apply)
+ * until it first uses pointer authentication: a PAC instruction (EC 0x09) or
+ * a key register access traps here, its keys are loaded and it is live from
+ * then on until its next CPU_ON, its keys moving at every put and load. A
+ * vCPU that never signs a pointer (a guest built without it) never pays for
+ * ten registers twice per switch; one that has not yet cannot read another's.
+ */
+bool context_is_pauth_key(u32 enc)
+{
+	int slot = context_slot(enc);
+
+	return slot >= CTX_APIAKEYLO_EL1 && slot <= CTX_APGAKEYHI_EL1;
+}
+
+void context_pauth_claim(struct vcpu *v)
+{
+	struct vcpu_context *c = &v->ctx;
+
+	CTX_LOAD(CONTEXT_REGS_PAUTH, &c->el1[CTX_APIAKEYLO_EL1]);
+	c->pauth_live = true;
+	sysreg_write(hcr_el2, sysreg_read(hcr_el2) | HCR_API | HCR_APK);
+	isb();
+}
+
 /* The trap the vCPU's hypervisor code is handling when it is put, so it finds it again. */
 #define CONTEXT_EL2_REGS(X) X(pc, elr_el2) X(pstate, spsr_el2) X(esr, esr_el2) X(far, far_el2) X(hpfar, hpfar_el2)
 _Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offsetof(struct vcpu_context, pc) + 32,
@@ -201,7 +228,7 @@ _Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offse
 			move(CONTEXT_REGS_RAS, &(c)->el1[CTX_DISR_EL1]);                    \
 		if ((features) & BIT(CTX_CSV2_2))                                           \
 			move(CONTEXT_REGS_CSV2_2, &(c)->el1[CTX_SCXTNUM_EL0]);              \
-		if ((features) & BIT(CTX_PAUTH))                                            \
+		if (((features) & BIT(CTX_PAUTH)) && (c)->pauth_live)                       \
 			move(CONTEXT_REGS_PAUTH, &(c)->el1[CTX_APIAKEYLO_EL1]);             \
 	} while (0)
 
@@ -217,7 +244,8 @@ void context_put(struct vcpu *v)
 	/* Its list registers are read back while its timers still drive their
 	 * lines (a pending one is not taken for a line gone quiet); then the
 	 * timers stop asserting them: the next vCPU's are its own. */
-	vgic_cpu_put(v);
+	if (v->loaded) /* else its WFI's look put it (vgic_wfi_put_unless_woken) */
+		vgic_cpu_put(v);
 	el1_write(cntv_ctl_el0, 0);
 	el1_write(S3_3_C14_C2_1, 0);
 }

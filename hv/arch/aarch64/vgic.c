@@ -995,8 +995,6 @@ bool vgic_wfi_put_unless_woken(struct vcpu *v)
 
 void vgic_cpu_put(struct vcpu *v)
 {
-	if (!v->loaded)
-		return; /* put by its WFI's look already (vgic_wfi_put_unless_woken) */
 	spin_lock(&vgic.lock);
 	lr_sync(v);
 	put_synced(v);

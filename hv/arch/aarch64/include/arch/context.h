@@ -83,6 +83,9 @@ struct vcpu_context {
 	u8 vregs[32][16] __attribute__((aligned(16)));
 	u64 fpsr, fpcr;
 	bool fp_dirty;		     /* newer than the registers (GDB wrote it, CPU_ON reset it) */
+	/* Its pointer-authentication keys move at its put and load: it has used
+	 * them since its CPU_ON, or it is alone on its pCPU (context.c). */
+	bool pauth_live;
 	/* Its private physical interrupts that back the guest's (the timers'),
 	 * which the hardware holds for the loaded vCPU only: enabled, active. */
 	u32 ppi_enabled, ppi_active;
@@ -101,6 +104,10 @@ void context_put(struct vcpu *v);
 void context_load(struct vcpu *v);
 /* v, loaded, used FP/SIMD with the lazy trap set: its registers in, the trap lifted. */
 void context_fp_claim(struct vcpu *v);
+/* v, loaded, used pointer authentication with its keys not live: loaded now. */
+void context_pauth_claim(struct vcpu *v);
+/* Whether system register enc is one of the pointer-authentication keys. */
+bool context_is_pauth_key(u32 enc);
 /* The debugger stops: cpu's FP/SIMD registers into their owner's context. */
 struct pcpu;
 void context_fp_flush(struct pcpu *cpu);
