@@ -1879,6 +1879,86 @@ static void pmu_check(u64 dtb)
 		      "PMU (%s): the device tree has QEMU's PMU node, /pmu: arm,armv8-pmuv3 (%s)", mode, why);
 }
 
+/*
+ * SCXTNUM_EL0/EL1 (FEAT_CSV2_2, or CSV2_1p2): announced by ID_AA64PFR0_EL1.CSV2
+ * [59:56] 2, or CSV2 1 with ID_AA64PFR1_EL1.CSV2_frac [35:32] 2. A vCPU told
+ * it has them must be able to use them: written, they read back. While the
+ * vCPUs share pCPUs trapvisor does not switch them, so none may be announced
+ * and each access is UNDEFINED.
+ */
+#define SCXT_VALUE 0x5c7000ul /* + 16 * the vCPU's id + 0 (EL1) or 1 (EL0) */
+enum { SCXT_EL1_WR, SCXT_EL0_WR, SCXT_EL1_RD, SCXT_EL0_RD, SCXT_PROBES };
+static const char *const scxt_names[SCXT_PROBES] = {
+	"MSR SCXTNUM_EL1", "MSR SCXTNUM_EL0", "MRS SCXTNUM_EL1", "MRS SCXTNUM_EL0",
+};
+
+static struct scxt_seen {
+	u64 pfr0, pfr1;
+	struct pmu_probe probe[SCXT_PROBES];
+	volatile bool done;
+} scxt_seen[MAX_CPUS];
+
+static bool scxt_announced(const struct scxt_seen *s)
+{
+	u64 csv2 = FIELD(s->pfr0, 59, 56), frac = FIELD(s->pfr1, 35, 32);
+
+	return csv2 >= 2 || (csv2 == 1 && frac >= 2);
+}
+
+static void scxt_phase(struct vc *c)
+{
+	struct scxt_seen *s = &scxt_seen[c->id];
+	u64 daif = read_sysreg(daif);
+
+	irqs_off();
+	s->pfr0 = read_sysreg(id_aa64pfr0_el1);
+	s->pfr1 = read_sysreg(id_aa64pfr1_el1);
+	PMU_WRITE(&s->probe[SCXT_EL1_WR], S3_0_C13_C0_7, SCXT_VALUE + 16 * c->id);
+	PMU_WRITE(&s->probe[SCXT_EL0_WR], S3_3_C13_C0_7, SCXT_VALUE + 16 * c->id + 1);
+	PMU_READ(&s->probe[SCXT_EL1_RD], S3_0_C13_C0_7);
+	PMU_READ(&s->probe[SCXT_EL0_RD], S3_3_C13_C0_7);
+	write_sysreg(daif, daif);
+	s->done = true;
+}
+
+/* The probes as the ID registers say they must be; else why not. */
+static bool scxt_ok(const struct scxt_seen *s, unsigned id, char *why, size_t n)
+{
+	bool there = scxt_announced(s);
+
+	for (unsigned k = 0; k < SCXT_PROBES; k++)
+		if (there ? s->probe[k].taken : !pmu_undefined(&s->probe[k])) {
+			pmu_describe(why, n, scxt_names[k], &s->probe[k]);
+			return false;
+		}
+	if (there && (s->probe[SCXT_EL1_RD].value != SCXT_VALUE + 16 * id ||
+		      s->probe[SCXT_EL0_RD].value != SCXT_VALUE + 16 * id + 1)) {
+		snprintf(why, n, "read %#lx and %#lx after %#lx and %#lx were written", s->probe[SCXT_EL1_RD].value,
+			 s->probe[SCXT_EL0_RD].value, SCXT_VALUE + 16 * id, SCXT_VALUE + 16 * id + 1);
+		return false;
+	}
+	if (there)
+		snprintf(why, n, "announced, and they keep what was written");
+	else
+		snprintf(why, n, "not announced, and each access UNDEFINED");
+	return true;
+}
+
+static void scxt_check(void)
+{
+	char why[120];
+
+	for (unsigned i = 0; i < NCPUS_WANTED; i++) {
+		const struct scxt_seen *s = &scxt_seen[i];
+		bool there = alive(i) && s->done;
+
+		check(there && !(pmu_shared && scxt_announced(s)) && scxt_ok(s, i, why, sizeof(why)),
+		      "SCXTNUM (%s): vCPU %u reads ID_AA64PFR0_EL1.CSV2 %lu, ID_AA64PFR1_EL1.CSV2_frac %lu: %s",
+		      pmu_shared ? "shared: not announced" : "a pCPU each: as announced", i, (u64)FIELD(s->pfr0, 59, 56),
+		      (u64)FIELD(s->pfr1, 35, 32), !there ? "it took no part" : pmu_shared && scxt_announced(s) ? "announced" : why);
+	}
+}
+
 /* ---- setup and main ------------------------------------------------------------------------------- */
 
 static void pauth_detect(void)
@@ -1966,6 +2046,8 @@ int main(u64 x0)
 	pmu_shared = pcpus && pcpus < NCPUS_WANTED;
 	phase_run("PMU", pmu_phase, us_ticks(2000000));
 	pmu_check(dtb);
+	phase_run("SCXTNUM", scxt_phase, us_ticks(2000000));
+	scxt_check();
 	tlb_mmu_on(c0);
 	if (ncpus > 1)
 		tlb_selftest();

@@ -171,12 +171,12 @@ static void primary_boot(struct pcpu *cpu)
 	}
 	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
 	 * still booting. vCPU n goes on pCPU n % pCPUs for good (sched.c). */
-	context_init();
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		vcpu_init(&vcpus[i], i);
 		sched_place(&vcpus[i], &pcpus[i % pcpu_count]);
 		vgic_vcpu_init(&vcpus[i]);
 	}
+	context_init(); /* what it switches depends on sched_shared */
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)
 		if (bootargs_trap_classes & (1u << c))
 			trap_class_set(c, true);

@@ -196,16 +196,19 @@ static const struct sysreg_desc *sysreg_sys_op(const struct sysreg_desc *d)
  * What the hypervisor does not switch between vCPUs sharing a pCPU the guest
  * does not have: SVE and SME (their Z, P and ZA state would leak from one
  * vCPU to the next) and the PMU (one vCPU's counters would count and show
- * another's), gone from the ID registers that announce them.
+ * another's), gone from the ID registers that announce them; SCXTNUM_EL0/EL1
+ * too (a CSV2 of 1 says none: their accesses trap, HCR_EL2.EnSCXT clear).
  */
 static u64 hide_unswitched(u32 enc, u64 value)
 {
 	if (!sched_shared)
 		return value;
-	if (enc == SYSREG_ENC(3, 0, 0, 4, 0)) /* ID_AA64PFR0_EL1.SVE [35:32] */
-		return value & ~(0xfull << 32);
-	if (enc == SYSREG_ENC(3, 0, 0, 4, 1)) /* ID_AA64PFR1_EL1.SME [27:24] */
-		return value & ~(0xfull << 24);
+	/* ID_AA64PFR0_EL1.SVE [35:32]; CSV2 [59:56] at most 1: no SCXTNUM (context.c) */
+	if (enc == SYSREG_ENC(3, 0, 0, 4, 0))
+		return (value & ~(0xfull << 32 | 0xfull << 56)) | (u64)(FIELD(value, 59, 56) ? 1 : 0) << 56;
+	/* ID_AA64PFR1_EL1.SME [27:24]; CSV2_frac [35:32] at most 1 (CSV2_1p1: no SCXTNUM) */
+	if (enc == SYSREG_ENC(3, 0, 0, 4, 1))
+		return (value & ~(0xfull << 24 | 0xfull << 32)) | (u64)(FIELD(value, 35, 32) ? 1 : 0) << 32;
 	if (enc == SYSREG_ENC(3, 0, 0, 4, 4) || enc == SYSREG_ENC(3, 0, 0, 4, 5)) /* ID_AA64ZFR0/SMFR0_EL1 */
 		return 0;
 	if (enc == SYSREG_ENC(3, 0, 0, 5, 0)) /* ID_AA64DFR0_EL1.PMUVer [11:8]: no PMU */

@@ -61,7 +61,7 @@ void trap_class_set(unsigned cls, bool on)
 #define CPTR_TSM BIT(12)
 
 /* The trap controls for classes `on`, with or without GDB attached. */
-static void trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_control *out)
+static void __attribute__((noinline)) trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_control *out)
 {
 	u64 hcr = HCR_BASE, mdcr = mdcr_base, cptr = CPTR_RES1;
 
@@ -84,6 +84,8 @@ static void trap_controls_for(u32 on, bool attached, u64 mdcr_base, struct trap_
 	 * therefore trap, and fdt.c the PMU's node) nor usable (UNDEFINED:
 	 * trap.c, and sysreg.c for the PMU's registers, which trap).
 	 */
+	if (context_switches_scxtnum())
+		hcr |= HCR_ENSCXT; /* the guest's own, each vCPU alone on its pCPU (context.c) */
 	if (sched_shared) {
 		mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA | MDCR_TPM | MDCR_TPMCR;
 		hcr |= HCR_TID3 | HCR_TWI; /* and a WFI gives the pCPU away (sched.c) */
@@ -125,7 +127,7 @@ void trap_apply(struct vcpu *v)
 	/* FP/SIMD is switched lazily (context.c): it traps while this pCPU's
 	 * registers hold another vCPU's. */
 	sysreg_write(cptr_el2, cpu->trap_cached.cptr | (cpu->fp_owner != v ? CPTR_TFP : 0));
-	isb();
+	/* No ISB: the eret into the guest synchronizes them, or context_load's. */
 }
 
 void vcpu_init(struct vcpu *v, unsigned id)

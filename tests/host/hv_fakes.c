@@ -231,6 +231,12 @@ void vgic_cpu_load(struct vcpu *v)
 	v->loaded = true;
 }
 
+bool fake_scxtnum;
+bool context_switches_scxtnum(void)
+{
+	return fake_scxtnum;
+}
+
 void vgic_update(struct vcpu *v, struct trap_frame *f)
 {
 }
@@ -437,6 +443,7 @@ void fake_reset(void)
 	fake_sched_block_pending_after = 1;
 	sched_blocks = 0;
 	fake_vgic_wfi_should_wake = false;
+	fake_scxtnum = false;
 	fake_vgic_wfi_should_wake_calls = 0;
 	fake_wfi_calls = fake_wfit_calls = fake_dsb_calls = 0;
 	fake_wfi_in_wfi = fake_wfit_in_wfi = fake_dsb_in_wfi = 0;

@@ -84,6 +84,8 @@ const struct fake_call *fake_call_first(enum fake_call_kind kind, const struct v
 extern bool fake_sched_block_returns;
 extern unsigned fake_sched_block_pending_after;
 void fake_place_vcpus(unsigned n);
+/* context_switches_scxtnum()'s answer: the CPU has SCXTNUM and each vCPU a pCPU. */
+extern bool fake_scxtnum;
 /* vgic_wfi_should_wake()'s answer, and how often it was asked. */
 extern bool fake_vgic_wfi_should_wake;
 extern unsigned fake_vgic_wfi_should_wake_calls;

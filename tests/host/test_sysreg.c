@@ -509,6 +509,25 @@ static const struct {
 	{ ENC(3, 0, 0, 1, 2), 0xfull << 24 }, /* ID_DFR0_EL1.PerfMon [27:24] */
 };
 
+/* ... and the fields that may announce SCXTNUM_EL0/EL1, which is neither
+ * switched nor the guest's then: at most 1, CSV2 (or CSV2_1p1) without them. */
+static const struct {
+	u32 enc;
+	unsigned shift;
+} capped_at_1[] = {
+	{ E_ID_AA64PFR0_EL1, 56 },     /* CSV2 [59:56] */
+	{ ENC(3, 0, 0, 4, 1), 32 },    /* ID_AA64PFR1_EL1.CSV2_frac [35:32] */
+};
+
+/* v as the guest reads it in register enc, the capped fields of enc at most 1. */
+static u64 capped(u32 enc, u64 v)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(capped_at_1); i++)
+		if (capped_at_1[i].enc == enc && ((v >> capped_at_1[i].shift) & 0xf) > 1)
+			v = (v & ~(0xfull << capped_at_1[i].shift)) | 1ull << capped_at_1[i].shift;
+	return v;
+}
+
 static u64 hidden_of(u32 enc)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(unswitched); i++)
@@ -522,7 +541,7 @@ static void read_every_id_register(bool shared)
 {
 	for (unsigned i = 0; i < sysreg_count; i++) {
 		const struct sysreg_desc *d = &sysreg_table[i];
-		u64 hw = 0x1234567891abcdefull ^ i, want = shared ? hw & ~hidden_of(d->enc) : hw;
+		u64 hw = 0x1234567891abcdefull ^ i, want = shared ? capped(d->enc, hw & ~hidden_of(d->enc)) : hw;
 
 		if (d->kind != SR_ID)
 			continue;
@@ -546,6 +565,12 @@ static void shared_pcpus_hide_unswitched_fields(void)
 	fake_enc_set(E_ID_AA64DFR0_EL1, 0xf00 | 0x6);
 	CHECK_EQ(emulate(E_ID_AA64DFR0_EL1, 3, true), OUT_EMULATED);
 	CHECK_EQ(frame.x[3], 0x6);
+	/* CSV2 2 (SCXTNUM) reads 1, CSV2 1 and 0 as they are. */
+	for (u64 csv2 = 0; csv2 <= 2; csv2++) {
+		fake_enc_set(E_ID_AA64PFR0_EL1, csv2 << 56 | 0x11);
+		CHECK_EQ(emulate(E_ID_AA64PFR0_EL1, 3, true), OUT_EMULATED);
+		CHECK_EQ(frame.x[3], (csv2 ? 1ull : 0) << 56 | 0x11);
+	}
 }
 
 /* One vCPU per pCPU: the ID registers are the hardware's, every field of them. */

@@ -23,6 +23,7 @@
 #define TID3 BIT(18)
 #define TSC BIT(19)
 #define TACR BIT(21)
+#define ENSCXT (1ull << 53)
 #define TSW BIT(22)
 #define TPCP BIT(23)
 #define TPU BIT(24)
@@ -284,11 +285,16 @@ static void lazy_fp_traps_while_another_owns(void)
 	CHECK_EQ(cptr & TFP, TFP);
 }
 
-/* One vCPU per pCPU: none of that; the guest has its registers to itself. */
+/* One vCPU per pCPU: none of that; the guest has its registers to itself,
+ * SCXTNUM_EL0/EL1 too where the CPU has them (HCR_EL2.EnSCXT). */
 static void alone_on_pcpus_traps_nothing_more(void)
 {
 	u64 hcr, mdcr, cptr;
 
+	setup_vcpus(2);
+	fake_scxtnum = true; /* fixed at boot, so the trap controls cached for the pCPU hold it */
+	apply_to(V(1), 0, &hcr, &mdcr, &cptr);
+	CHECK_EQ(hcr, HCR_ALWAYS | ENSCXT);
 	setup_vcpus(2);
 	CHECK(!sched_shared);
 	for (unsigned i = 0; i < 2; i++) {

@@ -31,8 +31,20 @@ void context_init(void)
 		context.features |= BIT(CTX_PAUTH);
 	if (FIELD(pfr0, 31, 28))
 		context.features |= BIT(CTX_RAS);
-	if (FIELD(pfr0, 59, 56) >= 2)
+	/*
+	 * SCXTNUM_EL0/EL1 (FEAT_CSV2_2 or CSV2_1p2) are the guest's while each
+	 * vCPU has a pCPU (HCR_EL2.EnSCXT, vcpu.c). While vCPUs share pCPUs they
+	 * are neither switched nor shown (sysreg.c): EnSCXT stays clear, and the
+	 * guest's accesses trap and are UNDEFINED, as under KVM.
+	 */
+	if ((FIELD(pfr0, 59, 56) >= 2 || (FIELD(pfr0, 59, 56) == 1 && FIELD(sysreg_read(id_aa64pfr1_el1), 35, 32) >= 2)) &&
+	    !sched_shared)
 		context.features |= BIT(CTX_CSV2_2);
+}
+
+bool context_switches_scxtnum(void)
+{
+	return context.features & BIT(CTX_CSV2_2);
 }
 
 int context_slot(u32 enc)

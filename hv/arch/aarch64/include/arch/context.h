@@ -94,6 +94,8 @@ struct vcpu_context {
 struct vcpu;
 /* Once, at boot: which of the optional registers this CPU has. */
 void context_init(void);
+/* Whether the guest has SCXTNUM_EL0/EL1 (only while each vCPU has a pCPU). */
+bool context_switches_scxtnum(void);
 /* The slot of system register enc, or -1 if the context has none for it. */
 int context_slot(u32 enc);
 /* A vCPU that was never loaded: as out of reset (D1.9), entering at entry with x0. */

@@ -68,6 +68,7 @@ void host_sysreg_write(const char *name, u64 val);
 #define HCR_E2H BIT(34)
 #define HCR_APK BIT(40)
 #define HCR_API BIT(41)
+#define HCR_ENSCXT BIT(53) /* SCXTNUM_EL0/EL1 not trapped */
 
 /* ---- MDCR_EL2 (D19.2.80) ---- */
 #define MDCR_HPMN_MASK 0x1fULL
