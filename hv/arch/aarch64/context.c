@@ -159,46 +159,52 @@ void context_fp_flush(struct pcpu *cpu)
  * two msr at a load, down a list in its slots' order (a CONTEXT_REGS group,
  * or CONTEXT_EL2_REGS). These assembler macros do the pairing; an odd list
  * ends with one str at a put, and at a load reads the slot after its last,
- * unused.
+ * unused. Each move defines them and purges them again, so that they are
+ * there wherever the compiler puts its code (link-time optimization splits
+ * the program into parts, each assembled alone).
  */
-asm(".macro ctx_save reg, p, a, b\n"
-    " .if ctx_odd\n"
-    "  mrs \\b, \\reg\n"
-    "  stp \\a, \\b, [\\p], #16\n"
-    "  .set ctx_odd, 0\n"
-    " .else\n"
-    "  mrs \\a, \\reg\n"
-    "  .set ctx_odd, 1\n"
-    " .endif\n"
-    ".endm\n"
-    ".macro ctx_save_end p, a\n"
-    " .if ctx_odd\n"
-    "  str \\a, [\\p], #8\n"
-    " .endif\n"
-    ".endm\n"
-    ".macro ctx_load reg, p, a, b\n"
-    " .if ctx_odd\n"
-    "  msr \\reg, \\b\n"
-    "  .set ctx_odd, 0\n"
-    " .else\n"
-    "  ldp \\a, \\b, [\\p], #16\n"
-    "  msr \\reg, \\a\n"
-    "  .set ctx_odd, 1\n"
-    " .endif\n"
-    ".endm\n");
+#define CTX_SAVE_MACROS                      \
+	".macro ctx_save reg, p, a, b\n"     \
+	" .if ctx_odd\n"                     \
+	"  mrs \\b, \\reg\n"                 \
+	"  stp \\a, \\b, [\\p], #16\n"       \
+	"  .set ctx_odd, 0\n"                \
+	" .else\n"                           \
+	"  mrs \\a, \\reg\n"                 \
+	"  .set ctx_odd, 1\n"                \
+	" .endif\n"                          \
+	".endm\n"                            \
+	".macro ctx_save_end p, a\n"         \
+	" .if ctx_odd\n"                     \
+	"  str \\a, [\\p], #8\n"             \
+	" .endif\n"                          \
+	".endm\n"
+#define CTX_LOAD_MACROS                      \
+	".macro ctx_load reg, p, a, b\n"     \
+	" .if ctx_odd\n"                     \
+	"  msr \\reg, \\b\n"                 \
+	"  .set ctx_odd, 0\n"                \
+	" .else\n"                           \
+	"  ldp \\a, \\b, [\\p], #16\n"       \
+	"  msr \\reg, \\a\n"                 \
+	"  .set ctx_odd, 1\n"                \
+	" .endif\n"                          \
+	".endm\n"
 
 #define CTX_SAVE_ONE(name, reg, ...) "ctx_save " #reg ", %0, %1, %2\n"
 #define CTX_LOAD_ONE(name, reg, ...) "ctx_load " #reg ", %0, %1, %2\n"
 #define CTX_SAVE(list, first)                                                                        \
 	do {                                                                                         \
 		u64 *p_ = (first), a_, b_;                                                           \
-		asm volatile(".set ctx_odd, 0\n" list(CTX_SAVE_ONE) "ctx_save_end %0, %1\n"          \
+		asm volatile(CTX_SAVE_MACROS ".set ctx_odd, 0\n" list(CTX_SAVE_ONE)                 \
+			     "ctx_save_end %0, %1\n.purgem ctx_save\n.purgem ctx_save_end\n"          \
 			     : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory");                             \
 	} while (0)
 #define CTX_LOAD(list, first)                                                                        \
 	do {                                                                                         \
 		u64 *p_ = (first), a_, b_;                                                           \
-		asm volatile(".set ctx_odd, 0\n" list(CTX_LOAD_ONE) : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory"); \
+		asm volatile(CTX_LOAD_MACROS ".set ctx_odd, 0\n" list(CTX_LOAD_ONE) ".purgem ctx_load\n"     \
+			     : "+r"(p_), "=&r"(a_), "=&r"(b_)::"memory");                             \
 	} while (0)
 
 /*
