@@ -77,7 +77,7 @@ static void runq_push(struct pcpu *cpu, struct vcpu *v)
  * first on the queue that GDB does not hold, but a vCPU GDB is stepping first
  * of all (nothing else of its pCPU runs during a step).
  */
-static struct vcpu *runq_pop(struct pcpu *cpu)
+static inline __attribute__((always_inline)) struct vcpu *runq_pop(struct pcpu *cpu)
 {
 	struct vcpu **link, *best = NULL, **best_link = NULL;
 

@@ -95,7 +95,7 @@ static void __attribute__((noinline)) trap_controls_for(u32 on, bool attached, u
 	*out = (struct trap_control){ hcr, mdcr, cptr };
 }
 
-void trap_apply(struct vcpu *v)
+inline __attribute__((always_inline)) void trap_apply(struct vcpu *v)
 {
 	struct pcpu *cpu = vcpu_pcpu(v);
 	bool attached = debug_owns_debug_registers();

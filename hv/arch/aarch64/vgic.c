@@ -1001,7 +1001,7 @@ void vgic_cpu_put(struct vcpu *v)
 	spin_unlock(&vgic.lock);
 }
 
-void vgic_cpu_load(struct vcpu *v)
+inline __attribute__((always_inline)) void vgic_cpu_load(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
 	unsigned cpu = vcpu_pcpu(v)->id;
