@@ -237,8 +237,7 @@ static void switch_to(struct pcpu *cpu, struct vcpu *prev, struct vcpu *next, un
 		if (next->state == VCPU_RUNNABLE || next->state == VCPU_ON_PENDING)
 			next->sched_stats.wait_ticks += t - next->sched_stats.since;
 		next->sched_stats.since = t;
-		next->sched_stats.switches++;
-		trap_stat_add(&next->stats[TRAP_SCHED], 0);
+		trap_stat_add(&next->stats[TRAP_SCHED], 0); /* its switches in: the sched class's count */
 	}
 	ev = record(cpu, prev, next, reason, t);
 	__atomic_store_n(&cpu->curr, next, __ATOMIC_RELEASE);

@@ -347,7 +347,8 @@ void stats_print(const struct text_sink *out)
 			continue;
 		sink_printf(out, "stats: vcpu%u on pCPU %u: ran %lu us, runnable but waiting %lu us, %lu switches in\n",
 			    v->id, vcpu_pcpu(v)->id, ticks_to_ns(s->run_ticks - b->run_ticks, freq) / 1000,
-			    ticks_to_ns(s->wait_ticks - b->wait_ticks, freq) / 1000, s->switches - b->switches);
+			    ticks_to_ns(s->wait_ticks - b->wait_ticks, freq) / 1000,
+			    v->stats[TRAP_SCHED].count - v->stats_base[TRAP_SCHED].count);
 	}
 	sink_printf(out, "stats: total %lu traps", total);
 	if (sum[TRAP_IRQ].count)

@@ -272,9 +272,9 @@ static bool timer_fired(struct vcpu *v)
  */
 void vcpu_wait_for_interrupt(struct vcpu *v)
 {
-	/* GDB's step of it (a WFI, a CPU_SUSPEND) completes at once: its
-	 * interrupts are held off for the step, none could end the wait. */
-	if (v->dbg.stepping)
+	/* GDB's step of it (a WFI, a CPU_SUSPEND): its interrupts are held off
+	 * for the step, none could end the wait. */
+	if (v->dbg.stepping) /* its step completes at once */
 		return;
 	if (vcpu_pcpu(v)->placed > 1) {
 		/* The look that finds nothing pending puts its interface for the

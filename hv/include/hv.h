@@ -109,7 +109,7 @@ struct vcpu {
 	struct sched_context sched_ctx;
 	struct vcpu *next_queued; /* its pCPU's run queue */
 	struct vcpu_sched_stats {
-		u64 run_ticks, wait_ticks, switches;
+		u64 run_ticks, wait_ticks; /* its switches in: stats[TRAP_SCHED].count */
 		u64 since; /* CNTPCT of the last change between running and waiting */
 	} sched_stats;
 	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
