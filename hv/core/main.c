@@ -17,13 +17,20 @@
 
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
-struct vcpu vcpus[MAX_VCPUS];
+struct vcpu_slot vcpu_slots[MAX_VCPUS];
 unsigned vcpu_count;
 struct guest_config guest;
 
-/* Filled at link time so boot.S finds each pCPU's area without arithmetic. */
+/* Each pCPU's stack from boot, its idle loop's later. */
+static u8 pcpu_stacks[MAX_CPUS][PCPU_STACK_SIZE] __attribute__((aligned(16)));
+
+/* Filled at link time so boot.S finds each pCPU's area and stack top without arithmetic. */
 struct pcpu *const pcpu_ptrs[MAX_CPUS] = {
 	&pcpus[0], &pcpus[1], &pcpus[2], &pcpus[3], &pcpus[4], &pcpus[5], &pcpus[6], &pcpus[7],
+};
+#define STACK_TOP(i) (pcpu_stacks[i] + PCPU_STACK_SIZE)
+u8 *const pcpu_stack_tops[MAX_CPUS] = {
+	STACK_TOP(0), STACK_TOP(1), STACK_TOP(2), STACK_TOP(3), STACK_TOP(4), STACK_TOP(5), STACK_TOP(6), STACK_TOP(7),
 };
 _Static_assert(MAX_CPUS == 8, "pcpu_ptrs lists every pCPU");
 
@@ -172,9 +179,9 @@ static void primary_boot(struct pcpu *cpu)
 	/* Every vCPU exists before any runs: CPU_ON may name one whose pCPU is
 	 * still booting. vCPU n goes on pCPU n % pCPUs for good (sched.c). */
 	for (unsigned i = 0; i < vcpu_count; i++) {
-		vcpu_init(&vcpus[i], i);
-		sched_place(&vcpus[i], &pcpus[i % pcpu_count]);
-		vgic_vcpu_init(&vcpus[i]);
+		vcpu_init(&vcpu_slots[i].vcpu, i);
+		sched_place(&vcpu_slots[i].vcpu, &pcpus[i % pcpu_count]);
+		vgic_vcpu_init(&vcpu_slots[i].vcpu);
 	}
 	context_init(); /* what it switches depends on sched_shared */
 	for (unsigned c = 0; c < TRAP_CLASS_COUNT; c++)

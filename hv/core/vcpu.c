@@ -51,7 +51,7 @@ void trap_class_set(unsigned cls, bool on)
 	else
 		__atomic_and_fetch(&trap_config.enabled, ~(1u << cls), __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < vcpu_count; i++)
-		__atomic_or_fetch(&vcpus[i].exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
+		__atomic_or_fetch(&vcpu_slots[i].vcpu.exit_work, EXIT_WORK_TRAPS, __ATOMIC_RELEASE);
 }
 
 #define ISR_I BIT(7) /* ISR_EL1 at EL2: a physical IRQ is pending */

@@ -1,6 +1,6 @@
 /*
  * Core data of the hypervisor: the physical CPUs (struct pcpu, pcpus[]), the
- * guest's vCPUs (struct vcpu, vcpus[]) and the guest's memory. A pCPU runs the
+ * guest's vCPUs (struct vcpu, vcpu_slots[]) and the guest's memory. A pCPU runs the
  * vCPU pcpu->curr (NULL: its idle loop); a vCPU belongs to vcpu_pcpu(v). The
  * two are numbered apart: a vCPU's id is the guest's number for it (GDB's
  * threads, PSCI targets and MPIDRs, its redistributor, `vcpuN` in the trace),
@@ -82,8 +82,9 @@ struct pcpu;
  * from the frame pointer it is handed.
  */
 struct vcpu {
-	u8 stack[VCPU_STACK_SIZE] __attribute__((aligned(16)));
-	struct trap_frame frame; /* must follow the stack: see arch/frame.h */
+	/* First, so that the fields a switch uses are within an immediate's
+	 * reach of the vCPU's address; its stack is right below (vcpu_slot). */
+	struct trap_frame frame;
 	struct event_cursor {
 		struct event_ring *ring; /* its events, or its pCPU's untraced while tracing is off */
 		u64 meta;		 /* META_CPU() of its pCPU and itself */
@@ -130,7 +131,14 @@ struct vcpu {
  * on these offsets staying within an immediate's reach and unchanged.
  */
 #define VCPU_FROM_FRAME(field) (__builtin_offsetof(struct vcpu, field) - __builtin_offsetof(struct vcpu, frame))
-_Static_assert(__builtin_offsetof(struct vcpu, frame) == VCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
+_Static_assert(__builtin_offsetof(struct vcpu, frame) == 0, "a vCPU's address is its frame's");
+
+/* A vCPU and its EL2 stack, its frame right above the stack (arch/frame.h). */
+struct vcpu_slot {
+	u8 stack[VCPU_STACK_SIZE] __attribute__((aligned(16)));
+	struct vcpu vcpu;
+};
+_Static_assert(__builtin_offsetof(struct vcpu_slot, vcpu) == VCPU_STACK_SIZE, "the frame right above the stack (vectors.S)");
 _Static_assert(VCPU_FROM_FRAME(event_cursor) == FRAME_SIZE, "the event cursor right after the frame");
 _Static_assert(sizeof(struct event_cursor) == 16, "the event cursor is read with one ldp");
 _Static_assert(VCPU_FROM_FRAME(exit_work) == FRAME_SIZE + 16, "exit_work after the cursor");
@@ -141,9 +149,8 @@ static inline struct vcpu *vcpu_of_frame(struct trap_frame *f)
 	return (struct vcpu *)((u8 *)f - __builtin_offsetof(struct vcpu, frame));
 }
 
-/* A physical CPU: its idle loop's stack, its run queue, its event rings. */
+/* A physical CPU: its run queue, its event rings (its idle loop's stack is pcpu_stacks[id]). */
 struct pcpu {
-	u8 stack[PCPU_STACK_SIZE] __attribute__((aligned(16)));
 	unsigned id;
 	struct vcpu *curr; /* the vCPU it runs; NULL in its idle loop */
 	struct vcpu *last_loaded; /* whose translations its TLB may hold */
@@ -180,7 +187,7 @@ struct pcpu {
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned pcpu_count;
-extern struct vcpu vcpus[MAX_VCPUS];
+extern struct vcpu_slot vcpu_slots[MAX_VCPUS];
 extern unsigned vcpu_count;
 
 static inline struct pcpu *this_pcpu(void)
@@ -204,7 +211,7 @@ static inline struct vcpu *this_vcpu(void)
 /* By the guest's number (GDB's thread id - 1, a catchpoint's vcpu=, ...). */
 static inline struct vcpu *vcpu_by_id(unsigned id)
 {
-	return id < vcpu_count ? &vcpus[id] : NULL;
+	return id < vcpu_count ? &vcpu_slots[id].vcpu : NULL;
 }
 
 /* Where v runs: the pCPU to kick, whose redistributor holds its PPIs. */

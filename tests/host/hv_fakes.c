@@ -16,7 +16,7 @@
 /* ---- the globals hv/core/main.c defines ---- */
 struct pcpu pcpus[MAX_CPUS];
 unsigned pcpu_count;
-struct vcpu vcpus[MAX_VCPUS];
+struct vcpu_slot vcpu_slots[MAX_VCPUS];
 unsigned vcpu_count;
 struct guest_config guest;
 struct pcpu *host_this_pcpu;
@@ -358,7 +358,7 @@ static u32 vcpus_in_wfi(void)
 	u32 mask = 0;
 
 	for (unsigned i = 0; i < MAX_VCPUS; i++)
-		if (vcpus[i].in_wfi)
+		if (vcpu_slots[i].vcpu.in_wfi)
 			mask |= 1u << i;
 	return mask;
 }
@@ -451,7 +451,7 @@ void fake_reset(void)
 	sched_shared = false;
 	memset(pcpus, 0, sizeof(pcpus));
 	pcpu_count = 0;
-	memset(vcpus, 0, sizeof(vcpus));
+	memset(vcpu_slots, 0, sizeof(vcpu_slots));
 	vcpu_count = 0;
 	memset(&guest, 0, sizeof(guest));
 	memset(&plat, 0, sizeof(plat));
@@ -479,8 +479,8 @@ void fake_place_vcpus(unsigned n)
 	for (unsigned i = 0; i < 2; i++)
 		pcpus[i].id = i;
 	for (unsigned i = 0; i < n; i++) {
-		vcpus[i].id = i;
-		vcpus[i].state = VCPU_OFF;
-		sched_place(&vcpus[i], &pcpus[i % 2]);
+		vcpu_slots[i].vcpu.id = i;
+		vcpu_slots[i].vcpu.state = VCPU_OFF;
+		sched_place(&vcpu_slots[i].vcpu, &pcpus[i % 2]);
 	}
 }

@@ -91,7 +91,7 @@ extern bool fake_vgic_wfi_should_wake;
 extern unsigned fake_vgic_wfi_should_wake_calls;
 
 /* wfi(), wfit() and dsb() of the code under test (fake_insns.h), each with
- * the vCPUs whose in_wfi was set when it ran (bit n: vcpus[n]). */
+ * the vCPUs whose in_wfi was set when it ran (bit n: vCPU n). */
 extern unsigned fake_wfi_calls, fake_wfit_calls, fake_dsb_calls;
 extern u32 fake_wfi_in_wfi, fake_wfit_in_wfi, fake_dsb_in_wfi;
 extern u64 fake_wfit_deadline;

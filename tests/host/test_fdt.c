@@ -304,7 +304,7 @@ static bool boot_placed(unsigned n)
 	pcpu_count = plat.cpu_count;
 	vcpu_count = n;
 	for (unsigned i = 0; i < n; i++)
-		sched_place(&vcpus[i], &pcpus[i % pcpu_count]);
+		sched_place(&vcpu_slots[i].vcpu, &pcpus[i % pcpu_count]);
 	guest.dtb = (u64)(uintptr_t)guest_tree;
 	guest.ram_base = 0x42000000;
 	guest.ram_end = 0x80000000;

@@ -56,7 +56,7 @@ void __wrap_vcpu_wait_for_interrupt(struct vcpu *v)
 
 static struct vcpu *V(unsigned i)
 {
-	return &vcpus[i];
+	return &vcpu_slots[i].vcpu;
 }
 
 /* Four vCPUs, each alone on its pCPU; vCPU 0 running (loaded), the others off. */

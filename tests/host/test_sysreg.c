@@ -18,7 +18,7 @@
 #define E_MDRAR_EL1 ENC(2, 0, 1, 0, 0)
 
 /* The trapped vCPU's own frame, where its x0-x30 are (v->regs == &v->frame). */
-#define frame (vcpus[0].frame)
+#define frame (vcpu_slots[0].vcpu.frame)
 static struct vcpu *vcpu;
 
 static void setup(void)

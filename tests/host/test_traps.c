@@ -68,7 +68,7 @@ static const struct {
 
 static struct vcpu *V(unsigned i)
 {
-	return &vcpus[i];
+	return &vcpu_slots[i].vcpu;
 }
 
 /* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot: n > 2 shares them. */

@@ -10,7 +10,7 @@
 
 static struct vcpu *V(unsigned i)
 {
-	return &vcpus[i];
+	return &vcpu_slots[i].vcpu;
 }
 
 /* n vCPUs on two pCPUs, vCPU i on pCPU i % 2 as at boot; vCPU 0 running. */

@@ -31,13 +31,15 @@ secondary_entry:
 	mov	x19, x0
 
 cpu_common:
-	/* x19 = CPU index; pcpu_ptrs[] is filled at link time. */
+	/* x19 = CPU index; pcpu_ptrs[] and pcpu_stack_tops[] are filled at link time. */
 	adrp	x1, pcpu_ptrs
 	add	x1, x1, :lo12:pcpu_ptrs
 	ldr	x1, [x1, x19, lsl #3]
 	msr	tpidr_el2, x1
-	mov	x2, #PCPU_STACK_SIZE
-	add	sp, x1, x2
+	adrp	x2, pcpu_stack_tops
+	add	x2, x2, :lo12:pcpu_stack_tops
+	ldr	x2, [x2, x19, lsl #3]
+	mov	sp, x2
 	adr	x2, el2_vectors
 	msr	vbar_el2, x2
 	isb
