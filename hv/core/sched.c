@@ -207,7 +207,8 @@ static struct trap_event *record(struct pcpu *cpu, struct vcpu *out, struct vcpu
 	ev->value = reason;
 	ev->esr = 0;
 	ev->el2_ticks = 0;
-	ev->meta = META_CPU(cpu->id, in ? in->id : SCHED_NO_VCPU) | META_KIND(TRAP_SCHED, OP_SWITCH, OUT_EMULATED);
+	ev->meta = (in ? in->event_cursor.meta : META_CPU(cpu->id, SCHED_NO_VCPU)) | /* META_CPU(cpu, in) */
+		   META_KIND(TRAP_SCHED, OP_SWITCH, OUT_EMULATED);
 	ev->width = 0;
 	event_ring_publish(ring, seq);
 	return ev;

@@ -127,7 +127,8 @@ inline __attribute__((always_inline)) void trap_apply(struct vcpu *v)
 	/* FP/SIMD is switched lazily (context.c): it traps while this pCPU's
 	 * registers hold another vCPU's. */
 	sysreg_write(cptr_el2, cpu->trap_cached.cptr | (cpu->fp_owner != v ? CPTR_TFP : 0));
-	/* No ISB: the eret into the guest synchronizes them, or context_load's. */
+	/* No ISB: the eret into the guest synchronizes them, or the switch's
+	 * (sched.c, after the EL2 timer). */
 }
 
 void vcpu_init(struct vcpu *v, unsigned id)

@@ -53,8 +53,8 @@ static inline void debug_load(struct vcpu *v)
 	extern bool sched_shared;
 	const struct vcpu_debug *d = &v->dbg;
 
-	if (debug_now.attached || d->restore_guest_dbg || d->stepping ||
-	    (sched_shared && (d->guest_dbg_in_use || vcpu_pcpu(v)->guest_dbg_in_hw)))
+	/* Its stepping, guest_dbg_in_use or restore_guest_dbg, with one load. */
+	if (debug_now.attached || d->load_work || (sched_shared && vcpu_pcpu(v)->guest_dbg_in_hw))
 		debug_load_registers(v);
 }
 /* Every vCPU parked for GDB: the moment stage 2 may be changed. */

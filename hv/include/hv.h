@@ -47,7 +47,15 @@ enum vcpu_state {
 struct vcpu_debug {
 	bool parked;	/* taken off its pCPU for a debugger stop */
 	bool held;	/* GDB's last resume left it stopped (vCont for other threads) */
-	bool stepping;
+	/* What makes a load write debug registers (debug_load), tested at once. */
+	union {
+		struct {
+			bool stepping;
+			bool guest_dbg_in_use;	/* some guest_dbg control or MDSCR_EL1 enables something */
+			bool restore_guest_dbg; /* GDB detached: the guest's own go back at the next load */
+		};
+		u32 load_work;
+	};
 	u64 sysregs[DEBUG_MAX_SYSREGS]; /* registers outside the context, as its pCPU parked */
 	u64 sysregs_dirty[DEBUG_MAX_SYSREGS / 64];
 	u64 sysregs_valid[DEBUG_MAX_SYSREGS / 64];
@@ -62,8 +70,6 @@ struct vcpu_debug {
 	 * breakpoints and steps off: kept here, the hardware's stay open. */
 	bool oslk_guest, osdlk_guest;
 	bool guest_dbg_captured;
-	bool guest_dbg_in_use;	/* some guest_dbg control or MDSCR_EL1 enables something */
-	bool restore_guest_dbg; /* GDB detached: the guest's own go back at the next load */
 };
 
 /* Where a vCPU's hypervisor code stopped when its pCPU switched away (switch.S). */

@@ -298,5 +298,5 @@ void context_load(struct vcpu *v)
 	vgic_cpu_load(v); /* v->loaded from here on */
 	trap_apply(v);
 	debug_load(v);
-	/* No ISB: switch_to() programs the EL2 timer next, which ends with one. */
+	/* No ISB: switch_to() programs the EL2 timer next, and ends that with one. */
 }

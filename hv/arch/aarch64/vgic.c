@@ -344,16 +344,22 @@ static void lr_release(struct vcpu *v, unsigned n, struct virq *q)
 static inline __attribute__((always_inline)) void lr_retire_empty(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->vgic;
+	u32 empty = sysreg_read(ICH_ELRSR_EL2) & c->lr_used;
 
-	for (u32 empty = sysreg_read(ICH_ELRSR_EL2) & c->lr_used; empty; empty &= empty - 1) {
-		unsigned n = __builtin_ctz(empty), intid = (u32)c->lr[n];
-		struct virq *q = virq_of(v, intid);
-		if ((c->lr[n] & LR_PENDING) && q->pend_gen == c->lr_gen[n])
+	if (!empty)
+		return;
+	c->lr_used &= ~(u16)empty; /* each released, as lr_release() does one */
+	for (; empty; empty &= empty - 1) {
+		unsigned n = __builtin_ctz(empty);
+		u64 lr = c->lr[n];
+		struct virq *q = virq_of(v, (u32)lr);
+		if ((lr & LR_PENDING) && q->pend_gen == c->lr_gen[n])
 			q->flags &= ~(VIRQ_PENDING | VIRQ_LATCHED); /* acknowledged, then ended */
-		q->flags &= ~(VIRQ_ACTIVE | (c->lr[n] & LR_HW ? VIRQ_HW_HELD : 0));
-		lr_release(v, n, q);
+		q->flags &= ~(VIRQ_ACTIVE | (lr & LR_HW ? VIRQ_HW_HELD : 0));
+		q->lr = -1;
+		c->lr[n] = 0;
 		if (q->flags & VIRQ_PENDING) /* pended again meanwhile */
-			requeue(v, intid, q);
+			requeue(v, (u32)lr, q);
 	}
 }
 
