@@ -377,7 +377,9 @@ void sched_park(struct vcpu *v)
 		cpu->runq_tail = v;
 	v->sched_stats.since = now();
 	spin_unlock(&cpu->sched_lock);
+	context_park_trap(v);
 	switch_to(cpu, v, NULL, SCHED_DEBUG);
+	context_unpark_trap(v);
 }
 
 /*

@@ -119,6 +119,7 @@ struct vcpu {
 		u64 run_ticks, wait_ticks; /* its switches in: stats[TRAP_SCHED].count */
 		u64 since; /* CNTPCT of the last change between running and waiting */
 	} sched_stats;
+	struct vcpu_debug dbg; /* before the ring: its flags within a load's reach (debug_load) */
 	struct trap_stat stats_base[TRAP_CLASS_COUNT]; /* `hv stats reset` */
 	struct vcpu_sched_stats sched_base;
 	/* Its trap events: one ring per vCPU, because a trap's record stays
@@ -127,7 +128,6 @@ struct vcpu {
 	u64 trace_from;		 /* `hv trace clear`: readers start here */
 	u64 stats_from;		 /* `hv stats reset`: the first event min/max look at */
 	struct event_ring events;
-	struct vcpu_debug dbg;
 } __attribute__((aligned(64)));
 
 /*

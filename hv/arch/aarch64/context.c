@@ -233,10 +233,30 @@ void context_pauth_claim(struct vcpu *v)
 	isb();
 }
 
-/* The trap the vCPU's hypervisor code is handling when it is put, so it finds it again. */
-#define CONTEXT_EL2_REGS(X) X(pc, elr_el2) X(pstate, spsr_el2) X(esr, esr_el2) X(far, far_el2) X(hpfar, hpfar_el2)
-_Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offsetof(struct vcpu_context, pc) + 32,
+/*
+ * The guest's PC and PSTATE, which its hypervisor code keeps in ELR/SPSR_EL2
+ * while it handles a trap, move at every put and load. The trap's syndrome
+ * moves only at a park for the debugger (context_park_trap), the one switch
+ * made in the middle of a handler that reads it afterwards (an MMIO access
+ * caught before it is emulated); a WFI's block and a time slice's switch come
+ * after their handler has read all it needs.
+ */
+#define CONTEXT_EL2_REGS(X) X(pc, elr_el2) X(pstate, spsr_el2)
+#define CONTEXT_TRAP_REGS(X) X(esr, esr_el2) X(far, far_el2) X(hpfar, hpfar_el2)
+_Static_assert(__builtin_offsetof(struct vcpu_context, pstate) == __builtin_offsetof(struct vcpu_context, pc) + 8,
 	       "CONTEXT_EL2_REGS in a row");
+_Static_assert(__builtin_offsetof(struct vcpu_context, hpfar) == __builtin_offsetof(struct vcpu_context, esr) + 16,
+	       "CONTEXT_TRAP_REGS in a row");
+
+void context_park_trap(struct vcpu *v)
+{
+	CTX_SAVE(CONTEXT_TRAP_REGS, &v->ctx.esr);
+}
+
+void context_unpark_trap(struct vcpu *v)
+{
+	CTX_LOAD(CONTEXT_TRAP_REGS, &v->ctx.esr);
+}
 
 /* Each group of CONTEXT_REGS, where this CPU has its registers. */
 #define CTX_EACH_GROUP(move, c, features)                                                   \

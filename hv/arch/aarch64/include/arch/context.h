@@ -79,7 +79,7 @@ enum context_reg {
 struct vcpu_context {
 	u64 el1[CTX_REG_COUNT];	     /* by enum context_reg */
 	u64 pc, pstate;		     /* ELR_EL2, SPSR_EL2 */
-	u64 esr, far, hpfar;	     /* the trap its hypervisor code is handling */
+	u64 esr, far, hpfar;	     /* the trap its hypervisor code was handling when it last parked */
 	u8 vregs[32][16] __attribute__((aligned(16)));
 	u64 fpsr, fpcr;
 	bool fp_dirty;		     /* newer than the registers (GDB wrote it, CPU_ON reset it) */
@@ -106,6 +106,10 @@ void context_put(struct vcpu *v);
 void context_load(struct vcpu *v);
 /* v, loaded, used FP/SIMD with the lazy trap set: its registers in, the trap lifted. */
 void context_fp_claim(struct vcpu *v);
+/* v parks for the debugger in the middle of a trap: its syndrome (ESR, FAR,
+ * HPFAR_EL2) into the context, and back once it is loaded again. */
+void context_park_trap(struct vcpu *v);
+void context_unpark_trap(struct vcpu *v);
 /* v, loaded, used pointer authentication with its keys not live: loaded now. */
 void context_pauth_claim(struct vcpu *v);
 /* Whether system register enc is one of the pointer-authentication keys. */
