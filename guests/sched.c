@@ -72,6 +72,7 @@
 #define GICR_SGI 0x10000ul
 #define GICR_IGROUPR0 0x0080
 #define GICR_ISENABLER0 0x0100
+#define GICR_ICENABLER0 0x0180
 #define ICC_SGI1R_EL1 S3_0_C12_C11_5
 #define ICC_IAR1_EL1 S3_0_C12_C12_0
 #define ICC_EOIR1_EL1 S3_0_C12_C12_1
@@ -132,6 +133,7 @@ struct vc {
 	unsigned table;		   /* the vector table VBAR_EL1 names now */
 	bool mmu;		   /* its own stage 1 is on (check 8) */
 	u64 tlb_reads;		   /* V read and its code called, each this many times */
+	u64 key_first;		   /* APIAKEYLO_EL1 as read before its first write of it */
 	struct err err[ERR_KINDS];
 	/* Interrupts, counted by the handler. */
 	volatile u64 sgis[16], other_irqs, vectors_taken;
@@ -756,6 +758,8 @@ static void worker_round(struct vc *c, enum hold how, u64 ticks)
 	u64 cval = 0;
 
 	asm volatile("msr daifset, #0xf" ::: "memory");
+	if (it == 0 && pauth_addr)
+		c->key_first = rd_APIAKEYLO_EL1();
 	c->seed = pattern(c->id, it, 0);
 	for (unsigned i = 0; i < n; i++) {
 		want[i] = reg_want(i, pattern(c->id, it, 1 + i));
@@ -1086,7 +1090,65 @@ static void context_check(void)
 		err_verdict(ERR_PAC, true, "context: the PAuth keys and PACIA/PACIB/PACDA/PACDB/PACGA's results survive on every vCPU");
 	else
 		skip("context: PAuth keys: ID_AA64ISAR1/2_EL1 say this CPU has no pointer authentication");
+	/* A vCPU reads its own keys before it first writes them: 0, as its CPU_ON
+	 * left them (QEMU's and trapvisor's), never the keys vCPU 0 had set and
+	 * left in their pCPU (trapvisor switches keys lazily: context.c). */
+	for (unsigned i = 1; i < ncpus && pauth_addr; i++)
+		check(alive(i) && vcs[i].key_first == 0,
+		      "context: vCPU %u's APIAKEYLO_EL1 before its first write reads %#lx, want 0 (vCPU 0's was %#lx)", i,
+		      vcs[i].key_first, vcs[0].key_first);
 	tlb_verdicts(true);
+}
+
+/*
+ * Check 3b: the vCPUs of a pCPU need not enable the same private interrupts.
+ * vCPUs 2 and 3 disable their virtual timer's PPI 27 and spin; vCPUs 0 and 1
+ * idle on their timer as in check 3. With 4 vCPUs on 2 pCPUs or on 1, each
+ * idler shares its pCPU with a spinner, so the redistributor's enables must
+ * change at every switch between them (trapvisor writes them at a load only
+ * when they differ from the last loaded vCPU's: vgic.c).
+ */
+#define PPI_VTIMER 27
+
+static void ppi_enables_phase(struct vc *c)
+{
+	u64 sgi = GICR_BASE + cpu_index() * GICR_STRIDE + GICR_SGI;
+
+	if (c->id >= 2) {
+		wr32(sgi + GICR_ICENABLER0, 1u << PPI_VTIMER);
+		while (now() < phase_end)
+			worker_round(c, HOLD_SPIN, us_ticks(ROUND_US));
+		wr32(sgi + GICR_ISENABLER0, 1u << PPI_VTIMER);
+		return;
+	}
+	u64 t0 = now();
+	c->idle_wfis = 0;
+	timer_periodic(c, us_ticks(TICK_US), ~0ul);
+	while (now() < phase_end) {
+		wfi_held(c);
+		c->idle_wfis++;
+	}
+	timer_stop(c);
+	c->took = now() - t0;
+}
+
+static void ppi_enables_check(void)
+{
+	u64 ms = scaled(IDLE_MS);
+
+	if (ncpus < 4) {
+		skip("PPI enables: fewer than 4 vCPUs");
+		return;
+	}
+	phase_end = now() + scaled_ms(IDLE_MS);
+	phase_run("PPI enables", ppi_enables_phase, scaled_ms(IDLE_MS) + us_ticks(5000000));
+	for (unsigned i = 0; i < 2; i++) {
+		struct vc *c = &vcs[i];
+		u64 most = c->took / us_ticks(TICK_US) + 1;
+		check(alive(i) && c->ticks >= ms / 40 && c->ticks <= most && c->tick_early == 0,
+		      "PPI enables: vCPU %u idling on its timer took %lu ticks in %lu ms (want %lu..%lu, early %lu) while vCPU %u, its pCPU's other vCPU with 4 on 2, had INTID 27 disabled",
+		      i, c->ticks, ms, ms / 40, most, c->tick_early, i + 2);
+	}
 }
 
 /* ---- check 3: idle ---------------------------------------------------------------------------- */
@@ -2054,6 +2116,7 @@ int main(u64 x0)
 	phase_run("stale TLB setup", tlb_phase, us_ticks(5000000));
 	context_check();
 	idle_check();
+	ppi_enables_check();
 	slice_check();
 	sgi_check();
 	timer_check();
