@@ -52,6 +52,17 @@ void secondary_main(unsigned index)
 	secondary_done = true;
 }
 
+/*
+ * WFIs counted as trapped: every one that waited (got >= waited), and never
+ * more than ran. One that the guest saw reach its deadline may trap too: QEMU
+ * raises the virtual timer's line from its own timer callback, which a loaded
+ * host delays past the WFI (seen once in make test, got 20 with 19 waited).
+ */
+static void check_wfis(u64 got, unsigned waited, unsigned ran, const char *what)
+{
+	check(got >= waited && got <= ran, "%s (%lu trapped; %u waited, %u ran)", what, got, waited, ran);
+}
+
 int main(u64 dtb)
 {
 	u64 interval = read_sysreg(cntfrq_el0) / 1000; /* 1 ms */
@@ -65,7 +76,7 @@ int main(u64 dtb)
 	waited = idle_loop(WFI_LOOPS, interval, &elapsed);
 	check(waited >= WFI_LOOPS / 2, "%u of %u WFIs had to wait (the host is not too slow to tell)", waited,
 	      WFI_LOOPS);
-	check_eq(stat(TRAP_WFI, 0) - before, waited, "every WFI that waited trapped and was counted");
+	check_wfis(stat(TRAP_WFI, 0) - before, waited, WFI_LOOPS, "every WFI that waited trapped and was counted");
 	check(elapsed >= WFI_LOOPS * interval * 9 / 10,
 	      "trapped WFI waited for the interrupt (%lu ticks for %u x %lu)", elapsed, WFI_LOOPS, interval);
 
@@ -89,7 +100,7 @@ int main(u64 dtb)
 	before = stat(TRAP_WFI, 0);
 	waited = idle_loop(5, interval, NULL);
 	check(waited > 0, "%u of 5 WFIs had to wait", waited);
-	check_eq(stat(TRAP_WFI, 0) - before, waited, "trapping on again counts again");
+	check_wfis(stat(TRAP_WFI, 0) - before, waited, 5, "trapping on again counts again");
 	check_eq(hvc_call(TV_HC_TRAP, TRAP_HVC, 0, 0), TV_HC_INVALID, "hvc cannot be switched off");
 	check_eq(hvc_call(TV_HC_TRAP, TRAP_CLASS_COUNT, 1, 0), TV_HC_INVALID, "unknown class refused");
 
@@ -98,7 +109,7 @@ int main(u64 dtb)
 	check_eq(smc_call(PSCI_CPU_ON, 1, (u64)secondary_entry, 1), 0, "CPU_ON vCPU 1");
 	while (!secondary_done)
 		idle_loop(1, interval, NULL);
-	check_eq(stat(TRAP_WFI, 1) - before, secondary_waited, "vCPU 1's WFIs counted for vCPU 1");
+	check_wfis(stat(TRAP_WFI, 1) - before, secondary_waited, WFI_LOOPS, "vCPU 1's WFIs counted for vCPU 1");
 	/* What the printed trace and statistics must say (tests/qemu/guests.sh checks). */
 	before = stat(TRAP_WFI, TV_ALL_VCPUS);
 	gprintf("idle: the last call before the trace returns %#lx; the statistics count %lu WFIs\n", before, before);
