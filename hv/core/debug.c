@@ -401,6 +401,13 @@ static void snapshot_hv_regs(struct vcpu *v)
 		d->seq = seq ? seq - 1 : 0;
 	}
 	d->ec = ESR_EC(d->esr);
+	/* FAR and HPFAR say something only of an abort or a watchpoint; of any
+	 * other trap the registers hold what an earlier one left, perhaps another
+	 * vCPU's (a vCPU woken from a WFI parks with its pCPU's syndrome). */
+	if (d->ec != EC_IABT_LOW && d->ec != EC_DABT_LOW && d->ec != EC_PC_ALIGN && d->ec != EC_WATCHPT_LOW)
+		d->far = d->hpfar = 0;
+	else if (d->ec == EC_PC_ALIGN || d->ec == EC_WATCHPT_LOW)
+		d->hpfar = 0;
 }
 
 /*
