@@ -7,6 +7,7 @@
 #define HV_DEBUG_H
 
 #include "hv.h"
+#include "sched.h"
 
 void debug_init(void);
 /* A Group 0 FIQ reached EL2 while the guest ran (vectors.S). */
@@ -50,7 +51,6 @@ static inline bool debug_owns_debug_registers(void)
 /* At every load; the common case, nobody's debug registers in use, is these tests. */
 static inline void debug_load(struct vcpu *v)
 {
-	extern bool sched_shared;
 	const struct vcpu_debug *d = &v->dbg;
 
 	/* Its stepping, guest_dbg_in_use or restore_guest_dbg, with one load. */
