@@ -1100,57 +1100,6 @@ static void context_check(void)
 	tlb_verdicts(true);
 }
 
-/*
- * Check 3b: the vCPUs of a pCPU need not enable the same private interrupts.
- * vCPUs 2 and 3 disable their virtual timer's PPI 27 and spin; vCPUs 0 and 1
- * idle on their timer as in check 3. With 4 vCPUs on 2 pCPUs or on 1, each
- * idler shares its pCPU with a spinner, so the redistributor's enables must
- * change at every switch between them (trapvisor writes them at a load only
- * when they differ from the last loaded vCPU's: vgic.c).
- */
-#define PPI_VTIMER 27
-
-static void ppi_enables_phase(struct vc *c)
-{
-	u64 sgi = GICR_BASE + cpu_index() * GICR_STRIDE + GICR_SGI;
-
-	if (c->id >= 2) {
-		wr32(sgi + GICR_ICENABLER0, 1u << PPI_VTIMER);
-		while (now() < phase_end)
-			worker_round(c, HOLD_SPIN, us_ticks(ROUND_US));
-		wr32(sgi + GICR_ISENABLER0, 1u << PPI_VTIMER);
-		return;
-	}
-	u64 t0 = now();
-	c->idle_wfis = 0;
-	timer_periodic(c, us_ticks(TICK_US), ~0ul);
-	while (now() < phase_end) {
-		wfi_held(c);
-		c->idle_wfis++;
-	}
-	timer_stop(c);
-	c->took = now() - t0;
-}
-
-static void ppi_enables_check(void)
-{
-	u64 ms = scaled(IDLE_MS);
-
-	if (ncpus < 4) {
-		skip("PPI enables: fewer than 4 vCPUs");
-		return;
-	}
-	phase_end = now() + scaled_ms(IDLE_MS);
-	phase_run("PPI enables", ppi_enables_phase, scaled_ms(IDLE_MS) + us_ticks(5000000));
-	for (unsigned i = 0; i < 2; i++) {
-		struct vc *c = &vcs[i];
-		u64 most = c->took / us_ticks(TICK_US) + 1;
-		check(alive(i) && c->ticks >= ms / 40 && c->ticks <= most && c->tick_early == 0,
-		      "PPI enables: vCPU %u idling on its timer took %lu ticks in %lu ms (want %lu..%lu, early %lu) while vCPU %u, its pCPU's other vCPU with 4 on 2, had INTID 27 disabled",
-		      i, c->ticks, ms, ms / 40, most, c->tick_early, i + 2);
-	}
-}
-
 /* ---- check 3: idle ---------------------------------------------------------------------------- */
 
 static u64 idle_busy_rounds, all_busy_rounds;
@@ -1166,6 +1115,21 @@ static void all_busy_phase(struct vc *c)
 		all_busy_rounds = c->rounds - r0;
 }
 
+/* The idle loop until phase_end: interrupts unmasked, WFI, the virtual timer every TICK_US. */
+static void idle_on_timer(struct vc *c)
+{
+	u64 t0 = now();
+
+	c->idle_wfis = 0;
+	timer_periodic(c, us_ticks(TICK_US), ~0ul);
+	while (now() < phase_end) {
+		wfi_held(c);
+		c->idle_wfis++;
+	}
+	timer_stop(c);
+	c->took = now() - t0;
+}
+
 static void idle_phase(struct vc *c)
 {
 	if (c->id == 0) { /* the busy one */
@@ -1175,16 +1139,7 @@ static void idle_phase(struct vc *c)
 		idle_busy_rounds = c->rounds - r0;
 		return;
 	}
-	/* The idle loop: interrupts unmasked, WFI, the virtual timer every TICK_US. */
-	u64 t0 = now();
-	c->idle_wfis = 0;
-	timer_periodic(c, us_ticks(TICK_US), ~0ul);
-	while (now() < phase_end) {
-		wfi_held(c);
-		c->idle_wfis++;
-	}
-	timer_stop(c);
-	c->took = now() - t0;
+	idle_on_timer(c);
 }
 
 /*
@@ -1221,6 +1176,49 @@ static void idle_check(void)
 	      "idle: busy vCPU 0 ran %lu rounds of %u us meanwhile, %lu%% of a pCPU, %lu.%lu times its rate with all busy (want >= 10%%%s)",
 	      idle_busy_rounds, ROUND_US, idle_busy_rounds * 100 / ideal, ratio10 / 10, ratio10 % 10,
 	      shared ? " and 1.5 times: it shares a pCPU" : "");
+}
+
+/*
+ * Check 3b: the vCPUs of a pCPU need not enable the same private interrupts.
+ * vCPUs 2 and 3 disable their virtual timer's PPI 27 and spin; vCPUs 0 and 1
+ * idle on their timer as in check 3. With 4 vCPUs on 2 pCPUs or on 1, each
+ * idler shares its pCPU with a spinner, so the redistributor's enables must
+ * change at every switch between them (trapvisor writes them at a load only
+ * when they differ from the last loaded vCPU's: vgic.c).
+ */
+#define PPI_VTIMER 27
+
+static void ppi_enables_phase(struct vc *c)
+{
+	u64 sgi = GICR_BASE + cpu_index() * GICR_STRIDE + GICR_SGI;
+
+	if (c->id >= 2) {
+		wr32(sgi + GICR_ICENABLER0, 1u << PPI_VTIMER);
+		while (now() < phase_end)
+			worker_round(c, HOLD_SPIN, us_ticks(ROUND_US));
+		wr32(sgi + GICR_ISENABLER0, 1u << PPI_VTIMER);
+		return;
+	}
+	idle_on_timer(c);
+}
+
+static void ppi_enables_check(void)
+{
+	u64 ms = scaled(IDLE_MS);
+
+	if (ncpus < 4) {
+		skip("PPI enables: fewer than 4 vCPUs");
+		return;
+	}
+	phase_end = now() + scaled_ms(IDLE_MS);
+	phase_run("PPI enables", ppi_enables_phase, scaled_ms(IDLE_MS) + us_ticks(5000000));
+	for (unsigned i = 0; i < 2; i++) {
+		struct vc *c = &vcs[i];
+		u64 most = c->took / us_ticks(TICK_US) + 1;
+		check(alive(i) && c->ticks >= ms / 40 && c->ticks <= most && c->tick_early == 0,
+		      "PPI enables: vCPU %u idling on its timer took %lu ticks in %lu ms (want %lu..%lu, early %lu) while vCPU %u, its pCPU's other vCPU with 4 on 2, had INTID 27 disabled",
+		      i, c->ticks, ms, ms / 40, most, c->tick_early, i + 2);
+	}
 }
 
 /* ---- check 4: time slices --------------------------------------------------------------------- */
